@@ -1,0 +1,72 @@
+# One entry point for everything a contributor or CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+UV         := $(VENV)/bin/uv
+PY_STAMP   := $(VENV)/.deps-installed
+NODE_STAMP := node_modules/.deps-installed
+CDK        := node_modules/.bin/cdk
+REQS       := requirements.txt requirements-dev.txt agent/requirements.txt
+
+# Nothing phones home: no CDK notices, no CLI telemetry, no jsii Node-version banners.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Synth context; override on the command line: make synth STAGE=prod LIFECYCLE=long-running
+STAGE     ?=
+LIFECYCLE ?=
+CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(LIFECYCLE),-c lifecycle=$(LIFECYCLE))
+
+.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo bench clean services
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(PY_STAMP): $(REQS)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+services: ## Install the local servers the tests start (redis-server) when missing
+	@command -v redis-server >/dev/null || { \
+	  echo "redis-server missing: installing it with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+bootstrap: $(PY_STAMP) $(NODE_STAMP) ## Create .venv and node_modules with the pinned tools
+
+synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials needed)
+	$(CDK) synth --all --quiet $(CDK_CONTEXT)
+	@$(CDK) list $(CDK_CONTEXT)
+
+test: bootstrap services ## Run the whole test suite (starts the servers it needs)
+	$(PY) -m pytest
+
+snapshot-update: bootstrap ## Refresh the CloudFormation snapshots after an intended change
+	$(PY) -m pytest tests/infra --snapshot-update
+
+lint: bootstrap ## ruff and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy stacks agent emulator client
+
+local: bootstrap ## Run the emulator with the agent on the embedded SQLite store
+	$(PY) -m emulator --store-dir .local
+
+demo: bootstrap ## Run the seed's timeline end to end with fast timers
+	$(PY) -m emulator.demo
+
+bench: bootstrap services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
+	$(PY) -m bench
+
+clean: ## Remove generated files (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local

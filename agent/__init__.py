@@ -1,0 +1,1 @@
+"""The agent container: an async task engine served on the AgentCore runtime contract."""
