@@ -1,0 +1,243 @@
+"""The data-plane HTTP API: InvokeAgentRuntime, StopRuntimeSession and the session table."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Final
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from emulator.errors import REQUEST_ID_HEADER, ServiceError, error_response
+from emulator.microvm import MicroVM
+from emulator.runtime import Runtime
+from emulator.session_ids import generated_session_id, session_id_problem
+
+log = logging.getLogger("emulator")
+
+SESSION_HEADER: Final = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+MAX_PAYLOAD_BYTES: Final = 100_000_000
+# Request headers the runtime hands on to the agent container.
+FORWARDED_HEADERS: Final = (
+    "content-type",
+    "accept",
+    "x-amzn-bedrock-agentcore-runtime-user-id",
+    "x-amzn-trace-id",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "mcp-session-id",
+    "mcp-protocol-version",
+)
+
+
+class _ProxiedStream(StreamingResponse):
+    """A streamed agent response that always runs ``on_close``, even if the caller hangs up."""
+
+    def __init__(
+        self, upstream: httpx.Response, headers: dict[str, str], on_close: Callable[[], Awaitable[None]]
+    ) -> None:
+        super().__init__(self._chunks(upstream), status_code=200, headers=headers)
+        self._on_close = on_close
+
+    @staticmethod
+    async def _chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        except httpx.HTTPError:
+            log.warning("agent response stream cut off (microVM terminated?)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._on_close()
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _check_target(request: Request) -> str:
+    """The runtime ARN from the path, if configured, with an acceptable qualifier."""
+    runtime = _runtime(request)
+    arn = str(request.path_params["arn"])
+    if arn not in runtime.config.runtime_arns:
+        raise ServiceError("ResourceNotFoundException", f"No agent runtime with ARN {arn}")
+    qualifier = request.query_params.get("qualifier")
+    if qualifier is not None and qualifier not in runtime.config.qualifiers:
+        raise ServiceError("ResourceNotFoundException", f"No endpoint {qualifier} for agent runtime {arn}")
+    return arn
+
+
+def _session_id(request: Request, *, required: bool) -> str:
+    session_id = request.headers.get(SESSION_HEADER)
+    if session_id is None:
+        if required:
+            raise ServiceError(
+                "ValidationException", "runtimeSessionId is required", field="runtimeSessionId"
+            )
+        return generated_session_id()
+    problem = session_id_problem(session_id)
+    if problem is not None:
+        raise ServiceError("ValidationException", problem, field="runtimeSessionId")
+    return session_id
+
+
+async def _read_payload(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
+        raise ServiceError("ValidationException", "payload is larger than 100000000 bytes", field="payload")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise ServiceError(
+                "ValidationException", "payload is larger than 100000000 bytes", field="payload"
+            )
+    return bytes(body)
+
+
+def _agent_error(status: int, body: bytes) -> ServiceError:
+    """What the caller sees when the agent answers non-2xx: AgentCore reports RuntimeClientError."""
+    code = None
+    try:
+        parsed = json.loads(body)
+        code = parsed["error"]["code"] if isinstance(parsed, dict) else None
+    except (ValueError, KeyError, TypeError):
+        pass
+    detail = f" ({code})" if isinstance(code, str) and code.isidentifier() else ""
+    return ServiceError(
+        "RuntimeClientError",
+        f"Received error ({status}) from runtime{detail}. Check the agent's log for more information.",
+    )
+
+
+async def invoke_agent_runtime(request: Request) -> Response:
+    """POST /runtimes/{agentRuntimeArn}/invocations: forward the payload to the session's microVM."""
+    arn = _check_target(request)
+    session_id = _session_id(request, required=False)
+    payload = await _read_payload(request)
+    runtime = _runtime(request)
+    vm = await runtime.acquire(arn, session_id)
+    try:
+        upstream = await _send(runtime, vm, request, session_id, payload)
+    except BaseException:
+        runtime.release(vm)
+        raise
+    if upstream.status_code >= 300:
+        try:
+            body = await upstream.aread()
+        finally:
+            await upstream.aclose()
+            runtime.release(vm)
+        log.info("session=%s agent answered %d: %s", session_id, upstream.status_code, body[:500])
+        raise _agent_error(upstream.status_code, body)
+    headers = {
+        SESSION_HEADER: session_id,
+        REQUEST_ID_HEADER: str(uuid.uuid4()),
+        "content-type": upstream.headers.get("content-type", "application/json"),
+    }
+
+    async def close() -> None:
+        await upstream.aclose()
+        runtime.release(vm)
+
+    return _ProxiedStream(upstream, headers, close)
+
+
+async def _send(
+    runtime: Runtime, vm: MicroVM, request: Request, session_id: str, payload: bytes
+) -> httpx.Response:
+    assert vm.process is not None
+    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    headers.setdefault("content-type", "application/json")
+    headers[SESSION_HEADER] = session_id
+    outgoing = runtime.http.build_request(
+        "POST", f"http://127.0.0.1:{vm.process.port}/invocations", content=payload, headers=headers
+    )
+    try:
+        return await runtime.http.send(outgoing, stream=True)
+    except httpx.HTTPError:
+        log.warning("session=%s microvm=%d did not answer the invocation", session_id, vm.number)
+        raise ServiceError("RuntimeClientError", "The runtime did not answer the invocation") from None
+
+
+async def stop_runtime_session(request: Request) -> Response:
+    """POST /runtimes/{agentRuntimeArn}/stopruntimesession: terminate the session's microVM."""
+    arn = _check_target(request)
+    session_id = _session_id(request, required=True)
+    await _runtime(request).stop_session(arn, session_id)
+    return JSONResponse({}, headers={SESSION_HEADER: session_id, REQUEST_ID_HEADER: str(uuid.uuid4())})
+
+
+async def sessions(request: Request) -> Response:
+    """GET /sessions: the session table (emulator only)."""
+    runtime = _runtime(request)
+    return JSONResponse(
+        {
+            "idle_timeout_seconds": runtime.config.lifecycle.idle_timeout,
+            "max_lifetime_seconds": runtime.config.lifecycle.max_lifetime,
+            "sessions": runtime.table(),
+        }
+    )
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = "UnknownOperationException" if exc.status_code in (404, 405) else "BadRequest"
+    message = f"No operation for {request.method} {request.url.path}"
+    return JSONResponse(
+        {"__type": code, "message": message, "error": {"code": code, "message": message}},
+        status_code=exc.status_code,
+        headers={"x-amzn-ErrorType": code},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(ServiceError("InternalServerException", "Internal error; see the emulator log"))
+
+
+def build_app(runtime: Runtime) -> Starlette:
+    """The ASGI app serving ``runtime``; starts and stops it with the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = Starlette(
+        routes=[
+            Route("/runtimes/{arn:path}/invocations", invoke_agent_runtime, methods=["POST"]),
+            Route("/runtimes/{arn:path}/stopruntimesession", stop_runtime_session, methods=["POST"]),
+            Route("/sessions", sessions, methods=["GET"]),
+        ],
+        exception_handlers={
+            ServiceError: _service_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

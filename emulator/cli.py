@@ -1,0 +1,141 @@
+"""Command line of ``python -m emulator``: flags into a validated :class:`EmulatorConfig`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from emulator.cdk_out import lifecycle_from_cdk_out
+from emulator.config import DEFAULT_PORT, DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle
+
+PRESETS: Final[dict[str, Lifecycle]] = {
+    "interactive": Lifecycle(idle_timeout=900, max_lifetime=14400),
+    "long-running": Lifecycle(idle_timeout=1800, max_lifetime=28800),
+    "development": Lifecycle(idle_timeout=300, max_lifetime=1800),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exits 2 on bad usage)."""
+    p = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="A local AgentCore Runtime: one agent process per session, with its timers.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default loopback)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    p.add_argument(
+        "--runtime-arn",
+        action="append",
+        dest="runtime_arns",
+        metavar="ARN",
+        help=f"runtime ARN to accept; repeatable (default {DEFAULT_RUNTIME_ARN})",
+    )
+    p.add_argument(
+        "--agent-command",
+        default=f"{shlex.quote(sys.executable)} -m agent",
+        help="command that starts one agent process (default: this Python, -m agent)",
+    )
+    timers = p.add_argument_group(
+        "lifecycle timers (flags override --from-cdk-out, which overrides --lifecycle)"
+    )
+    timers.add_argument("--lifecycle", choices=sorted(PRESETS), help="a lifecycle preset")
+    timers.add_argument(
+        "--from-cdk-out", type=Path, metavar="DIR", help="read timers from a synthesized cdk.out"
+    )
+    timers.add_argument("--stack", help="stack to read from --from-cdk-out when several are synthesized")
+    timers.add_argument(
+        "--idle-timeout", type=float, metavar="S", help="idleRuntimeSessionTimeout (default 900)"
+    )
+    timers.add_argument("--max-lifetime", type=float, metavar="S", help="maxLifetime (default 28800)")
+    timers.add_argument(
+        "--fast-timers", action="store_true", help="allow timers below 60 s (tests and demos)"
+    )
+    timers.add_argument("--ping-interval", type=float, default=15.0, metavar="S", help="health check period")
+    timers.add_argument(
+        "--unhealthy-after", type=int, default=3, metavar="N", help="failed pings before replacement"
+    )
+    timers.add_argument("--stop-grace", type=float, default=5.0, metavar="S", help="SIGTERM to SIGKILL delay")
+    timers.add_argument("--startup-timeout", type=float, default=30.0, metavar="S", help="time to first ping")
+    p.add_argument(
+        "--store-dir",
+        type=Path,
+        help="shared directory for the agents' SQLite store, so results outlive microVMs "
+        "(default: each microVM's own disk, lost with it)",
+    )
+    p.add_argument("--quiet-agent", action="store_true", help="discard the agent processes' output")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Build and validate the config; raises :class:`ConfigError`."""
+    lifecycle = PRESETS[args.lifecycle] if args.lifecycle else Lifecycle()
+    if args.from_cdk_out is not None:
+        lifecycle = lifecycle_from_cdk_out(args.from_cdk_out, stack=args.stack)
+    elif args.stack is not None:
+        raise ConfigError("--stack needs --from-cdk-out")
+    lifecycle = Lifecycle(
+        idle_timeout=lifecycle.idle_timeout if args.idle_timeout is None else args.idle_timeout,
+        max_lifetime=lifecycle.max_lifetime if args.max_lifetime is None else args.max_lifetime,
+    )
+    command = tuple(shlex.split(args.agent_command))
+    store_dir: Path | None = args.store_dir
+    if store_dir is not None:
+        store_dir.mkdir(parents=True, exist_ok=True)
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        runtime_arns=tuple(args.runtime_arns or (DEFAULT_RUNTIME_ARN,)),
+        agent_command=command,
+        lifecycle=lifecycle,
+        fast_timers=args.fast_timers,
+        ping_interval=args.ping_interval,
+        unhealthy_after=args.unhealthy_after,
+        stop_grace=args.stop_grace,
+        startup_timeout=args.startup_timeout,
+        store_dir=store_dir.resolve() if store_dir is not None else None,
+        agent_output="quiet" if args.quiet_agent else "inherit",
+    ).validate()
+
+
+def parse(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str]:
+    """Parse ``argv`` into a config and log level; exits 2 with a message on bad usage."""
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        return config_from_args(args), str(args.log_level)
+    except ConfigError as error:
+        p.error(str(error))
+    raise AssertionError("unreachable")
+
+
+def banner(config: EmulatorConfig) -> str:
+    """What to print at start-up: where it listens and the commands to try."""
+    url = f"http://{config.host}:{config.port}"
+    arn = config.runtime_arns[0]
+    store = str(config.store_dir) if config.store_dir else "each microVM's own disk (lost with it)"
+    lines = [
+        f"AgentCore Runtime emulator on {url}",
+        f"  runtime ARN   {arn}",
+        f"  timers        idle {config.lifecycle.idle_timeout:g}s, max lifetime"
+        f" {config.lifecycle.max_lifetime:g}s, ping every {config.ping_interval:g}s",
+        f"  agent         {shlex.join(config.agent_command)}",
+        f"  task store    {store}",
+        "",
+        "Try it (another terminal):",
+        f"  export AGENTCORE_ENDPOINT_URL={url}",
+        f"  export AGENTCORE_RUNTIME_ARN={arn}",
+        "  python -m client start --duration 30      # prints a task id, saves the session id",
+        "  python -m client wait <task-id>           # progress bar until the task finishes",
+        "  python -m client result <task-id>",
+        "  python -m client list",
+        "  python -m client sessions                 # the emulator's session table",
+        "Drop AGENTCORE_ENDPOINT_URL and set the deployed ARN to run the same commands against AWS.",
+    ]
+    return "\n".join(lines)

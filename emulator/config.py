@@ -1,0 +1,91 @@
+"""The emulator's validated configuration."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+DEFAULT_RUNTIME_ARN: Final = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local_agent-emulator0"
+DEFAULT_QUALIFIER: Final = "DEFAULT"
+DEFAULT_PORT: Final = 8090
+AWS_MIN_TIMER: Final = 60.0
+AWS_MAX_TIMER: Final = 28800.0
+
+AgentOutput = Literal["inherit", "quiet"]
+
+
+class ConfigError(ValueError):
+    """The emulator was asked to run with settings AgentCore would reject."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lifecycle:
+    """The runtime's two session timers, in seconds."""
+
+    idle_timeout: float = 900.0
+    max_lifetime: float = 28800.0
+
+    def validate(self, *, fast_timers: bool) -> None:
+        """Apply AgentCore's bounds; below 60 s is allowed only with ``fast_timers``."""
+        for name, value in (("idle timeout", self.idle_timeout), ("max lifetime", self.max_lifetime)):
+            if fast_timers and not 0 < value <= AWS_MAX_TIMER:
+                raise ConfigError(f"{name} must be above 0 and at most {AWS_MAX_TIMER:g} s, got {value:g}")
+            if not fast_timers and not AWS_MIN_TIMER <= value <= AWS_MAX_TIMER:
+                raise ConfigError(
+                    f"{name} must be {AWS_MIN_TIMER:g}-{AWS_MAX_TIMER:g} s, got {value:g}"
+                    " (use --fast-timers for shorter timers in tests and demos)"
+                )
+        if self.idle_timeout > self.max_lifetime:
+            raise ConfigError("idle timeout must not exceed max lifetime")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmulatorConfig:
+    """Everything the emulator needs to run sessions; build it, then call :meth:`validate`."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    runtime_arns: tuple[str, ...] = (DEFAULT_RUNTIME_ARN,)
+    qualifiers: tuple[str, ...] = (DEFAULT_QUALIFIER,)
+    agent_command: tuple[str, ...] = field(default_factory=lambda: (sys.executable, "-m", "agent"))
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    fast_timers: bool = False
+    ping_interval: float = 15.0
+    ping_timeout: float = 2.0
+    unhealthy_after: int = 3
+    stop_grace: float = 5.0
+    startup_timeout: float = 30.0
+    store_dir: Path | None = None
+    agent_output: AgentOutput = "inherit"
+    history_size: int = 200
+
+    def validate(self) -> EmulatorConfig:
+        """Raise :class:`ConfigError` for settings outside what the emulator supports."""
+        self.lifecycle.validate(fast_timers=self.fast_timers)
+        if not self.runtime_arns:
+            raise ConfigError("at least one runtime ARN is required")
+        for arn in self.runtime_arns:
+            if not arn.startswith("arn:") or ":runtime/" not in arn:
+                raise ConfigError(f"not an AgentCore runtime ARN: {arn}")
+        if not self.agent_command:
+            raise ConfigError("the agent command is empty")
+        positive = {
+            "ping interval": self.ping_interval,
+            "ping timeout": self.ping_timeout,
+            "stop grace": self.stop_grace,
+            "startup timeout": self.startup_timeout,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, got {value:g}")
+        if self.unhealthy_after < 1:
+            raise ConfigError("unhealthy-after must be at least 1")
+        return self
+
+    @property
+    def tick(self) -> float:
+        """How often timers are checked: fine enough for the shortest timer."""
+        shortest = min(self.lifecycle.idle_timeout, self.lifecycle.max_lifetime, self.ping_interval)
+        return max(0.02, min(1.0, shortest / 10))

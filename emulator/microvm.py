@@ -1,0 +1,92 @@
+"""The state of one emulated microVM and its row in the session table."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from emulator.process import AgentProcess
+from emulator.timers import Activity, EndReason, idle_seconds
+
+_numbers = itertools.count(1)
+
+
+class VmState(StrEnum):
+    """Where a microVM is in its life."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    TERMINATING = "terminating"
+    ENDED = "ended"
+
+
+@dataclass(eq=False)
+class MicroVM:
+    """One agent process serving one runtime session. Mutated only on the event loop."""
+
+    runtime_arn: str
+    session_id: str
+    started_at: float
+    number: int = field(default_factory=lambda: next(_numbers))
+    state: VmState = VmState.STARTING
+    process: AgentProcess | None = None
+    last_invocation_at: float = 0.0
+    in_flight: int = 0
+    invocations: int = 0
+    ping_status: str | None = None
+    status_changed_at: float | None = None
+    last_ping_at: float | None = None
+    failed_pings: int = 0
+    ended_at: float | None = None
+    end_reason: EndReason | None = None
+    ready: asyncio.Future[None] | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    termination: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.last_invocation_at = self.started_at
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (runtime ARN, session id) this microVM serves."""
+        return (self.runtime_arn, self.session_id)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the agent's last ping said HealthyBusy."""
+        return self.ping_status == "HealthyBusy"
+
+    def activity(self) -> Activity:
+        """The timer inputs as of now."""
+        return Activity(
+            started_at=self.started_at,
+            last_invocation_at=self.last_invocation_at,
+            status_changed_at=self.status_changed_at,
+            busy=self.busy,
+            in_flight=self.in_flight,
+        )
+
+    def row(self, now: float) -> dict[str, Any]:
+        """This microVM as a session-table row (JSON-ready)."""
+        end = self.ended_at if self.ended_at is not None else now
+        live = self.state in (VmState.STARTING, VmState.RUNNING)
+        return {
+            "session_id": self.session_id,
+            "runtime_arn": self.runtime_arn,
+            "microvm": self.number,
+            "state": self.state.value,
+            "pid": self.process.pid if self.process else None,
+            "port": self.process.port if self.process else None,
+            "started_at": round(self.started_at, 3),
+            "age_seconds": round(end - self.started_at, 3),
+            "idle_seconds": round(idle_seconds(now, self.activity()), 3) if live else None,
+            "invocations": self.invocations,
+            "in_flight": self.in_flight,
+            "ping_status": self.ping_status,
+            "last_ping_seconds_ago": None if self.last_ping_at is None else round(now - self.last_ping_at, 3),
+            "ended_at": None if self.ended_at is None else round(self.ended_at, 3),
+            "end_reason": None if self.end_reason is None else self.end_reason.value,
+        }

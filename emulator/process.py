@@ -1,0 +1,114 @@
+"""One microVM's agent process: spawned on a free port with its own empty disk, then destroyed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from agent.settings import EnvVar
+from emulator.config import AWS_MAX_TIMER, AWS_MIN_TIMER, EmulatorConfig
+
+SQLITE_FILE: Final = "tasks.sqlite3"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def agent_environment(
+    config: EmulatorConfig, *, port: int, disk: Path, base: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of one agent process.
+
+    The SQLite store goes to the shared ``store_dir`` when one is configured (results outlive
+    the microVM), else onto the microVM's own disk (lost with it). A store the user chose in
+    the environment is left alone.
+    """
+    env = dict(base)
+    env[EnvVar.PORT] = str(port)
+    env[EnvVar.HOST] = "127.0.0.1"
+    # The agent accepts AgentCore's range only; fast (sub-60 s) timers are not passed on.
+    timers = {
+        EnvVar.MAX_LIFETIME_SECONDS: config.lifecycle.max_lifetime,
+        EnvVar.IDLE_TIMEOUT_SECONDS: config.lifecycle.idle_timeout,
+    }
+    for name, seconds in timers.items():
+        if AWS_MIN_TIMER <= seconds <= AWS_MAX_TIMER:
+            env[name] = str(int(seconds))
+        else:
+            env.pop(name, None)
+    env.setdefault(EnvVar.STORE_BACKEND, "sqlite")
+    if env[EnvVar.STORE_BACKEND] == "sqlite" and EnvVar.SQLITE_PATH not in env:
+        store = config.store_dir if config.store_dir is not None else disk
+        env[EnvVar.SQLITE_PATH] = str((store / SQLITE_FILE).resolve())
+    env["TMPDIR"] = str(disk)
+    # The agent runs inside its empty disk directory; keep the project importable.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path.cwd()), base.get("PYTHONPATH", "")) if p)
+    return env
+
+
+@dataclass
+class AgentProcess:
+    """A running agent: its process group, port and disk."""
+
+    popen: subprocess.Popen[bytes]
+    port: int
+    disk: Path
+
+    @classmethod
+    def spawn(cls, config: EmulatorConfig, *, host: str = "127.0.0.1") -> AgentProcess:
+        """Start the agent command on a free port in a fresh temporary directory."""
+        disk = Path(tempfile.mkdtemp(prefix="microvm-"))
+        port = free_port(host)
+        output = subprocess.DEVNULL if config.agent_output == "quiet" else None
+        try:
+            popen = subprocess.Popen(
+                list(config.agent_command),
+                cwd=disk,
+                env=agent_environment(config, port=port, disk=disk, base=os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        except OSError:
+            shutil.rmtree(disk, ignore_errors=True)
+            raise
+        return cls(popen=popen, port=port, disk=disk)
+
+    @property
+    def pid(self) -> int:
+        """The agent's process id."""
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        """Whether the process is still running."""
+        return self.popen.poll() is None
+
+    def destroy(self, grace: float) -> None:
+        """SIGTERM, up to ``grace`` seconds, SIGKILL; then delete the disk. Blocks."""
+        self._signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.popen.wait()
+        # Children the agent left behind share its process group.
+        self._signal(signal.SIGKILL)
+        shutil.rmtree(self.disk, ignore_errors=True)
+
+    def _signal(self, signum: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signum)

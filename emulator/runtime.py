@@ -1,0 +1,227 @@
+"""The emulated AgentCore Runtime: sessions mapped to microVMs, pings and lifecycle timers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from emulator.config import EmulatorConfig
+from emulator.errors import ServiceError
+from emulator.microvm import MicroVM, VmState
+from emulator.process import AgentProcess
+from emulator.timers import EndReason, due_end
+
+log = logging.getLogger("emulator")
+
+Clock = Callable[[], float]
+HEALTHY_STATUSES = frozenset({"Healthy", "HealthyBusy"})
+
+
+class Runtime:
+    """Owns every microVM. All state changes happen on one event loop, so no locks are needed."""
+
+    def __init__(self, config: EmulatorConfig, *, clock: Clock = time.time) -> None:
+        self.config = config
+        self._clock = clock
+        self._live: dict[tuple[str, str], MicroVM] = {}
+        self._ended: deque[MicroVM] = deque(maxlen=config.history_size)
+        self._terminations: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client used to reach agent processes."""
+        if self._http is None:
+            raise RuntimeError("runtime not started")
+        return self._http
+
+    async def start(self) -> None:
+        """Start the timer loop."""
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=50)
+        timeout = httpx.Timeout(connect=5.0, read=None, write=30.0, pool=None)
+        self._http = httpx.AsyncClient(limits=limits, timeout=timeout)
+        self._supervisor = asyncio.create_task(self._supervise())
+
+    async def close(self) -> None:
+        """Stop every microVM (reason ``stopped``) and the timer loop."""
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+        for vm in list(self._live.values()):
+            self._terminate(vm, EndReason.STOPPED)
+        if self._terminations:
+            await asyncio.gather(*self._terminations, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+
+    # -- invocations ---------------------------------------------------------------------------
+
+    async def acquire(self, runtime_arn: str, session_id: str) -> MicroVM:
+        """The running microVM for this session, started on first use; counts one call in flight."""
+        vm = self._live.get((runtime_arn, session_id))
+        if vm is None:
+            vm = self._boot(runtime_arn, session_id)
+        vm.in_flight += 1
+        vm.invocations += 1
+        vm.last_invocation_at = self._clock()
+        try:
+            assert vm.ready is not None
+            await asyncio.shield(vm.ready)
+        except BaseException:
+            self.release(vm)
+            raise
+        return vm
+
+    def release(self, vm: MicroVM) -> None:
+        """End one call in flight; the idle countdown restarts from now."""
+        vm.in_flight = max(0, vm.in_flight - 1)
+        vm.last_invocation_at = self._clock()
+
+    async def stop_session(self, runtime_arn: str, session_id: str) -> None:
+        """StopRuntimeSession: terminate the session's microVM and wait until it is gone."""
+        vm = self._live.get((runtime_arn, session_id))
+        if vm is None:
+            raise ServiceError("ResourceNotFoundException", f"No active runtime session {session_id}")
+        task = self._terminate(vm, EndReason.STOPPED)
+        await asyncio.shield(task)
+
+    def table(self) -> list[dict[str, Any]]:
+        """Every live microVM, then recently ended ones, newest first."""
+        now = self._clock()
+        vms = sorted([*self._live.values(), *self._ended], key=lambda vm: vm.number, reverse=True)
+        return [vm.row(now) for vm in vms]
+
+    # -- microVM lifecycle ---------------------------------------------------------------------
+
+    def _boot(self, runtime_arn: str, session_id: str) -> MicroVM:
+        vm = MicroVM(runtime_arn=runtime_arn, session_id=session_id, started_at=self._clock())
+        vm.ready = asyncio.get_running_loop().create_future()
+        self._live[vm.key] = vm
+        vm.tasks.append(asyncio.create_task(self._start_process(vm)))
+        return vm
+
+    async def _start_process(self, vm: MicroVM) -> None:
+        assert vm.ready is not None
+        try:
+            vm.process = await asyncio.to_thread(AgentProcess.spawn, self.config)
+        except OSError:
+            log.exception("session=%s microvm=%d could not start the agent command", vm.session_id, vm.number)
+            self._fail_boot(vm)
+            return
+        log.info(
+            "session=%s microvm=%d started pid=%d port=%d",
+            vm.session_id,
+            vm.number,
+            vm.process.pid,
+            vm.process.port,
+        )
+        deadline = time.monotonic() + self.config.startup_timeout
+        while time.monotonic() < deadline and vm.state is VmState.STARTING and vm.process.alive():
+            if await self._ping(vm):
+                vm.state = VmState.RUNNING
+                vm.ready.set_result(None)
+                vm.tasks.append(asyncio.create_task(self._ping_loop(vm)))
+                return
+            await asyncio.sleep(0.05)
+        if vm.state is VmState.STARTING:
+            log.warning("session=%s microvm=%d never answered /ping", vm.session_id, vm.number)
+            self._fail_boot(vm)
+
+    def _fail_boot(self, vm: MicroVM) -> None:
+        assert vm.ready is not None
+        if not vm.ready.done():
+            vm.ready.set_exception(ServiceError("RuntimeClientError", "The runtime failed to start"))
+            vm.ready.exception()  # mark retrieved: callers may all have gone
+        self._terminate(vm, EndReason.UNHEALTHY)
+
+    async def _ping(self, vm: MicroVM) -> bool:
+        """One health check; records status and the agent's ``time_of_last_update``."""
+        assert vm.process is not None
+        try:
+            response = await self.http.get(
+                f"http://127.0.0.1:{vm.process.port}/ping", timeout=self.config.ping_timeout
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        status = body.get("status") if isinstance(body, dict) else None
+        if response.status_code != 200 or status not in HEALTHY_STATUSES:
+            return False
+        if status != vm.ping_status:
+            log.info("session=%s microvm=%d ping %s", vm.session_id, vm.number, status)
+        vm.ping_status = status
+        vm.last_ping_at = self._clock()
+        changed = body.get("time_of_last_update")
+        if isinstance(changed, int | float) and not isinstance(changed, bool):
+            vm.status_changed_at = float(changed)
+        return True
+
+    async def _ping_loop(self, vm: MicroVM) -> None:
+        while vm.state is VmState.RUNNING:
+            await asyncio.sleep(self.config.ping_interval)
+            if vm.state is not VmState.RUNNING:
+                return
+            if await self._ping(vm):
+                vm.failed_pings = 0
+                continue
+            vm.failed_pings += 1
+            log.warning("session=%s microvm=%d failed ping %d", vm.session_id, vm.number, vm.failed_pings)
+            if vm.failed_pings >= self.config.unhealthy_after:
+                self._terminate(vm, EndReason.UNHEALTHY)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick)
+            now = self._clock()
+            for vm in list(self._live.values()):
+                if vm.state is not VmState.RUNNING:
+                    continue
+                reason = due_end(now, self.config.lifecycle, vm.activity())
+                if reason is None and vm.process is not None and not vm.process.alive():
+                    reason = EndReason.UNHEALTHY
+                if reason is not None:
+                    self._terminate(vm, reason)
+
+    def _terminate(self, vm: MicroVM, reason: EndReason) -> asyncio.Task[None]:
+        """Take the microVM out of service now and destroy its process in the background."""
+        if vm.termination is not None:
+            return vm.termination
+        for task in vm.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        if self._live.get(vm.key) is vm:
+            del self._live[vm.key]
+        if vm.ready is not None and not vm.ready.done():
+            vm.ready.set_exception(ServiceError("RuntimeClientError", "The runtime session was terminated"))
+            vm.ready.exception()
+        vm.state = VmState.TERMINATING
+        vm.end_reason = reason
+        log.info("session=%s microvm=%d terminating reason=%s", vm.session_id, vm.number, reason)
+        task = vm.termination = asyncio.create_task(self._destroy(vm))
+        self._terminations.add(task)
+        task.add_done_callback(self._terminations.discard)
+        return task
+
+    async def _destroy(self, vm: MicroVM) -> None:
+        if vm.process is not None:
+            await asyncio.to_thread(vm.process.destroy, self.config.stop_grace)
+        vm.state = VmState.ENDED
+        vm.ended_at = self._clock()
+        self._ended.append(vm)
+        log.info(
+            "session=%s microvm=%d ended reason=%s age=%.1fs invocations=%d",
+            vm.session_id,
+            vm.number,
+            vm.end_reason,
+            vm.ended_at - vm.started_at,
+            vm.invocations,
+        )
