@@ -8,7 +8,12 @@ call :func:`load_settings` at start-up.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class EnvVar:
@@ -30,6 +35,16 @@ class EnvVar:
     S3_THRESHOLD_BYTES: Final = "AGENT_S3_THRESHOLD_BYTES"
     PRESIGN_THRESHOLD_BYTES: Final = "AGENT_PRESIGN_THRESHOLD_BYTES"
     LOG_LEVEL: Final = "AGENT_LOG_LEVEL"
+    HOST: Final = "AGENT_HOST"
+    MODEL_FACTORY: Final = "AGENT_MODEL_FACTORY"
+    MAX_PAYLOAD_BYTES: Final = "AGENT_MAX_PAYLOAD_BYTES"
+    MAX_RESULT_BYTES: Final = "AGENT_MAX_RESULT_BYTES"
+    CACHE_TTL_SECONDS: Final = "AGENT_CACHE_TTL_SECONDS"
+    EPHEMERAL_TTL_SECONDS: Final = "AGENT_EPHEMERAL_TTL_SECONDS"
+    PRESIGN_EXPIRY_SECONDS: Final = "AGENT_PRESIGN_EXPIRY_SECONDS"
+    WRITE_ATTEMPTS: Final = "AGENT_WRITE_ATTEMPTS"
+    RETRY_BASE_SECONDS: Final = "AGENT_RETRY_BASE_SECONDS"
+    IO_THREADS: Final = "AGENT_IO_THREADS"
 
 
 class TableSchema:
@@ -44,3 +59,119 @@ class TableSchema:
 
 RESULTS_PREFIX: Final = "results/"
 """S3 key prefix under which large results are stored (the bucket's lifecycle rule expires it)."""
+
+StoreBackend = Literal["sqlite", "dynamodb", "memory"]
+DEFAULT_MODEL_ID: Final = "global.anthropic.claude-sonnet-4-6"
+DEFAULT_SQLITE_PATH: Final = ".local/agent-tasks.sqlite3"
+RUNTIME_MAX_SECONDS: Final = 28800
+"""AgentCore's upper bound for a microVM's lifetime, the duration cap when the real one is unknown."""
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a valid agent configuration."""
+
+
+class Settings(BaseSettings):
+    """Validated agent configuration, read from the environment by :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore")
+
+    port: int = Field(8080, ge=1, le=65535, validation_alias=_env(EnvVar.PORT))
+    host: str = Field("0.0.0.0", min_length=1, validation_alias=_env(EnvVar.HOST))
+    store_backend: StoreBackend | None = Field(None, validation_alias=_env(EnvVar.STORE_BACKEND))
+    table_name: str | None = Field(
+        None, min_length=3, max_length=255, validation_alias=_env(EnvVar.TABLE_NAME)
+    )
+    bucket_name: str | None = Field(
+        None, min_length=3, max_length=63, validation_alias=_env(EnvVar.BUCKET_NAME)
+    )
+    redis_url: str | None = Field(None, pattern=r"^rediss?://", validation_alias=_env(EnvVar.REDIS_URL))
+    sqlite_path: Path = Field(Path(DEFAULT_SQLITE_PATH), validation_alias=_env(EnvVar.SQLITE_PATH))
+    allow_memory_store: bool = Field(False, validation_alias=_env(EnvVar.ALLOW_MEMORY_STORE))
+    model_id: str = Field(DEFAULT_MODEL_ID, min_length=1, validation_alias=_env(EnvVar.MODEL_ID))
+    model_factory: str | None = Field(
+        None, pattern=r"^[\w.]+:\w+$", validation_alias=_env(EnvVar.MODEL_FACTORY)
+    )
+    max_lifetime_seconds: int | None = Field(
+        None, ge=60, le=RUNTIME_MAX_SECONDS, validation_alias=_env(EnvVar.MAX_LIFETIME_SECONDS)
+    )
+    idle_timeout_seconds: int = Field(
+        900, ge=60, le=28800, validation_alias=_env(EnvVar.IDLE_TIMEOUT_SECONDS)
+    )
+    heartbeat_seconds: float = Field(10.0, gt=0, le=3600, validation_alias=_env(EnvVar.HEARTBEAT_SECONDS))
+    lease_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env(EnvVar.LEASE_SECONDS))
+    result_ttl_seconds: int = Field(
+        7 * 86400, ge=60, le=400 * 86400, validation_alias=_env(EnvVar.RESULT_TTL_SECONDS)
+    )
+    s3_threshold_bytes: int = Field(
+        256 * 1024, ge=1, le=350 * 1024, validation_alias=_env(EnvVar.S3_THRESHOLD_BYTES)
+    )
+    presign_threshold_bytes: int = Field(
+        1024 * 1024, ge=1, validation_alias=_env(EnvVar.PRESIGN_THRESHOLD_BYTES)
+    )
+    presign_expiry_seconds: int = Field(
+        3600, ge=60, le=7 * 86400, validation_alias=_env(EnvVar.PRESIGN_EXPIRY_SECONDS)
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env(EnvVar.LOG_LEVEL)
+    )
+    max_payload_bytes: int = Field(
+        64 * 1024, ge=256, le=100 * 1024 * 1024, validation_alias=_env(EnvVar.MAX_PAYLOAD_BYTES)
+    )
+    max_result_bytes: int = Field(
+        16 * 1024 * 1024, ge=1, le=256 * 1024 * 1024, validation_alias=_env(EnvVar.MAX_RESULT_BYTES)
+    )
+    cache_ttl_seconds: int = Field(300, ge=1, le=86400, validation_alias=_env(EnvVar.CACHE_TTL_SECONDS))
+    ephemeral_ttl_seconds: int = Field(
+        3600, ge=1, le=7 * 86400, validation_alias=_env(EnvVar.EPHEMERAL_TTL_SECONDS)
+    )
+    write_attempts: int = Field(4, ge=1, le=20, validation_alias=_env(EnvVar.WRITE_ATTEMPTS))
+    retry_base_seconds: float = Field(0.1, gt=0, le=10, validation_alias=_env(EnvVar.RETRY_BASE_SECONDS))
+    io_threads: int = Field(32, ge=1, le=512, validation_alias=_env(EnvVar.IO_THREADS))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.lease_seconds <= self.heartbeat_seconds:
+            raise ValueError(f"{EnvVar.LEASE_SECONDS} must be greater than {EnvVar.HEARTBEAT_SECONDS}")
+        if self.presign_threshold_bytes < self.s3_threshold_bytes:
+            raise ValueError(f"{EnvVar.PRESIGN_THRESHOLD_BYTES} must be at least {EnvVar.S3_THRESHOLD_BYTES}")
+        backend = self.backend
+        if backend == "dynamodb" and not self.table_name:
+            raise ValueError(f"the dynamodb store needs {EnvVar.TABLE_NAME}")
+        if backend == "memory" and not self.allow_memory_store:
+            raise ValueError(
+                f"the memory store loses every result on restart; set {EnvVar.ALLOW_MEMORY_STORE}=true "
+                "to use it (tests only)"
+            )
+        return self
+
+    @property
+    def backend(self) -> StoreBackend:
+        """The task store in use: explicit choice, else dynamodb when a table is named, else sqlite."""
+        if self.store_backend is not None:
+            return self.store_backend
+        return "dynamodb" if self.table_name else "sqlite"
+
+    @property
+    def max_duration_seconds(self) -> int:
+        """Upper bound of a task's duration when the microVM's lifetime is unknown."""
+        return self.max_lifetime_seconds or RUNTIME_MAX_SECONDS
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings from ``environ`` (default: the process environment)."""
+    try:
+        if environ is None:
+            return Settings()
+        allowed = {name for name in vars(EnvVar).values() if isinstance(name, str)}
+        values = {key: value for key, value in environ.items() if key in allowed}
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid agent settings: {problems}") from None

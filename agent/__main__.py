@@ -1,0 +1,37 @@
+"""``python -m agent``: validate settings, then serve the runtime contract on PORT (default 8080)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import uvicorn
+
+from agent.logs import configure_logging
+from agent.service import create_app
+from agent.settings import SettingsError, load_settings
+
+
+def main() -> int:
+    """Run the agent until stopped; exit 2 on invalid settings."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        configure_logging("INFO")
+        logging.getLogger("agent").error("cannot start", extra={"reason": str(exc)})
+        return 2
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

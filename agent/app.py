@@ -1,0 +1,150 @@
+"""The HTTP surface: BedrockAgentCoreApp with our ping, invocation handling and JSON errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bedrock_agentcore import BedrockAgentCoreApp
+from bedrock_agentcore.runtime.models import SESSION_HEADER, PingStatus
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agent.errors import ApiError, StoreUnavailableError, invalid_field
+from agent.payloads import decode_json, parse_request
+from agent.ping import PingState
+
+log = logging.getLogger("agent.app")
+LOCAL_SESSION = "local-session-no-runtime-session-id-header"
+"""Session used when a request carries no session header (only happens outside AgentCore)."""
+MAX_SESSION_ID_CHARS = 256
+
+Dispatcher = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    """The JSON error body with its status."""
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+class AgentApp(BedrockAgentCoreApp):
+    """The SDK app, with three contract fixes made in one place.
+
+    * ``/ping`` timestamps change only on a status change, stamped when it happens.
+    * Bodies are read with a size cap and parsed strictly (no NaN, no duplicate keys).
+    * Every failure is ``{"error": {"code", "message"}}`` without exception text.
+    """
+
+    def __init__(self, max_payload_bytes: int) -> None:
+        self.ping_state = PingState()
+        self._max_payload_bytes = max_payload_bytes
+        self._dispatch: Dispatcher | None = None
+        super().__init__()
+        self.add_exception_handler(HTTPException, self._http_error)
+
+    def set_dispatcher(self, dispatch: Dispatcher) -> None:
+        """Route decoded payloads of POST /invocations to ``dispatch(session_id, payload)``."""
+        self._dispatch = dispatch
+
+    def add_async_task(self, name: str, metadata: dict[str, Any] | None = None) -> int:
+        """Register running work (and flip /ping to HealthyBusy on the first)."""
+        handle: int = super().add_async_task(name, metadata)
+        self.ping_state.enter()
+        return handle
+
+    def complete_async_task(self, task_id: int) -> bool:
+        """Unregister work (and flip /ping to Healthy after the last)."""
+        found: bool = super().complete_async_task(task_id)
+        if found:
+            self.ping_state.leave()
+        return found
+
+    def get_current_ping_status(self) -> PingStatus:
+        """The status from our transition-stamped state."""
+        return self.ping_state.snapshot()[0]
+
+    async def _handle_ping(self, request: Request) -> Response:
+        status, changed_at = self.ping_state.snapshot()
+        return JSONResponse({"status": status.value, "time_of_last_update": changed_at})
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, "HttpError")
+        return JSONResponse(
+            {"error": {"code": code, "message": f"{request.method} {request.url.path}"}}, status
+        )
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        limit = self._max_payload_bytes
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, "PayloadTooLarge", f"payload is {declared} bytes; the limit is {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "PayloadTooLarge", f"payload exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _session_of(self, request: Request) -> str:
+        session = request.headers.get(SESSION_HEADER)
+        if session is None:
+            log.warning(
+                "no session header: using the fixed local session", extra={"session_id": LOCAL_SESSION}
+            )
+            return LOCAL_SESSION
+        if not 1 <= len(session) <= MAX_SESSION_ID_CHARS or not session.isprintable():
+            raise invalid_field(SESSION_HEADER, f"must be 1-{MAX_SESSION_ID_CHARS} printable characters")
+        return session
+
+    async def _handle_invocation(self, request: Request) -> Response:
+        self._build_request_context(request)
+        started = time.monotonic()
+        session = LOCAL_SESSION
+        action = "unknown"
+        try:
+            session = self._session_of(request)
+            payload = decode_json(await self._read_body(request), self._max_payload_bytes)
+            action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
+            if self._dispatch is None:
+                raise ApiError(503, "NotReady", "the agent is still starting")
+            body = await self._dispatch(session, payload)
+            response: Response = JSONResponse(body)
+        except ApiError as error:
+            response = error_response(error)
+        except StoreUnavailableError:
+            response = error_response(
+                ApiError(503, "StorageUnavailable", "task storage is unavailable; retry")
+            )
+        except Exception:
+            log.exception("invocation failed", extra={"session_id": session})
+            response = error_response(
+                ApiError(500, "InternalError", "the agent could not handle the request")
+            )
+        log.info(
+            "invocation",
+            extra={
+                "session_id": session,
+                "action": action,
+                "http_status": response.status_code,
+                "elapsed_ms": round((time.monotonic() - started) * 1000, 2),
+            },
+        )
+        return response
+
+
+def dispatcher_for(
+    handlers: dict[type[Any], Callable[[str, Any], Awaitable[dict[str, Any]]]],
+) -> Dispatcher:
+    """A dispatcher that validates a payload and calls the handler registered for its request type."""
+
+    async def dispatch(session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = parse_request(payload)
+        return await handlers[type(request)](session_id, request)
+
+    return dispatch

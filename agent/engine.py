@@ -1,0 +1,404 @@
+"""The task engine: starts background tasks as asyncio tasks and answers from the store.
+
+Every blocking store call runs in a bounded thread pool, so the event loop (which
+also serves /ping) never waits on I/O. The store record is the source of truth;
+the engine only keeps what it needs to signal its own running tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+from agent.errors import ApiError, StoreUnavailableError, invalid_field, task_not_found
+from agent.payloads import StartTask
+from agent.records import TaskRecord, TaskStatus
+from agent.settings import Settings
+from agent.store.base import BlobStore, Cursor, ResultCache, TaskStore
+from agent.store.retry import RetryPolicy
+from agent.work import result_text, task_id_for_token
+
+T = TypeVar("T")
+log = logging.getLogger("agent.engine")
+Key = tuple[str, str]
+
+
+class BusyTracker(Protocol):
+    """What the runtime app offers to keep /ping at HealthyBusy while work runs."""
+
+    def add_async_task(self, name: str, metadata: dict[str, Any] | None = None) -> int:
+        """Register running work; returns a handle."""
+        ...
+
+    def complete_async_task(self, task_id: int) -> bool:
+        """Unregister the work registered under ``task_id``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The storage the engine writes to; only ``tasks`` is required."""
+
+    tasks: TaskStore
+    ephemeral: TaskStore | None = None
+    cache: ResultCache | None = None
+    blobs: BlobStore | None = None
+    blob_key: Callable[[TaskRecord], str] | None = None
+
+    def close(self) -> None:
+        """Close every store."""
+        self.tasks.close()
+        if self.ephemeral is not None:
+            self.ephemeral.close()
+
+
+@dataclass
+class _Running:
+    task: asyncio.Task[None]
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    cancel_requested: bool = False
+
+
+class _SupersededError(Exception):
+    """The stored record left RUNNING while this process was still working on it."""
+
+
+class TaskEngine:
+    """Runs, reads, cancels and lists tasks for sessions."""
+
+    def __init__(self, settings: Settings, stores: Stores, busy: BusyTracker) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._busy = busy
+        self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
+        self._retry = RetryPolicy(attempts=settings.write_attempts, base_seconds=settings.retry_base_seconds)
+        self._running: dict[Key, _Running] = {}
+        self._started_at = time.time()
+
+    @property
+    def running_count(self) -> int:
+        """Tasks of this process still running."""
+        return len(self._running)
+
+    # ---- public operations -------------------------------------------------------------
+
+    async def start(self, session_id: str, request: StartTask) -> dict[str, Any]:
+        """Create the task record and start the work; idempotent per (session, client_token)."""
+        self._check_start(request)
+        now = time.time()
+        task_id = (
+            task_id_for_token(session_id, request.client_token) if request.client_token else str(uuid.uuid4())
+        )
+        ttl = self._settings.ephemeral_ttl_seconds if request.retention == "ephemeral" else None
+        record = TaskRecord(
+            session_id=session_id,
+            task_id=task_id,
+            status=TaskStatus.RUNNING,
+            duration=request.duration,
+            result_bytes=-1 if request.result_bytes is None else request.result_bytes,
+            created_at=now,
+            updated_at=now,
+            heartbeat_at=now,
+            expires_at=int(now + (ttl or self._settings.result_ttl_seconds)),
+            retention=request.retention,
+            client_token=request.client_token,
+        )
+        store = self._store_for(record)
+        stored, created = await self._io("create", store.create, record)
+        if not created:
+            if (stored.duration, stored.result_bytes, stored.retention) != (
+                record.duration,
+                record.result_bytes,
+                record.retention,
+            ):
+                raise ApiError(
+                    409, "ClientTokenConflict", "client_token was already used with different parameters"
+                )
+            log.info("idempotent start", extra=_ids(stored))
+            return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
+        self._launch(stored)
+        log.info("task started", extra={**_ids(stored), "duration_s": record.duration})
+        return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
+
+    async def get(self, session_id: str, task_id: str, wait_seconds: float = 0.0) -> dict[str, Any]:
+        """The task's view; with ``wait_seconds`` returns as soon as it finishes or the wait ends."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while True:
+            record = await self._read(session_id, task_id)
+            now = time.time()
+            status = self._status_of(record, now)
+            remaining = deadline - loop.time()
+            if status is not TaskStatus.RUNNING or remaining <= 0:
+                return await self._view(record, status)
+            running = self._running.get((session_id, task_id))
+            if running is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=remaining)
+            else:
+                await asyncio.sleep(min(self._settings.heartbeat_seconds, remaining))
+
+    async def cancel(self, session_id: str, task_id: str) -> dict[str, Any]:
+        """Ask a running task to stop; a finished task is returned unchanged."""
+        record = await self._read(session_id, task_id)
+        running = self._running.get((session_id, task_id))
+        if running is not None:
+            running.cancel_requested = True
+            running.task.cancel()
+            try:
+                await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=10)
+            except TimeoutError:
+                log.warning("cancelled task did not stop in time", extra=_ids(record))
+        elif record.status is TaskStatus.RUNNING:
+            # Nobody in this process works on it (its microVM died): close the record here.
+            now = time.time()
+            final = record.replace(
+                status=TaskStatus.CANCELLED,
+                updated_at=now,
+                error_code="Cancelled",
+                error_message="cancelled by request",
+            )
+            await self._io("finish", self._store_for(record).finish, final)
+        log.info("task cancel requested", extra=_ids(record))
+        return await self.get(session_id, task_id)
+
+    async def list(self, session_id: str, limit: int, cursor_text: str | None) -> dict[str, Any]:
+        """This session's tasks, newest first, ``limit`` per page."""
+        try:
+            cursor = Cursor.decode(cursor_text) if cursor_text is not None else None
+        except ValueError:
+            raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
+        stores = [self._stores.tasks] + ([self._stores.ephemeral] if self._stores.ephemeral else [])
+        now = time.time()
+        records: list[TaskRecord] = []
+        for store in stores:
+            records += await self._io("list", store.list, session_id, limit + 1, cursor)
+        records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
+        live = [r for r in records if r.expires_at >= now]
+        page = live[:limit]
+        more = len(live) > limit
+        return {
+            "tasks": [_summary(r, self._status_of(r, now)) for r in page],
+            "next_cursor": Cursor.after(page[-1]).encode() if more and page else None,
+        }
+
+    async def shutdown(self) -> None:
+        """Stop local work without marking it finished (an unfinished task reads as LOST later)."""
+        for running in list(self._running.values()):
+            running.task.cancel()
+        if self._running:
+            await asyncio.gather(*(r.task for r in self._running.values()), return_exceptions=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stores.close()
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _check_start(self, request: StartTask) -> None:
+        limit = float(self._settings.max_duration_seconds)
+        if self._settings.max_lifetime_seconds is not None:
+            limit -= time.time() - self._started_at
+            if request.duration > limit:
+                raise invalid_field(
+                    "duration", f"exceeds the remaining lifetime of this microVM ({max(limit, 0):.0f}s)"
+                )
+        if request.duration > limit:
+            raise invalid_field("duration", f"must be at most {limit:.0f} seconds")
+        if request.result_bytes is not None and request.result_bytes > self._settings.max_result_bytes:
+            raise invalid_field("result_bytes", f"must be at most {self._settings.max_result_bytes}")
+        if request.retention == "ephemeral" and self._stores.ephemeral is None:
+            raise invalid_field("retention", "'ephemeral' needs a Redis store, which is not configured")
+
+    def _store_for(self, record: TaskRecord) -> TaskStore:
+        if record.retention == "ephemeral" and self._stores.ephemeral is not None:
+            return self._stores.ephemeral
+        return self._stores.tasks
+
+    def _status_of(self, record: TaskRecord, now: float) -> TaskStatus:
+        if record.status is not TaskStatus.RUNNING:
+            return record.status
+        if (record.session_id, record.task_id) in self._running:
+            return TaskStatus.RUNNING
+        if now - record.heartbeat_at > self._settings.lease_seconds:
+            return TaskStatus.LOST
+        return TaskStatus.RUNNING
+
+    async def _io(self, what: str, func: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, partial(self._retry.call, what, partial(func, *args)))
+
+    async def _read(self, session_id: str, task_id: str) -> TaskRecord:
+        cache = self._stores.cache
+        if cache is not None:
+            try:
+                cached = await self._io("cache get", cache.get, session_id, task_id)
+            except Exception:
+                log.warning("result cache unavailable", extra={"session_id": session_id, "task_id": task_id})
+                cached = None
+            if cached is not None:
+                return cached
+        record = await self._io("get", self._stores.tasks.get, session_id, task_id)
+        if record is None and self._stores.ephemeral is not None:
+            record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
+        if record is None or record.expires_at < time.time():
+            raise task_not_found(task_id)
+        if cache is not None and record.status.finished and record.retention == "durable":
+            try:
+                await self._io("cache put", cache.put, record)
+            except Exception:
+                log.warning("result cache unavailable", extra=_ids(record))
+        return record
+
+    async def _view(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
+        view = _summary(record, status)
+        if record.result is not None:
+            view["result"] = record.result
+        elif record.result_key is not None and self._stores.blobs is not None:
+            blobs = self._stores.blobs
+            size = record.result_size or 0
+            if size > self._settings.presign_threshold_bytes:
+                expiry = self._settings.presign_expiry_seconds
+                view["result_url"] = await self._io("presign", blobs.presign, record.result_key, expiry)
+            else:
+                data = await self._io("get result", blobs.get, record.result_key)
+                view["result"] = data.decode("utf-8")
+        if record.error_code is not None:
+            view["error"] = {"code": record.error_code, "message": record.error_message or ""}
+        elif status is TaskStatus.LOST:
+            view["error"] = {
+                "code": "TaskLost",
+                "message": "the task stopped reporting (its microVM ended); start it again",
+            }
+        return view
+
+    def _launch(self, record: TaskRecord) -> None:
+        key = (record.session_id, record.task_id)
+        if key in self._running:
+            return
+        task = asyncio.get_running_loop().create_task(self._run(record), name=f"task-{record.task_id}")
+        self._running[key] = _Running(task=task)
+
+    async def _run(self, record: TaskRecord) -> None:
+        key = (record.session_id, record.task_id)
+        handle = self._busy.add_async_task("background_task", {"task_id": record.task_id})
+        started = time.monotonic()
+        final: TaskRecord | None = None
+        try:
+            try:
+                await self._work(record)
+                final = await self._complete(record)
+            except asyncio.CancelledError:
+                if not self._running[key].cancel_requested:
+                    raise  # shutdown: leave the record RUNNING so it reads as LOST
+                final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
+            except _SupersededError:
+                log.info("task record changed elsewhere; stopping", extra=_ids(record))
+            except Exception:
+                log.exception("task failed", extra=_ids(record))
+                final = _finished(record, TaskStatus.FAILED, "TaskFailed", "the task failed")
+            if final is not None:
+                await self._record_final(final)
+                log.info(
+                    "task finished",
+                    extra={
+                        **_ids(final),
+                        "status": final.status.value,
+                        "elapsed_s": round(time.monotonic() - started, 3),
+                    },
+                )
+        finally:
+            self._busy.complete_async_task(handle)
+            running = self._running.pop(key, None)
+            if running is not None:
+                running.done.set()
+
+    async def _work(self, record: TaskRecord) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        end = start + record.duration
+        store = self._store_for(record)
+        while (now := loop.time()) < end:
+            await asyncio.sleep(min(self._settings.heartbeat_seconds, end - now))
+            if loop.time() >= end:
+                break
+            progress = round(min(1.0, (loop.time() - start) / record.duration), 4)
+            try:
+                alive = await self._io(
+                    "heartbeat", store.heartbeat, record.session_id, record.task_id, progress, time.time()
+                )
+            except StoreUnavailableError:
+                log.warning("heartbeat not recorded", extra=_ids(record))
+                continue
+            if not alive:
+                raise _SupersededError
+
+    async def _complete(self, record: TaskRecord) -> TaskRecord:
+        size = None if record.result_bytes < 0 else record.result_bytes
+        text = await asyncio.to_thread(result_text, record.duration, size)
+        data = text.encode()
+        blobs = self._stores.blobs
+        if (
+            blobs is not None
+            and record.retention == "durable"
+            and len(data) > self._settings.s3_threshold_bytes
+        ):
+            key = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
+            try:
+                await self._io("put result", blobs.put, key, data)
+            except Exception:
+                log.exception("result could not be stored", extra=_ids(record))
+                return _finished(
+                    record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
+                )
+            return _finished(record, TaskStatus.COMPLETED, None, None, result_key=key, result_size=len(data))
+        return _finished(record, TaskStatus.COMPLETED, None, None, result=text, result_size=len(data))
+
+    async def _record_final(self, final: TaskRecord) -> None:
+        store = self._store_for(final)
+        try:
+            await self._io("finish", store.finish, final)
+        except Exception:
+            if final.status is not TaskStatus.COMPLETED:
+                log.exception("final state not recorded", extra=_ids(final))
+                return
+            log.exception("result could not be recorded", extra=_ids(final))
+            failed = _finished(
+                final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
+            )
+            try:
+                await self._io("finish", store.finish, failed)
+            except Exception:
+                log.exception("final state not recorded", extra=_ids(final))
+
+
+def _finished(
+    record: TaskRecord, status: TaskStatus, code: str | None, message: str | None, **fields: Any
+) -> TaskRecord:
+    now = time.time()
+    progress = 1.0 if status is TaskStatus.COMPLETED else record.progress
+    values: dict[str, Any] = {"result": None, "result_key": None, "result_size": None, **fields}
+    return record.replace(
+        status=status, updated_at=now, progress=progress, error_code=code, error_message=message, **values
+    )
+
+
+def _ids(record: TaskRecord) -> dict[str, Any]:
+    return {"session_id": record.session_id, "task_id": record.task_id}
+
+
+def _summary(record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
+    return {
+        "task_id": record.task_id,
+        "status": status.value,
+        "progress": record.progress,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "retention": record.retention,
+    }

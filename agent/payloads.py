@@ -1,0 +1,143 @@
+"""Parsing and validating POST /invocations bodies into typed requests."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from agent.errors import ApiError, invalid_field, invalid_payload
+from agent.records import Retention
+
+UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+TaskId = Annotated[str, StringConstraints(pattern=UUID4_PATTERN)]
+MAX_WAIT_SECONDS = 60.0
+MAX_PAGE_SIZE = 100
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StartTask(_Request):
+    """Start the demo work in the background."""
+
+    action: Literal["start_background_task"]
+    duration: float = Field(gt=0, allow_inf_nan=False)
+    result_bytes: int | None = Field(None, ge=0)
+    client_token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = None
+    retention: Retention = "durable"
+
+
+class GetTask(_Request):
+    """Read a task, optionally long-polling until it finishes."""
+
+    action: Literal["get_task_result"]
+    task_id: TaskId
+    wait_seconds: float = Field(0.0, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)
+
+
+class CancelTask(_Request):
+    """Ask a running task to stop."""
+
+    action: Literal["cancel_task"]
+    task_id: TaskId
+
+
+class ListTasks(_Request):
+    """List this session's tasks, newest first."""
+
+    action: Literal["list_tasks"]
+    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None
+
+
+class Prompt(_Request):
+    """A natural-language request for the strands agent."""
+
+    prompt: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+
+Request = StartTask | GetTask | CancelTask | ListTasks | Prompt
+_ACTIONS: dict[str, type[_Request]] = {
+    "start_background_task": StartTask,
+    "get_task_result": GetTask,
+    "cancel_task": CancelTask,
+    "list_tasks": ListTasks,
+}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def decode_json(body: bytes, max_bytes: int) -> dict[str, Any]:
+    """Decode a request body strictly: size-capped UTF-8 JSON object, no NaN/Infinity, no duplicate keys."""
+    if len(body) > max_bytes:
+        raise ApiError(413, "PayloadTooLarge", f"payload is {len(body)} bytes; the limit is {max_bytes}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid_payload("payload is not valid UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise invalid_payload(
+                f"payload is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        raise invalid_payload(f"payload rejected: {exc}") from None
+    except RecursionError:
+        raise invalid_payload("payload is nested too deeply") from None
+    if not isinstance(value, dict):
+        raise invalid_payload("payload must be a JSON object")
+    return value
+
+
+def _first_error(exc: ValidationError) -> ApiError:
+    err = exc.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or "payload"
+    if err["type"] == "extra_forbidden":
+        return invalid_field(field, "unknown field")
+    if err["type"] == "missing":
+        return invalid_field(field, "field required")
+    if err["type"] == "string_pattern_mismatch" and field == "task_id":
+        return invalid_field(field, "must be a lowercase uuid4")
+    return invalid_field(field, str(err["msg"]))
+
+
+def parse_request(payload: dict[str, Any]) -> Request:
+    """Turn a decoded payload into a typed request, or raise an :class:`ApiError` naming the problem."""
+    if "action" in payload:
+        action = payload["action"]
+        if not isinstance(action, str):
+            raise invalid_field("action", "must be a string")
+        model = _ACTIONS.get(action)
+        if model is None:
+            known = ", ".join(sorted(_ACTIONS))
+            raise ApiError(400, "UnknownAction", f"unknown action {action[:64]!r}; expected one of: {known}")
+    elif "prompt" in payload:
+        model = Prompt
+    else:
+        raise invalid_payload("payload needs an 'action' or a 'prompt'")
+    try:
+        request = model.model_validate(payload)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    if isinstance(request, (StartTask, GetTask)):
+        for name in ("duration", "wait_seconds"):
+            value = getattr(request, name, 0.0)
+            if not math.isfinite(value):
+                raise invalid_field(name, "must be a finite number")
+    return request  # type: ignore[return-value]

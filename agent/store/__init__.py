@@ -1,0 +1,1 @@
+"""Task stores: one Protocol, one file per backend, one factory."""

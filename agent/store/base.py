@@ -1,0 +1,116 @@
+"""The storage Protocol every task backend implements.
+
+Methods are blocking; the engine calls them from a thread pool so the event loop
+never waits on I/O. Transitions are conditional writes: a record leaves RUNNING
+at most once, and a finished record never changes again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+from agent.records import TaskRecord
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a newest-first listing; ``cursor`` fetches the next page."""
+
+    records: list[TaskRecord]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position of the last record returned: (created_at, task_id)."""
+
+    created_at: float
+    task_id: str
+
+    def encode(self) -> str:
+        """Opaque string handed to clients."""
+        raw = json.dumps([self.created_at, self.task_id]).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """Inverse of :meth:`encode`; raises ``ValueError`` on anything else."""
+        try:
+            created_at, task_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except Exception as exc:  # any malformed token is the caller's problem
+            raise ValueError("malformed cursor") from exc
+        if not isinstance(created_at, (int, float)) or not isinstance(task_id, str):
+            raise ValueError("malformed cursor")
+        return cls(float(created_at), task_id)
+
+    @classmethod
+    def after(cls, record: TaskRecord) -> Cursor:
+        """The cursor pointing just past ``record``."""
+        return cls(record.created_at, record.task_id)
+
+
+def older_than(record: TaskRecord, cursor: Cursor | None) -> bool:
+    """True when ``record`` sorts after ``cursor`` in newest-first order."""
+    if cursor is None:
+        return True
+    return (record.created_at, record.task_id) < (cursor.created_at, cursor.task_id)
+
+
+class TaskStore(Protocol):
+    """Durable (or, for Redis, ephemeral) storage of task records."""
+
+    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
+        """Insert ``record`` unless its (session, task id) exists; return the stored record and
+        whether this call created it."""
+        ...
+
+    def get(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """The record, or None if this session has no such task."""
+        ...
+
+    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
+        """Refresh a RUNNING record's heartbeat and progress; False if it is no longer RUNNING."""
+        ...
+
+    def finish(self, record: TaskRecord) -> bool:
+        """Write a terminal ``record`` only if the stored one is still RUNNING; False otherwise."""
+        ...
+
+    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
+        """Up to ``limit`` records of the session older than ``cursor``, newest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Object storage for results too large to keep in a task record."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes stored under ``key``."""
+        ...
+
+    def presign(self, key: str, expires_in: int) -> str:
+        """A time-limited HTTPS GET URL for ``key``."""
+        ...
+
+
+class ResultCache(Protocol):
+    """Read-through cache of finished task records for hot polling."""
+
+    def get(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """The cached finished record, or None."""
+        ...
+
+    def put(self, record: TaskRecord) -> None:
+        """Cache a finished record."""
+        ...

@@ -1,0 +1,131 @@
+"""Embedded SQLite store: the local default, durable across process restarts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from agent.records import TaskRecord, TaskStatus
+from agent.store.base import Cursor
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    session_id TEXT NOT NULL,
+    task_id    TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (session_id, task_id)
+);
+CREATE INDEX IF NOT EXISTS tasks_by_created_at ON tasks (session_id, created_at DESC, task_id DESC);
+"""
+
+
+class SqliteStore:
+    """One WAL-mode connection shared behind a lock (SQLite serialises writers anyway)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
+        """Insert unless present; return the stored record and whether it is new."""
+        with self._lock:
+            inserted = (
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO tasks (session_id, task_id, status, created_at, record)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.session_id,
+                        record.task_id,
+                        record.status.value,
+                        record.created_at,
+                        _dump(record),
+                    ),
+                ).rowcount
+                == 1
+            )
+            stored = self._get_locked(record.session_id, record.task_id)
+        if stored is None:  # pragma: no cover - the row was just written under the lock
+            raise RuntimeError("record vanished after insert")
+        return stored, inserted
+
+    def get(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """The record or None."""
+        with self._lock:
+            return self._get_locked(session_id, task_id)
+
+    def _get_locked(self, session_id: str, task_id: str) -> TaskRecord | None:
+        row = self._conn.execute(
+            "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
+        ).fetchone()
+        return None if row is None else _load(row[0])
+
+    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
+        """Refresh a RUNNING record (read-modify-write inside one transaction)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = self._get_locked(session_id, task_id)
+                if current is None or current.status is not TaskStatus.RUNNING:
+                    return False
+                updated = current.replace(progress=progress, heartbeat_at=now, updated_at=now)
+                self._conn.execute(
+                    "UPDATE tasks SET record = ? WHERE session_id = ? AND task_id = ? AND status = ?",
+                    (_dump(updated), session_id, task_id, TaskStatus.RUNNING.value),
+                )
+                return True
+            finally:
+                self._conn.execute("COMMIT")
+
+    def finish(self, record: TaskRecord) -> bool:
+        """Conditional update: only a RUNNING row changes."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "UPDATE tasks SET status = ?, record = ? WHERE session_id = ? AND task_id = ? AND status = ?",
+                (
+                    record.status.value,
+                    _dump(record),
+                    record.session_id,
+                    record.task_id,
+                    TaskStatus.RUNNING.value,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
+        """Newest first by (created_at, task_id), keyset-paginated."""
+        with self._lock:
+            if cursor is None:
+                rows = self._conn.execute(
+                    "SELECT record FROM tasks WHERE session_id = ?"
+                    " ORDER BY created_at DESC, task_id DESC LIMIT ?",
+                    (session_id, limit),
+                ).fetchall()
+            else:
+                rows = self._conn.execute(
+                    "SELECT record FROM tasks WHERE session_id = ? AND (created_at, task_id) < (?, ?)"
+                    " ORDER BY created_at DESC, task_id DESC LIMIT ?",
+                    (session_id, cursor.created_at, cursor.task_id, limit),
+                ).fetchall()
+        return [_load(row[0]) for row in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _dump(record: TaskRecord) -> str:
+    return json.dumps(record.to_item(), separators=(",", ":"))
+
+
+def _load(text: str) -> TaskRecord:
+    return TaskRecord.from_item(json.loads(text))
