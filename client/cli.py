@@ -1,0 +1,244 @@
+"""``python -m client``: start, poll, wait for and cancel tasks on AWS or the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from client.api import AgentClient, AgentError, WaitTimeout
+from client.exit_codes import ExitCode
+from client.models import TaskResult, TaskStatus
+from client.progress import progress_bar
+from client.session_ids import check_session_id, new_session_id
+from client.session_table import fetch_session_table
+from client.state import SessionState, default_state_file
+from client.target import Target, TargetError, resolve_target
+
+
+class UsageError(Exception):
+    """The command line cannot be carried out as given (exit code 2)."""
+
+
+def _task_id(value: str) -> str:
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a task id (uuid): {value!r}") from None
+    return str(parsed)
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {value}")
+    return number
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser; argparse exits 2 on bad usage."""
+    common = argparse.ArgumentParser(add_help=False)
+    where = common.add_argument_group("target (flags, else AGENTCORE_* env vars, else the cdk outputs file)")
+    where.add_argument("--endpoint-url", help="the emulator's URL; omit to call AWS")
+    where.add_argument("--runtime-arn", help="the AgentCore runtime ARN")
+    where.add_argument("--region", help="AWS region (default: from the ARN)")
+    where.add_argument("--qualifier", help="runtime endpoint (default DEFAULT)")
+    where.add_argument(
+        "--outputs-file", type=Path, help="`cdk deploy --outputs-file` JSON holding RuntimeArn"
+    )
+    where.add_argument("--stage", help="stage whose Runtime stack to read from the outputs file")
+    session = common.add_argument_group("session")
+    session.add_argument("--session-id", help="runtime session id to use (33-256 characters)")
+    session.add_argument("--new-session", action="store_true", help="start a fresh session (start/invoke)")
+    session.add_argument("--state-file", type=Path, help="where the session id is saved")
+
+    p = argparse.ArgumentParser(
+        prog="python -m client",
+        description="Run background tasks on an AgentCore runtime (AWS or the local emulator).",
+        epilog="Exit codes: 0 completed, 1 failed/lost/cancelled or call failed, 2 bad usage, 3 timeout.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    start = sub.add_parser("start", parents=[common], help="start a background task; prints its id")
+    start.add_argument("--duration", type=_positive, required=True, help="seconds of work")
+    start.add_argument("--result-bytes", type=int, help="size of the result to produce")
+    start.add_argument("--client-token", help="idempotency token: a retry returns the same task")
+    result = sub.add_parser("result", parents=[common], help="print a task's state")
+    result.add_argument("task_id", type=_task_id)
+    result.add_argument(
+        "--wait-seconds", type=int, default=0, help="long-poll up to this many seconds (0-60)"
+    )
+    wait = sub.add_parser("wait", parents=[common], help="wait for a task with a progress bar")
+    wait.add_argument("task_id", type=_task_id)
+    wait.add_argument("--timeout", type=_positive, default=3600.0, help="give up after this many seconds")
+    wait.add_argument("--long-poll", type=int, default=5, help="seconds each poll may be held (1-60)")
+    wait.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cancel = sub.add_parser("cancel", parents=[common], help="cancel a running task")
+    cancel.add_argument("task_id", type=_task_id)
+    listing = sub.add_parser("list", parents=[common], help="this session's tasks, newest first")
+    listing.add_argument("--limit", type=int, help="page size")
+    invoke = sub.add_parser("invoke", parents=[common], help="send a prompt to the agent's model")
+    invoke.add_argument("--prompt", required=True)
+    sub.add_parser("sessions", parents=[common], help="the emulator's session table (emulator only)")
+    sub.add_parser("stop", parents=[common], help="stop the session's microVM (StopRuntimeSession)")
+    return p
+
+
+def _session_id(args: argparse.Namespace, target: Target, state: SessionState, *, create: bool) -> str:
+    if args.session_id:
+        try:
+            return check_session_id(args.session_id)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    saved = None if args.new_session else state.load(target.runtime_arn)
+    if saved is not None:
+        return saved
+    if create:
+        return new_session_id()
+    raise UsageError(f"no saved session in {state.path}: pass --session-id, or run `start` first")
+
+
+def _emit(value: Any, out: TextIO) -> None:
+    out.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _status_code(result: TaskResult) -> ExitCode:
+    if result.status in (TaskStatus.COMPLETED, TaskStatus.RUNNING):
+        return ExitCode.OK
+    return ExitCode.FAILED
+
+
+def _sessions(target: Target, out: TextIO, console: Console) -> ExitCode:
+    if not target.endpoint_url:
+        raise UsageError("`sessions` reads the emulator's session table: pass --endpoint-url")
+    try:
+        table = fetch_session_table(target.endpoint_url)
+    except (OSError, ValueError) as error:
+        console.print(f"[red]cannot read the session table at {target.endpoint_url}: {error}[/red]")
+        return ExitCode.FAILED
+    if not out.isatty():
+        _emit(table, out)
+        return ExitCode.OK
+    view = Table("session", "vm", "state", "age s", "idle s", "ping", "last ping s", "ended")
+    for row in table.get("sessions", []):
+        view.add_row(
+            str(row["session_id"]),
+            str(row["microvm"]),
+            str(row["state"]),
+            f"{row['age_seconds']:.1f}",
+            "-" if row["idle_seconds"] is None else f"{row['idle_seconds']:.1f}",
+            str(row["ping_status"] or "-"),
+            "-" if row["last_ping_seconds_ago"] is None else f"{row['last_ping_seconds_ago']:.1f}",
+            str(row["end_reason"] or "-"),
+        )
+    Console(file=out).print(view)
+    return ExitCode.OK
+
+
+def _start(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    task_id = client.start(args.duration, result_bytes=args.result_bytes, client_token=args.client_token)
+    out.write(task_id + "\n")
+    return ExitCode.OK
+
+
+def _result(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    if not 0 <= args.wait_seconds <= 60:
+        raise UsageError("--wait-seconds must be 0-60")
+    task = client.result(args.task_id, wait_seconds=args.wait_seconds)
+    _emit(task.as_dict(), out)
+    return _status_code(task)
+
+
+def _wait(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    with progress_bar(args.task_id, console, enabled=not args.no_progress) as report:
+        try:
+            task = client.wait(args.task_id, args.timeout, on_update=report)
+        except WaitTimeout as timeout:
+            if timeout.last is not None:
+                _emit(timeout.last.as_dict(), out)
+            console.print(f"[yellow]timed out after {args.timeout:g}s[/yellow]")
+            return ExitCode.TIMEOUT
+    _emit(task.as_dict(), out)
+    return ExitCode.OK if task.status is TaskStatus.COMPLETED else ExitCode.FAILED
+
+
+def _cancel(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    _emit(client.cancel(args.task_id).as_dict(), out)
+    return ExitCode.OK
+
+
+def _list(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    _emit(client.list(limit=args.limit), out)
+    return ExitCode.OK
+
+
+def _invoke(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    _emit(client.prompt(args.prompt), out)
+    return ExitCode.OK
+
+
+def _stop(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    client.stop_session()
+    console.print(f"session {client.session_id} stopped")
+    return ExitCode.OK
+
+
+Handler = Callable[[argparse.Namespace, AgentClient, TextIO, Console], ExitCode]
+HANDLERS: dict[str, Handler] = {
+    "start": _start,
+    "result": _result,
+    "wait": _wait,
+    "cancel": _cancel,
+    "list": _list,
+    "invoke": _invoke,
+    "stop": _stop,
+}
+
+
+def run(args: argparse.Namespace, out: TextIO, console: Console) -> ExitCode:
+    """Carry out one parsed command."""
+    target = resolve_target(
+        runtime_arn=args.runtime_arn,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+        qualifier=args.qualifier,
+        outputs_file=args.outputs_file,
+        stage=args.stage,
+    )
+    if args.command == "sessions":
+        return _sessions(target, out, console)
+    state = SessionState(args.state_file or default_state_file())
+    creates = args.command in ("start", "invoke")
+    session_id = _session_id(args, target, state, create=creates)
+    long_poll = getattr(args, "long_poll", 5)
+    if not 1 <= long_poll <= 60:
+        raise UsageError("--long-poll must be 1-60 seconds")
+    client = AgentClient.connect(target, session_id=session_id, long_poll_seconds=long_poll)
+    if creates:
+        state.save(target.runtime_arn, session_id)
+        console.print(f"session {session_id} (saved to {state.path})")
+    return HANDLERS[args.command](args, client, out, console)
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Parse ``argv`` and run it; returns the exit code."""
+    out = out or sys.stdout
+    console = Console(file=err or sys.stderr)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        return run(args, out, console)
+    except (UsageError, TargetError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        return ExitCode.USAGE
+    except AgentError as error:
+        console.print(f"[red]{error.code}:[/red] {error.message}")
+        return ExitCode.FAILED

@@ -1,0 +1,151 @@
+"""``python -m emulator.demo``: the seed post's timeline, end to end, with fast timers.
+
+start -> RUNNING (ping HealthyBusy) -> COMPLETED (Healthy) -> idle termination (memory and
+disk gone) -> a poll with the same session id starts a new microVM and still gets the result
+from the store -> a call without a session id lands in another microVM that cannot see the task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from client.api import AgentClient, AgentError, boto_client
+from client.session_ids import new_session_id
+from client.session_table import fetch_session_table, microvms
+from client.target import Target
+from emulator.config import DEFAULT_RUNTIME_ARN, EmulatorConfig, Lifecycle
+from emulator.process import free_port
+from emulator.server import BackgroundEmulator
+
+Row = dict[str, Any]
+
+
+class Timeline:
+    """Prints numbered steps with the time since the demo began."""
+
+    def __init__(self) -> None:
+        self._began = time.monotonic()
+        self._step = 0
+
+    def say(self, text: str) -> None:
+        """Print one step."""
+        self._step += 1
+        print(f"[{time.monotonic() - self._began:5.1f}s] {self._step}. {text}", flush=True)
+
+
+def wait_for_row(url: str, session_id: str, test: Callable[[list[Row]], Row | None], timeout: float) -> Row:
+    """Poll the session table until ``test`` picks a row of ``session_id``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = test(microvms(fetch_session_table(url), session_id))
+        if row is not None:
+            return row
+        time.sleep(0.1)
+    raise TimeoutError(f"session {session_id} did not reach the expected state in {timeout:g}s")
+
+
+def _ping_is(status: str) -> Callable[[list[Row]], Row | None]:
+    def test(rows: list[Row]) -> Row | None:
+        live = [row for row in rows if row["state"] == "running" and row["ping_status"] == status]
+        return live[-1] if live else None
+
+    return test
+
+
+def _ended(rows: list[Row]) -> Row | None:
+    ended = [row for row in rows if row["state"] == "ended"]
+    return ended[-1] if ended else None
+
+
+def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
+    """Run the timeline against an in-process emulator; raises if any step goes wrong."""
+    # Agent processes inherit these: heartbeats and the LOST lease scaled to the fast timers.
+    os.environ.setdefault("AGENT_HEARTBEAT_SECONDS", "0.5")
+    os.environ.setdefault("AGENT_LEASE_SECONDS", "3")
+    config = EmulatorConfig(
+        port=free_port(),
+        lifecycle=Lifecycle(idle_timeout=idle, max_lifetime=120),
+        fast_timers=True,
+        ping_interval=0.5,
+        stop_grace=2,
+        store_dir=store_dir,
+        agent_output="quiet",
+    ).validate()
+    say = Timeline().say
+    with BackgroundEmulator(config) as emulator:
+        target = Target(runtime_arn=DEFAULT_RUNTIME_ARN, endpoint_url=emulator.url)
+        boto = boto_client(target)
+        session_id = new_session_id()
+        client = AgentClient(
+            boto, runtime_arn=target.runtime_arn, session_id=session_id, long_poll_seconds=20
+        )
+        say(f"emulator on {emulator.url}: idle timeout {idle:g}s, ping every 0.5s; session {session_id}")
+
+        began = time.monotonic()
+        client.list()
+        say(f"first call boots microVM #1 for the session ({time.monotonic() - began:.1f}s cold start)")
+
+        began = time.monotonic()
+        task_id = client.start(duration)
+        first = client.result(task_id)
+        elapsed = time.monotonic() - began
+        say(f"start a {duration:g}s task -> {task_id} {first.status} (answered in {elapsed:.2f}s)")
+
+        row = wait_for_row(emulator.url, session_id, _ping_is("HealthyBusy"), 10)
+        say(f"ping HealthyBusy: microVM #{row['microvm']} (pid {row['pid']}) is kept alive while it runs")
+
+        done = client.wait(task_id, duration + 30)
+        say(f"wait -> {done.status}: {done.result!r}")
+        row = wait_for_row(emulator.url, session_id, _ping_is("Healthy"), 10)
+        say(f"ping Healthy: the idle countdown of microVM #{row['microvm']} starts ({idle:g}s)")
+
+        gone = wait_for_row(emulator.url, session_id, _ended, idle + 15)
+        say(
+            f"microVM #{gone['microvm']} terminated, reason {gone['end_reason']}, age"
+            f" {gone['age_seconds']:.1f}s: its memory and disk are gone"
+        )
+
+        again = client.result(task_id)
+        rows = microvms(fetch_session_table(emulator.url), session_id)
+        fresh = rows[-1]
+        say(
+            f"poll with the same session id -> new microVM #{fresh['microvm']} (pid {fresh['pid']}) answers"
+            f" from the store: {again.status} {again.result!r}"
+        )
+        if again.status != done.status or fresh["microvm"] == gone["microvm"]:
+            raise RuntimeError("the result did not survive the microVM")
+
+        stranger = AgentClient(boto, runtime_arn=target.runtime_arn, session_id=None)
+        try:
+            stranger.result(task_id)
+        except AgentError as error:
+            say(f"a call without session id lands in a new microVM that cannot see the task: {error.message}")
+        else:
+            raise RuntimeError("a call in another session could read the task")
+    say("emulator stopped; every microVM terminated")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags and run the demo; exit 0 when every step behaved."""
+    p = argparse.ArgumentParser(prog="python -m emulator.demo", description=__doc__)
+    p.add_argument("--duration", type=float, default=4.0, help="task length in seconds (default 4)")
+    p.add_argument("--idle", type=float, default=3.0, help="idle timeout in seconds (default 3)")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="demo-store-") as store:
+        try:
+            run_demo(duration=args.duration, idle=args.idle, store_dir=Path(store))
+        except (AgentError, RuntimeError, TimeoutError) as error:
+            print(f"demo failed: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
