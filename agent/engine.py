@@ -58,6 +58,8 @@ class Stores:
         self.tasks.close()
         if self.ephemeral is not None:
             self.ephemeral.close()
+        if self.cache is not None:
+            self.cache.close()
 
 
 @dataclass
@@ -234,11 +236,15 @@ class TaskEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, partial(self._retry.call, what, partial(func, *args)))
 
+    async def _io_once(self, func: Callable[..., T], *args: Any) -> T:
+        """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
+
     async def _read(self, session_id: str, task_id: str) -> TaskRecord:
         cache = self._stores.cache
         if cache is not None:
             try:
-                cached = await self._io("cache get", cache.get, session_id, task_id)
+                cached = await self._io_once(cache.get, session_id, task_id)
             except Exception:
                 log.warning("result cache unavailable", extra={"session_id": session_id, "task_id": task_id})
                 cached = None
@@ -251,7 +257,7 @@ class TaskEngine:
             raise task_not_found(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
-                await self._io("cache put", cache.put, record)
+                await self._io_once(cache.put, record)
             except Exception:
                 log.warning("result cache unavailable", extra=_ids(record))
         return record

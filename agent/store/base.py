@@ -114,3 +114,7 @@ class ResultCache(Protocol):
     def put(self, record: TaskRecord) -> None:
         """Cache a finished record."""
         ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

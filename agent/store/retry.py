@@ -64,17 +64,22 @@ class RetryPolicy:
     max_seconds: float = 5.0
 
     def call(self, what: str, func: Callable[[], T]) -> T:
-        """Run ``func``; retry transient failures with jittered backoff, then raise StoreUnavailableError."""
+        """Run ``func``; retry transient failures with jittered backoff.
+
+        Any failure that remains (retries exhausted, or not worth retrying such as a missing
+        table) is logged and raised as :class:`StoreUnavailableError`, never as driver text.
+        """
         for attempt in range(1, self.attempts + 1):
             try:
                 return func()
+            except StoreUnavailableError:
+                raise
             except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                if attempt == self.attempts:
+                if not is_transient(exc) or attempt == self.attempts:
                     log.error(
-                        "storage call failed after retries",
+                        "storage call failed",
                         extra={"operation": what, "attempts": attempt, "error_type": type(exc).__name__},
+                        exc_info=not is_transient(exc),
                     )
                     raise StoreUnavailableError(what) from exc
                 delay = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))

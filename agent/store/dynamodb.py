@@ -1,0 +1,149 @@
+"""DynamoDB task store: one item per task, conditional writes, TTL on ``expires_at``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from agent.records import TaskRecord, TaskStatus
+from agent.settings import TableSchema
+from agent.store.base import Cursor
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_RUNNING = {":running": {"S": TaskStatus.RUNNING.value}}
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+def _item(record: TaskRecord) -> dict[str, Any]:
+    plain = {k: _to_dynamo(v) for k, v in record.to_item().items() if v is not None}
+    return {k: _serializer.serialize(v) for k, v in plain.items()}
+
+
+def _record(item: dict[str, Any]) -> TaskRecord:
+    plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return TaskRecord.from_item(plain)
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+class DynamoStore:
+    """Task records in the table the stack creates (keys and index names from :class:`TableSchema`).
+
+    The client honours ``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_DYNAMODB``), which is how
+    tests reach a local moto server.
+    """
+
+    def __init__(self, table_name: str, max_connections: int = 32) -> None:
+        self._table = table_name
+        config = Config(max_pool_connections=max_connections, retries={"mode": "standard", "max_attempts": 2})
+        self._client = boto3.session.Session().client("dynamodb", config=config)
+
+    def _key(self, session_id: str, task_id: str) -> dict[str, Any]:
+        return {TableSchema.PARTITION_KEY: {"S": session_id}, TableSchema.SORT_KEY: {"S": task_id}}
+
+    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
+        """Conditional put: a second create with the same id returns the first record."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_item(record),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": TableSchema.PARTITION_KEY},
+            )
+            return record, True
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+        existing = self.get(record.session_id, record.task_id)
+        if existing is None:  # pragma: no cover - only if it expired in between
+            return self.create(record)
+        return existing, False
+
+    def get(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """Strongly consistent read."""
+        response = self._client.get_item(
+            TableName=self._table, Key=self._key(session_id, task_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return None if item is None else _record(item)
+
+    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
+        """Update heartbeat and progress only while the record is RUNNING."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(session_id, task_id),
+                UpdateExpression="SET progress = :p, heartbeat_at = :h, updated_at = :h",
+                ConditionExpression="#s = :running",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":p": {"N": repr(progress)},
+                    ":h": {"N": repr(now)},
+                    **_RUNNING,
+                },
+            )
+            return True
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def finish(self, record: TaskRecord) -> bool:
+        """Conditional put of the terminal record: only over a RUNNING one."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_item(record),
+                ConditionExpression="#s = :running",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_RUNNING,
+            )
+            return True
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
+        """Query the ``by_created_at`` LSI newest first, resuming after the cursor."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": TableSchema.CREATED_INDEX,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": session_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor is not None:
+            params["ExclusiveStartKey"] = {
+                **self._key(session_id, cursor.task_id),
+                TableSchema.CREATED_ATTRIBUTE: {"N": repr(cursor.created_at)},
+            }
+        records: list[TaskRecord] = []
+        while len(records) < limit:
+            response = self._client.query(**params)
+            records += [_record(item) for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            params["ExclusiveStartKey"] = last
+            params["Limit"] = limit - len(records)
+        return records[:limit]
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
