@@ -8,7 +8,6 @@ thread has no ``finally``: that is the seed's pattern, kept so the benchmarks co
 
 The seed's entrypoint hands a prompt to a model whose tools are these two functions; the
 benchmarks call the tools directly through ``action`` payloads, as they do on our agent.
-``"work": "cpu"`` makes the thread spin in pure Python instead of sleeping (CPU-bound load).
 
 Run: ``python -m bench.baselines.seed_agent`` (``PORT``, store settings as for our agent).
 """
@@ -31,15 +30,6 @@ LOCAL_SESSION = "local-session-without-runtime-session-id-header"
 MAX_DURATION_SECONDS = 28800.0
 
 
-def busy_loop(seconds: float) -> None:
-    """Pure-Python work that holds the GIL for ``seconds``."""
-    deadline = time.monotonic() + seconds
-    total = 0
-    while time.monotonic() < deadline:
-        for i in range(10_000):
-            total += i * i
-
-
 class SeedAgent:
     """The seed's two tools over one store, reachable as payload actions."""
 
@@ -48,16 +38,13 @@ class SeedAgent:
         self.app = BedrockAgentCoreApp()
         self.app.entrypoint(self.handle)
 
-    def start_background_task(self, session_id: str, duration: float, cpu: bool = False) -> str:
+    def start_background_task(self, session_id: str, duration: float) -> str:
         """Start one thread that works ``duration`` seconds then stores its result."""
         task_id = str(uuid.uuid4())
         app_task = self.app.add_async_task("processing")  # Status -> HealthyBusy
 
         def background_work() -> None:
-            if cpu:
-                busy_loop(duration)
-            else:
-                time.sleep(duration)  # Do actual work here
+            time.sleep(duration)  # Do actual work here
             self.store.put(session_id, task_id, f"Task completed after {duration}s")
             self.app.complete_async_task(app_task)  # Status -> Healthy
 
@@ -79,7 +66,7 @@ class SeedAgent:
             duration = payload.get("duration")
             if not isinstance(duration, int | float) or not 0 < duration <= MAX_DURATION_SECONDS:
                 return _error("InvalidDuration", f"duration must be in (0, {MAX_DURATION_SECONDS:g}] seconds")
-            task_id = self.start_background_task(session_id, float(duration), payload.get("work") == "cpu")
+            task_id = self.start_background_task(session_id, float(duration))
             return {"task_id": task_id, "status": "RUNNING"}
         if action == "get_task_result":
             task_id = payload.get("task_id")

@@ -1,0 +1,103 @@
+"""``python -m bench``: run every figure, print the table, write ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.config import NOTICE_SCALE, BenchConfig, default_config
+from bench.environment import Environment, environment
+from bench.figures import infra, notice, ping_memory, start_latency, throughput
+from bench.report import RunInfo, print_table, render_markdown
+from bench.results import FigureResult
+
+BENCH_DIR = Path(__file__).resolve().parent
+FigureRunner = Callable[[Environment, BenchConfig], Sequence[FigureResult]]
+TITLES = {
+    1: "start_background_task response time",
+    2: "/ping latency while tasks run",
+    3: "Completion notice: long-poll wait() vs fixed-interval polling",
+    4: "Tasks completed per second through the emulator",
+    5: "Memory",
+    6: "Infrastructure: synth time and test-suite wall time",
+}
+RUNNERS: dict[tuple[int, ...], FigureRunner] = {
+    (1,): lambda env, config: [start_latency.run(env, config)],
+    (2, 5): lambda env, config: list(ping_memory.run(env, config)),
+    (3,): lambda env, config: [notice.run(env, config)],
+    (4,): lambda env, config: [throughput.run(env, config)],
+    (6,): lambda env, config: [infra.run(env, config)],
+}
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--figures", default="1,2,3,4,5,6", help="comma-separated figure numbers")
+    parser.add_argument("--quick", action="store_true", help="tiny counts (harness check only)")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md", help="markdown report path")
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR / ".work" / "run", help="scratch directory")
+    return parser.parse_args(argv)
+
+
+def run_figures(wanted: set[int], config: BenchConfig, workdir: Path, console: Console) -> list[FigureResult]:
+    """Run the wanted figures; a figure that fails is reported as not measured, the rest still run."""
+    results: list[FigureResult] = []
+    with environment(workdir) as env:
+        for numbers, runner in RUNNERS.items():
+            if not wanted.intersection(numbers):
+                continue
+            console.log(f"figure {', '.join(map(str, numbers))}: running")
+            started = time.monotonic()
+            try:
+                produced = list(runner(env, config))
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+                produced = [FigureResult(n, TITLES[n], (), skipped=reason) for n in numbers]
+            console.log(f"figure {', '.join(map(str, numbers))}: {time.monotonic() - started:.0f} s")
+            results.extend(f for f in produced if f.number in wanted)
+    return sorted(results, key=lambda f: f.number)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; exit status 1 when any figure could not be measured."""
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    wanted = {int(n) for n in args.figures.split(",") if n.strip()}
+    config = default_config()
+    if args.quick:
+        config = config.quick()
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    started = time.monotonic()
+    figures = run_figures(wanted, config, args.workdir, console)
+    info = RunInfo(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        cores=config.cores,
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.machine()}",
+        wall_seconds=time.monotonic() - started,
+        scale=(
+            f"Figure 3 runs {NOTICE_SCALE}x faster than real time: the seed's 600 s task polled every "
+            f"60 s is a {config.notice_task_seconds:g} s task polled every {config.seed_poll_seconds:g} s "
+            f"here, and our 60 s long-poll a {config.long_poll_seconds} s one. Figure 4 uses "
+            f"{config.throughput_task_seconds:g} s tasks; the other figures use short real tasks."
+            + (" QUICK RUN: counts are tiny, the numbers are not meaningful." if args.quick else "")
+        ),
+    )
+    print_table(figures, console)
+    args.out.write_text(render_markdown(figures, info))
+    console.print(f"wrote {args.out} in {info.wall_seconds:.0f} s")
+    return 1 if any(f.skipped for f in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Shared run environment: the work directory, moto in its own process, and agent launchers."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import boto3
+
+from agent.settings import EnvVar, TableSchema
+from bench.processes import Server, python_module, running
+
+StoreKind = Literal["embedded", "dynamodb"]
+TABLE_NAME = "bench-tasks"
+REGION = "us-east-1"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    """One side of the comparison: the module that serves it."""
+
+    label: str
+    module: str
+
+
+OURS = AgentKind("ours", "agent")
+SEED = AgentKind("seed", "bench.baselines.seed_agent")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where a run keeps its files and how its processes reach moto."""
+
+    workdir: Path
+    moto_url: str
+
+    def aws_env(self) -> dict[str, str]:
+        """Fake credentials and every AWS endpoint pointed at the local moto server."""
+        return {**AWS_ENV, "AWS_ENDPOINT_URL": self.moto_url}
+
+    def store_env(self, store: StoreKind, name: str) -> dict[str, str]:
+        """The settings that put an agent (ours or the seed) on ``store``."""
+        if store == "dynamodb":
+            return {**self.aws_env(), EnvVar.STORE_BACKEND: "dynamodb", EnvVar.TABLE_NAME: TABLE_NAME}
+        path = self.workdir / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        return {**self.aws_env(), EnvVar.STORE_BACKEND: "sqlite", EnvVar.SQLITE_PATH: str(path)}
+
+    @contextmanager
+    def agent(
+        self,
+        kind: AgentKind,
+        store: StoreKind,
+        extra_env: Mapping[str, str] | None = None,
+        wrapper: str | None = None,
+    ) -> Iterator[Server]:
+        """Run one agent process on a free port until the block ends."""
+        name = f"{kind.label}-{store}"
+        env = {**self.store_env(store, name), EnvVar.HOST: "127.0.0.1", **(extra_env or {})}
+        command = python_module(wrapper, kind.module) if wrapper else python_module(kind.module)
+        with running(name, command, env=env, workdir=self.workdir) as server:
+            yield server
+
+
+def create_task_table(moto_url: str) -> None:
+    """The task table as the storage stack defines it (keys and index from ``agent.settings``)."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_table(
+        TableName=TABLE_NAME,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": TableSchema.SORT_KEY, "AttributeType": "S"},
+            {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "AttributeType": "N"},
+        ],
+        KeySchema=[
+            {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": TableSchema.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": TableSchema.CREATED_INDEX,
+                "KeySchema": [
+                    {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+
+@contextmanager
+def emulator(env: Environment, kind: AgentKind) -> Iterator[Server]:
+    """``python -m emulator`` whose microVMs run ``kind``, all on one shared SQLite store."""
+    store_dir = env.workdir / f"emulator-{kind.label}-store"
+    agent_command = " ".join(shlex.quote(part) for part in python_module(kind.module))
+    command = python_module(
+        "emulator",
+        "--port",
+        "{port}",
+        "--agent-command",
+        agent_command,
+        "--store-dir",
+        str(store_dir),
+        "--quiet-agent",
+        "--log-level",
+        "WARNING",
+    )
+    with running(
+        f"emulator-{kind.label}", command, env=AWS_ENV, workdir=env.workdir, ready_path="/sessions"
+    ) as server:
+        yield server
+
+
+@contextmanager
+def environment(workdir: Path) -> Iterator[Environment]:
+    """A moto server in its own process (so it does not share the driver's GIL) with the table."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = python_module("moto.server", "-H", "127.0.0.1", "-p", "{port}")
+    with running("moto", command, env=AWS_ENV, workdir=workdir, ready_path="/moto-api/") as moto:
+        create_task_table(moto.url)
+        yield Environment(workdir=workdir, moto_url=moto.url)

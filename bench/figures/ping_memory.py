@@ -1,0 +1,143 @@
+"""Figures 2 and 5: /ping latency while tasks run, and memory per idle process and per 1,000 tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from bench.config import BenchConfig
+from bench.cpu_load import SECONDS_ENV, START_FILE_ENV, THREADS_ENV
+from bench.environment import OURS, SEED, AgentKind, Environment
+from bench.load import ping_samples, run_to_completion, start_tasks
+from bench.processes import rss_bytes
+from bench.results import FigureResult, Row, Target
+from bench.sessions import new_session_id
+from bench.stats import Summary
+
+PING_TARGET = Target("p99 <= 20 ms with 1,000 tasks", 20.0, "max")
+MIB = 1024 * 1024
+SETTLE_SECONDS = 0.5
+PING_CAUSE = (
+    "both serve /ping from the same uvicorn event loop; ours also runs each task as an asyncio "
+    "task that heartbeats its record through a thread pool, which adds work to the loop that "
+    "answers /ping, while the seed's tasks are OS threads that sleep."
+)
+MEMORY_CAUSE = (
+    "ours imports more at start-up (pydantic settings and models, the strands agent for prompts, "
+    "every store client) and keeps a task record per running task in memory."
+)
+
+
+@dataclass(frozen=True)
+class KindResult:
+    """One agent's measurements."""
+
+    pings: dict[int, Summary]
+    cpu_ping: Summary
+    idle_rss: int
+    rss_per_thousand: float
+
+
+def _under_tasks(
+    env: Environment, kind: AgentKind, config: BenchConfig
+) -> tuple[dict[int, Summary], int, float]:
+    session = new_session_id(f"ping-{kind.label}")
+    parked = {"action": "start_background_task", "duration": config.parked_task_seconds}
+    pings: dict[int, Summary] = {}
+    with env.agent(kind, "embedded") as server:
+        asyncio.run(run_to_completion(server.port, session, 0.05))
+        time.sleep(SETTLE_SECONDS)
+        idle_rss = rss_bytes(server.pid)
+        running = 0
+        for count in config.task_counts:
+            if count > running:
+                asyncio.run(start_tasks(server.port, session, count - running, parked))
+                running = count
+                time.sleep(SETTLE_SECONDS)
+            samples, statuses = asyncio.run(
+                ping_samples(server.port, config.ping_samples, config.ping_spacing_seconds)
+            )
+            expected = "HealthyBusy" if count else "Healthy"
+            if statuses != {expected}:
+                raise RuntimeError(f"{kind.label}: /ping said {statuses} with {count} tasks, not {expected}")
+            pings[count] = Summary.of(samples)
+        loaded_rss = rss_bytes(server.pid)
+    per_thousand = (loaded_rss - idle_rss) * 1000.0 / max(running, 1)
+    return pings, idle_rss, per_thousand
+
+
+def _under_cpu(env: Environment, kind: AgentKind, config: BenchConfig) -> Summary:
+    start_file = env.workdir / f"cpu-start-{kind.label}"
+    start_file.unlink(missing_ok=True)
+    extra = {
+        THREADS_ENV: str(config.cpu_tasks),
+        SECONDS_ENV: str(config.cpu_task_seconds),
+        START_FILE_ENV: str(start_file),
+    }
+    with env.agent(kind, "embedded", extra, wrapper="bench.cpu_load") as server:
+        start_file.touch()
+        time.sleep(0.2)
+        window = config.cpu_task_seconds - 1.0
+        samples, _ = asyncio.run(
+            ping_samples(server.port, config.ping_samples, config.ping_spacing_seconds, window)
+        )
+    start_file.unlink(missing_ok=True)
+    return Summary.of(samples)
+
+
+def _measure(env: Environment, kind: AgentKind, config: BenchConfig) -> KindResult:
+    pings, idle_rss, per_thousand = _under_tasks(env, kind, config)
+    return KindResult(pings, _under_cpu(env, kind, config), idle_rss, per_thousand)
+
+
+def run(env: Environment, config: BenchConfig) -> tuple[FigureResult, FigureResult]:
+    """Figure 2 (ping) and figure 5 (memory) from the same processes."""
+    ours, seed = _measure(env, OURS, config), _measure(env, SEED, config)
+    most = max(config.task_counts)
+    ping_rows: list[Row] = []
+    for count in config.task_counts:
+        target = PING_TARGET if count == most else None
+        ping_rows.append(
+            Row(
+                2,
+                f"ping p99, {count:,} tasks running",
+                "ms",
+                ours.pings[count].p99,
+                seed.pings[count].p99,
+                target=target,
+            )
+        )
+    ping_rows.append(
+        Row(2, f"ping p99, {config.cpu_tasks} CPU-bound tasks", "ms", ours.cpu_ping.p99, seed.cpu_ping.p99)
+    )
+    ping_notes = (
+        f"{config.ping_samples} pings {config.ping_spacing_seconds * 1000:g} ms apart per level, on the "
+        f"embedded store; tasks are parked {config.parked_task_seconds:g} s sleeps started over 8 "
+        "connections. /ping must answer HealthyBusy at every level with tasks (checked).",
+        f"CPU-bound: {config.cpu_tasks} threads (2 x {config.cores} cores) of pure-Python arithmetic "
+        "inside the agent process for "
+        f"{config.cpu_task_seconds:g} s; neither payload API has a CPU-bound work kind, so "
+        "`bench.cpu_load` starts them in the agent's interpreter, where they contend for the GIL.",
+    )
+    ping = FigureResult(
+        2,
+        "/ping latency while tasks run",
+        tuple(ping_rows),
+        ping_notes,
+        {row.metric: PING_CAUSE for row in ping_rows},
+    )
+    memory_rows = (
+        Row(5, "RSS of an idle session process", "MiB", ours.idle_rss / MIB, seed.idle_rss / MIB),
+        Row(
+            5, "RSS per 1,000 running tasks", "MiB", ours.rss_per_thousand / MIB, seed.rss_per_thousand / MIB
+        ),
+    )
+    memory_notes = (
+        "Idle: resident set size (VmRSS) after serving one short task to completion and 0.5 s of quiet.",
+        f"Per 1,000 tasks: RSS growth from idle to {most:,} parked tasks, scaled to 1,000.",
+    )
+    memory = FigureResult(
+        5, "Memory", memory_rows, memory_notes, {row.metric: MEMORY_CAUSE for row in memory_rows}
+    )
+    return ping, memory
