@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
         "--fast-timers", action="store_true", help="allow timers below 60 s (tests and demos)"
     )
     timers.add_argument("--ping-interval", type=float, default=15.0, metavar="S", help="health check period")
+    timers.add_argument("--ping-timeout", type=float, default=2.0, metavar="S", help="time a ping may take")
     timers.add_argument(
         "--unhealthy-after", type=int, default=3, metavar="N", help="failed pings before replacement"
     )
@@ -96,6 +97,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         lifecycle=lifecycle,
         fast_timers=args.fast_timers,
         ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
         unhealthy_after=args.unhealthy_after,
         stop_grace=args.stop_grace,
         startup_timeout=args.startup_timeout,

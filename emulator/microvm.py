@@ -80,6 +80,7 @@ class MicroVM:
             "state": self.state.value,
             "pid": self.process.pid if self.process else None,
             "port": self.process.port if self.process else None,
+            "disk": str(self.process.disk) if self.process else None,
             "started_at": round(self.started_at, 3),
             "age_seconds": round(end - self.started_at, 3),
             "idle_seconds": round(idle_seconds(now, self.activity()), 3) if live else None,

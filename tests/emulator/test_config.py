@@ -1,0 +1,115 @@
+"""Timer bounds, flags, and lifecycle read from a synthesized cdk.out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from emulator.cdk_out import lifecycle_from_cdk_out
+from emulator.cli import banner, parse
+from emulator.config import DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle
+
+
+def write_template(directory: Path, stack: str, lifecycle: dict[str, int] | None) -> None:
+    properties: dict[str, object] = {"AgentRuntimeName": "async_agent"}
+    if lifecycle is not None:
+        properties["LifecycleConfiguration"] = lifecycle
+    template = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Runtime1A2B3C": {"Type": "AWS::BedrockAgentCore::Runtime", "Properties": properties},
+        }
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{stack}.template.json").write_text(json.dumps(template))
+
+
+@pytest.mark.parametrize("seconds", [59, 28801, 0])
+def test_timers_outside_agentcore_bounds_are_refused(seconds: float) -> None:
+    with pytest.raises(ConfigError, match="max lifetime"):
+        Lifecycle(idle_timeout=60, max_lifetime=seconds).validate(fast_timers=False)
+
+
+def test_short_timers_need_fast_timers() -> None:
+    short = Lifecycle(idle_timeout=2, max_lifetime=5)
+    with pytest.raises(ConfigError, match="--fast-timers"):
+        short.validate(fast_timers=False)
+    short.validate(fast_timers=True)
+
+
+def test_idle_timeout_cannot_exceed_max_lifetime() -> None:
+    with pytest.raises(ConfigError, match="exceed"):
+        Lifecycle(idle_timeout=1800, max_lifetime=900).validate(fast_timers=False)
+
+
+def test_aws_bounds_themselves_are_accepted() -> None:
+    Lifecycle(idle_timeout=60, max_lifetime=28800).validate(fast_timers=False)
+
+
+def test_config_rejects_a_non_runtime_arn() -> None:
+    with pytest.raises(ConfigError, match="ARN"):
+        EmulatorConfig(runtime_arns=("arn:aws:s3:::bucket",)).validate()
+
+
+def test_lifecycle_is_read_from_the_runtime_resource(tmp_path: Path) -> None:
+    write_template(
+        tmp_path, "AgentCoreAsync-dev-Runtime", {"IdleRuntimeSessionTimeout": 300, "MaxLifetime": 1800}
+    )
+    assert lifecycle_from_cdk_out(tmp_path) == Lifecycle(idle_timeout=300, max_lifetime=1800)
+
+
+def test_missing_lifecycle_configuration_means_agentcore_defaults(tmp_path: Path) -> None:
+    write_template(tmp_path, "AgentCoreAsync-dev-Runtime", None)
+    assert lifecycle_from_cdk_out(tmp_path) == Lifecycle(idle_timeout=900, max_lifetime=28800)
+
+
+def test_several_stages_need_a_stack_choice(tmp_path: Path) -> None:
+    write_template(
+        tmp_path, "AgentCoreAsync-dev-Runtime", {"IdleRuntimeSessionTimeout": 300, "MaxLifetime": 1800}
+    )
+    write_template(
+        tmp_path / "assembly-prod",
+        "AgentCoreAsync-prod-Runtime",
+        {"IdleRuntimeSessionTimeout": 1800, "MaxLifetime": 28800},
+    )
+    with pytest.raises(ConfigError, match="--stack"):
+        lifecycle_from_cdk_out(tmp_path)
+    chosen = lifecycle_from_cdk_out(tmp_path, stack="AgentCoreAsync-prod-Runtime")
+    assert chosen == Lifecycle(idle_timeout=1800, max_lifetime=28800)
+
+
+def test_a_cdk_out_without_runtime_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "Other.template.json").write_text(json.dumps({"Resources": {}}))
+    with pytest.raises(ConfigError, match="no AWS::BedrockAgentCore::Runtime"):
+        lifecycle_from_cdk_out(tmp_path)
+    with pytest.raises(ConfigError, match="make synth"):
+        lifecycle_from_cdk_out(tmp_path / "missing")
+
+
+def test_flags_override_cdk_out_which_overrides_presets(tmp_path: Path) -> None:
+    write_template(
+        tmp_path, "AgentCoreAsync-dev-Runtime", {"IdleRuntimeSessionTimeout": 300, "MaxLifetime": 1800}
+    )
+    config, _ = parse(
+        ["--lifecycle", "long-running", "--from-cdk-out", str(tmp_path), "--idle-timeout", "120"]
+    )
+    assert config.lifecycle == Lifecycle(idle_timeout=120, max_lifetime=1800)
+    preset, _ = parse(["--lifecycle", "interactive"])
+    assert preset.lifecycle == Lifecycle(idle_timeout=900, max_lifetime=14400)
+
+
+def test_bad_flags_exit_with_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse(["--idle-timeout", "5"])
+    assert exit_.value.code == 2
+    assert "--fast-timers" in capsys.readouterr().err
+
+
+def test_banner_names_the_endpoint_arn_and_client_commands() -> None:
+    config, _ = parse(["--port", "9999", "--store-dir", "/tmp/not-used-store"])
+    text = banner(config)
+    assert "http://127.0.0.1:9999" in text
+    assert DEFAULT_RUNTIME_ARN in text
+    assert "python -m client start" in text
