@@ -49,7 +49,7 @@ synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials nee
 	@$(CDK) list $(CDK_CONTEXT)
 
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)
-	$(PY) -m pytest
+	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest
 
 snapshot-update: bootstrap ## Refresh the CloudFormation snapshots after an intended change
 	$(PY) -m pytest tests/infra --snapshot-update
@@ -57,7 +57,7 @@ snapshot-update: bootstrap ## Refresh the CloudFormation snapshots after an inte
 lint: bootstrap ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy stacks agent emulator client
+	$(VENV)/bin/mypy stacks agent emulator client bench
 
 local: bootstrap ## Run the emulator with the agent on the embedded SQLite store
 	$(PY) -m emulator --store-dir .local
