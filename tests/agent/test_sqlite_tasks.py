@@ -171,3 +171,12 @@ def test_missing_session_header_uses_the_local_session_and_logs_it(agent: AgentP
     warnings = [r for r in agent.log_records() if "no session header" in r.get("message", "")]
     assert warnings
     assert warnings[0]["session_id"].startswith("local-session")
+
+
+def test_memory_store_serves_but_forgets_on_restart(start_agent: StartAgent) -> None:
+    agent = start_agent(AGENT_STORE_BACKEND="memory", AGENT_ALLOW_MEMORY_STORE="true")
+    task_id = start_task(agent, duration=0.1)
+    assert get_task(agent, task_id, wait=20)["status"] == "COMPLETED"
+    agent.restart()
+    status, body = agent.invoke({"action": "get_task_result", "task_id": task_id})
+    assert (status, body["error"]["code"]) == (404, "TaskNotFound")

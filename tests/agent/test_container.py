@@ -1,0 +1,75 @@
+"""The container definition, checked as text (no Docker engine here), and the image's dependencies."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+AGENT_DIR = Path(__file__).resolve().parents[2] / "agent"
+
+
+def _instructions() -> list[tuple[str, str]]:
+    text = (AGENT_DIR / "Dockerfile").read_text()
+    joined = re.sub(r"\\\n", " ", text)
+    lines = [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")
+    ]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
+
+
+def test_dockerfile_essentials() -> None:
+    steps = _instructions()
+    kinds = [kind for kind, _ in steps]
+    assert kinds[0] == "FROM"
+    assert "--platform=linux/arm64" in steps[0][1]
+    assert re.search(r"python:3\.1[1-9]", steps[0][1])
+    assert ("EXPOSE", "8080") in steps
+    assert steps[-1] == ("CMD", '["python", "-m", "agent"]')
+    user = [arg for kind, arg in steps if kind == "USER"]
+    assert user and user[-1] not in {"root", "0"}
+    assert kinds.index("USER") < kinds.index("CMD")
+    installs = [arg for kind, arg in steps if kind == "RUN" and "pip install" in arg]
+    assert installs == ["pip install --no-cache-dir -r /app/requirements.txt"]
+
+
+def test_dockerfile_copies_work_with_agent_dir_as_context() -> None:
+    copies = [arg.split() for kind, arg in _instructions() if kind == "COPY"]
+    for *sources, _ in copies:
+        for source in sources:
+            assert (AGENT_DIR / source).exists(), f"COPY source {source} is not in the agent/ build context"
+    assert [".", "/app/agent/"] in copies  # the package lands in a directory named `agent`
+    workdir = [arg for kind, arg in _instructions() if kind == "WORKDIR"]
+    assert workdir == ["/app"]  # so `python -m agent` finds /app/agent
+
+
+def _third_party_imports() -> set[str]:
+    modules: set[str] = set()
+    for path in AGENT_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+    return {m for m in modules if m not in sys.stdlib_module_names and m not in {"agent", "__future__"}}
+
+
+def test_requirements_are_pinned_and_cover_every_import_without_cdk() -> None:
+    lines = [
+        line.strip()
+        for line in (AGENT_DIR / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pins = dict(line.split("==") for line in lines)
+    assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values()), lines
+    assert not [name for name in pins if "cdk" in name or name == "constructs"]
+    distribution = {
+        "bedrock_agentcore": "bedrock-agentcore",
+        "strands": "strands-agents",
+        "pydantic_settings": "pydantic-settings",
+    }
+    imported = _third_party_imports()
+    assert "aws_cdk" not in imported
+    missing = {distribution.get(m, m) for m in imported} - set(pins)
+    assert not missing, f"imported by agent/ but not pinned in agent/requirements.txt: {missing}"

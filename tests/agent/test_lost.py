@@ -1,0 +1,41 @@
+"""A kill -9 mid-task: a fresh process answers from the store, and the orphan reads as LOST."""
+
+from __future__ import annotations
+
+from tests.agent.aws import create_resources
+from tests.agent.conftest import StartAgent
+from tests.agent.helpers import eventually, get_task, new_session, start_task
+from tests.support.agent_process import AgentProcess
+from tests.support.servers import MotoServer
+
+
+def _kill_mid_task_then_poll(agent: AgentProcess) -> None:
+    session = new_session()
+    done_before = start_task(agent, session, duration=0.1)
+    assert get_task(agent, done_before, session, wait=20)["status"] == "COMPLETED"
+    orphan = start_task(agent, session, duration=120)
+    eventually(lambda: get_task(agent, orphan, session)["progress"] > 0)  # it has heartbeated
+    agent.kill()
+    agent.restart()
+    assert agent.ping()["status"] == "Healthy"  # the fresh process runs nothing
+    # A long poll returns as soon as the lease runs out, well before its wait ends.
+    lost = get_task(agent, orphan, session, wait=30)
+    assert lost["status"] == "LOST"
+    assert lost["error"]["code"] == "TaskLost"
+    assert 0 < lost["progress"] < 1
+    # The finished task's result survived the kill.
+    kept = get_task(agent, done_before, session)
+    assert (kept["status"], kept["result"]) == ("COMPLETED", "Task completed after 0.1s")
+    # A LOST task can be closed by cancel; it then stays CANCELLED.
+    status, body = agent.invoke({"action": "cancel_task", "task_id": orphan}, session)
+    assert (status, body["status"]) == (200, "CANCELLED")
+
+
+def test_kill_9_on_sqlite_reads_lost_from_a_fresh_process(start_agent: StartAgent) -> None:
+    _kill_mid_task_then_poll(start_agent())
+
+
+def test_kill_9_on_dynamodb_reads_lost_from_a_fresh_process(
+    start_agent: StartAgent, moto_server: MotoServer
+) -> None:
+    _kill_mid_task_then_poll(start_agent(**create_resources(moto_server).env()))

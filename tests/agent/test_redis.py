@@ -1,0 +1,107 @@
+"""Redis/Valkey: ephemeral tasks kept only there with a TTL, and a cache of finished results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.agent.aws import AwsResources, create_resources
+from tests.agent.helpers import eventually, get_task, new_session, start_task
+from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
+from tests.support.servers import MotoServer, RedisServer, free_port
+
+
+@pytest.fixture(scope="module")
+def aws(moto_server: MotoServer) -> AwsResources:
+    return create_resources(moto_server)
+
+
+@pytest.fixture(scope="module")
+def redis_agent(aws: AwsResources, redis_server: RedisServer) -> Iterator[AgentProcess]:
+    env = {
+        **FAST_TIMERS,
+        **aws.env(),
+        "AGENT_REDIS_URL": redis_server.url,
+        "AGENT_EPHEMERAL_TTL_SECONDS": "2",
+        "AGENT_CACHE_TTL_SECONDS": "60",
+    }
+    with running_agent(env) as agent:
+        yield agent
+
+
+@pytest.fixture
+def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    yield connection
+    connection.close()
+
+
+def test_ephemeral_task_lives_only_in_redis_and_expires(
+    redis_agent: AgentProcess, aws: AwsResources, client: redis.Redis
+) -> None:
+    session = new_session()
+    task_id = start_task(redis_agent, session, duration=0.2, retention="ephemeral")
+    done = get_task(redis_agent, task_id, session, wait=20)
+    assert (done["status"], done["result"], done["retention"]) == (
+        "COMPLETED",
+        "Task completed after 0.2s",
+        "ephemeral",
+    )
+    assert aws.item(session, task_id) is None  # never written to DynamoDB
+    keys = [k for k in client.scan_iter(match="agent:*:task:" + task_id)]
+    assert len(keys) == 1
+    assert 0 < client.ttl(keys[0]) <= 2
+    _status, listing = redis_agent.invoke({"action": "list_tasks"}, session)
+    assert [t["task_id"] for t in listing["tasks"]] == [task_id]
+
+    def gone() -> bool:
+        status, body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, session)
+        return status == 404 and body["error"]["code"] == "TaskNotFound"
+
+    eventually(gone, timeout=10, interval=0.2)
+
+
+def test_ephemeral_cancel_and_session_isolation(redis_agent: AgentProcess) -> None:
+    session = new_session()
+    task_id = start_task(redis_agent, session, duration=60, retention="ephemeral")
+    status, body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, new_session())
+    assert (status, body["error"]["code"]) == (404, "TaskNotFound")
+    status, body = redis_agent.invoke({"action": "cancel_task", "task_id": task_id}, session)
+    assert (status, body["status"]) == (200, "CANCELLED")
+
+
+def test_finished_durable_results_are_served_from_the_cache(
+    redis_agent: AgentProcess, aws: AwsResources, client: redis.Redis
+) -> None:
+    session = new_session()
+    task_id = start_task(redis_agent, session, duration=0.1)
+    assert get_task(redis_agent, task_id, session, wait=20)["status"] == "COMPLETED"
+    assert [k for k in client.scan_iter(match="agent:*:result:" + task_id)]
+    # With the record gone from DynamoDB, hot polls are still answered from the cache.
+    aws.dynamodb.delete_item(
+        TableName=aws.table, Key={"session_id": {"S": session}, "task_id": {"S": task_id}}
+    )
+    cached = get_task(redis_agent, task_id, session)
+    assert (cached["status"], cached["result"]) == ("COMPLETED", "Task completed after 0.1s")
+    # The cache is per session, like the store.
+    status, _body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, new_session())
+    assert status == 404
+
+
+def test_redis_down_keeps_durable_tasks_working(aws: AwsResources) -> None:
+    env = {
+        **FAST_TIMERS,
+        **aws.env(),
+        "AGENT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "AGENT_WRITE_ATTEMPTS": "1",
+    }
+    with running_agent(env) as agent:
+        session = new_session()
+        task_id = start_task(agent, session, duration=0.1)
+        assert get_task(agent, task_id, session, wait=20)["status"] == "COMPLETED"
+        status, body = agent.invoke(
+            {"action": "start_background_task", "duration": 1, "retention": "ephemeral"}, session
+        )
+        assert (status, body["error"]["code"]) == (503, "StorageUnavailable")
