@@ -134,7 +134,8 @@ class AgentClient:
         except BotoCoreError as error:
             raise AgentError("ConnectionError", str(error), retryable=True) from None
         answer = decode_response(str(response.get("contentType", "application/json")), body)
-        if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        # A task record may carry an "error" too (FAILED, LOST); only an error-only body is a refusal.
+        if isinstance(answer, dict) and isinstance(answer.get("error"), dict) and "status" not in answer:
             err = answer["error"]
             raise AgentError(str(err.get("code", "AgentError")), str(err.get("message", "")))
         return answer

@@ -1,0 +1,138 @@
+"""The seed's timeline and the two timers, end to end with fast timers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from client.api import AgentError
+from client.models import TaskResult, TaskStatus
+from tests.emulator.harness import (
+    REPO_ROOT,
+    RunningEmulator,
+    emulator_env,
+    pid_alive,
+    running_emulator,
+    wait_until,
+)
+
+
+@pytest.fixture(scope="module")
+def short_idle() -> Iterator[RunningEmulator]:
+    """Idle timeout 1.5 s, max lifetime 60 s."""
+    with running_emulator(
+        "--idle-timeout", "1.5", "--max-lifetime", "60", "--ping-interval", "0.2"
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def short_life() -> Iterator[RunningEmulator]:
+    """Idle timeout 1 s, max lifetime 15 s (agent start-up alone can take a few seconds)."""
+    with running_emulator("--idle-timeout", "1", "--max-lifetime", "15", "--ping-interval", "0.2") as running:
+        yield running
+
+
+def new_session() -> str:
+    return f"timeline-{uuid.uuid4().hex}"
+
+
+def test_seed_timeline(short_idle: RunningEmulator) -> None:
+    session_id = new_session()
+    client = short_idle.agent_client(session_id)
+
+    task_id = client.start(1.5)
+    assert client.result(task_id).status is TaskStatus.RUNNING
+    busy = short_idle.row_when(session_id, lambda row: row["ping_status"] == "HealthyBusy", 10)
+    assert busy["state"] == "running"
+
+    done = client.wait(task_id, 30)
+    assert done.status is TaskStatus.COMPLETED
+    short_idle.row_when(session_id, lambda row: row["ping_status"] == "Healthy", 10)
+
+    gone = short_idle.row_when(session_id, lambda row: row["state"] == "ended", 15)
+    assert gone["end_reason"] == "idle"
+    assert not pid_alive(gone["pid"])
+    assert not Path(gone["disk"]).exists()  # memory and disk are gone
+
+    again = client.result(task_id)  # same session id: a new microVM, the result from the store
+    assert again.status is TaskStatus.COMPLETED
+    assert again.result == done.result
+    first, second = short_idle.rows(session_id)
+    assert (first["microvm"], first["pid"]) != (second["microvm"], second["pid"])
+    assert second["state"] == "running"
+
+    stranger = short_idle.agent_client(None)  # no session id: another microVM, another session
+    with pytest.raises(AgentError) as caught:
+        stranger.result(task_id)
+    assert caught.value.code == "RuntimeClientError"
+    assert "TaskNotFound" in caught.value.message
+    assert len(short_idle.rows(session_id)) == 2
+
+
+def test_idle_timer_restarts_with_each_invocation(short_idle: RunningEmulator) -> None:
+    session_id = new_session()
+    client = short_idle.agent_client(session_id)
+    client.list()
+    began = time.monotonic()
+    while time.monotonic() - began < 3:  # twice the idle timeout, calling every 0.5 s
+        client.list()
+        time.sleep(0.5)
+    [row] = short_idle.rows(session_id)
+    assert row["state"] == "running"
+
+
+def test_healthy_busy_prevents_idle_but_max_lifetime_kills_and_the_task_is_lost(
+    short_life: RunningEmulator,
+) -> None:
+    session_id = new_session()
+    client = short_life.agent_client(session_id)
+    task_id = client.start(60)
+    short_life.row_when(session_id, lambda row: row["ping_status"] == "HealthyBusy", 10)
+    time.sleep(2.5)  # well past the 1 s idle timeout
+    [row] = short_life.rows(session_id)
+    assert row["state"] == "running"
+    assert row["idle_seconds"] == 0.0
+
+    ended = short_life.row_when(session_id, lambda row: row["state"] == "ended", 30)
+    assert ended["end_reason"] == "max_lifetime"
+    assert ended["age_seconds"] >= 15
+
+    # A fresh microVM reads the record; its heartbeat has stopped, so the task is LOST.
+    def finished() -> TaskResult | None:
+        answer = client.result(task_id)
+        return answer if answer.status.finished else None
+
+    assert wait_until(finished, 15, "the task to be reported LOST").status is TaskStatus.LOST
+
+
+def test_make_demo_prints_the_timeline() -> None:
+    began = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "emulator.demo", "--duration", "1.5", "--idle", "1.5"],
+        cwd=REPO_ROOT,
+        env=emulator_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    out = completed.stdout
+    for step in (
+        "RUNNING",
+        "HealthyBusy",
+        "COMPLETED",
+        "Healthy",
+        "reason idle",
+        "from the store",
+        "cannot see",
+    ):
+        assert step in out
+    assert time.monotonic() - began < 60
