@@ -72,7 +72,7 @@ class Environment:
             yield server
 
 
-def create_task_table(moto_url: str) -> None:
+def create_task_table(moto_url: str, name: str = TABLE_NAME) -> None:
     """The task table as the storage stack defines it (keys and index from ``agent.settings``)."""
     client = boto3.client(
         "dynamodb",
@@ -82,7 +82,7 @@ def create_task_table(moto_url: str) -> None:
         aws_secret_access_key="testing",
     )
     client.create_table(
-        TableName=TABLE_NAME,
+        TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},

@@ -20,7 +20,7 @@ from client.models import TaskResult
 SAME_INVOCATIONS_TARGET = Target(">= 10x lower at the same invocations", 10.0, "min", on="gain")
 SAME_LATENCY_TARGET = Target(">= 5x fewer at the same notice latency", 5.0, "min", on="gain")
 LATENCY_TARGET = Target("<= 1 s", 1.0, "max")
-MIN_MATCHED_INTERVAL = 0.01
+MIN_MATCHED_INTERVAL = 0.005
 CAUSE = (
     "a long-poll holds each call open until the task finishes, so ours pays the answer time of "
     "the agent and emulator once per call; at equal calls fixed polling can only win by luck."
@@ -83,7 +83,7 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
         ours_future = pool.submit(_strategy, ours_emu, OURS, spread, None, config)
         seed_future = pool.submit(_strategy, seed_emu, SEED, spread, config.seed_poll_seconds, config)
         ours, seed = ours_future.result(), seed_future.result()
-        matched_interval = max(MIN_MATCHED_INTERVAL, 2 * median(ours.latencies))
+        matched_interval = max(MIN_MATCHED_INTERVAL, median(ours.latencies) / 2)
         matched = _strategy(seed_emu, SEED, spread[: config.latency_matched_tasks], matched_interval, config)
     rows = (
         Row(
