@@ -32,6 +32,13 @@ def test_task_completes_with_the_seed_result_and_progress(agent: AgentProcess) -
     assert done["progress"] == 1.0
     assert done["updated_at"] >= done["created_at"]
     assert "error" not in done
+    finished = [
+        r for r in agent.log_records() if r.get("message") == "task finished" and r["task_id"] == task_id
+    ]
+    assert len(finished) == 1
+    assert finished[0]["session_id"]
+    assert finished[0]["status"] == "COMPLETED"
+    assert finished[0]["elapsed_s"] >= 1
 
 
 def test_progress_is_reported_while_running(agent: AgentProcess) -> None:
