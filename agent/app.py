@@ -9,6 +9,7 @@ from typing import Any
 
 from bedrock_agentcore import BedrockAgentCoreApp
 from bedrock_agentcore.runtime.models import SESSION_HEADER, PingStatus
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,6 +22,8 @@ log = logging.getLogger("agent.app")
 LOCAL_SESSION = "local-session-no-runtime-session-id-header"
 """Session used when a request carries no session header (only happens outside AgentCore)."""
 MAX_SESSION_ID_CHARS = 256
+# boto3 sends no Content-Type unless asked, and some callers send octet-stream: both mean "JSON bytes".
+ACCEPTED_MEDIA_TYPES = frozenset({"", "application/json", "application/octet-stream"})
 
 Dispatcher = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -107,14 +110,16 @@ class AgentApp(BedrockAgentCoreApp):
         started = time.monotonic()
         session = LOCAL_SESSION
         action = "unknown"
+        response: Response
         try:
             session = self._session_of(request)
+            _check_media_type(request)
             payload = decode_json(await self._read_body(request), self._max_payload_bytes)
             action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
             if self._dispatch is None:
                 raise ApiError(503, "NotReady", "the agent is still starting")
             body = await self._dispatch(session, payload)
-            response: Response = JSONResponse(body)
+            response = await _json_response(body)
         except ApiError as error:
             response = error_response(error)
         except StoreUnavailableError:
@@ -136,6 +141,27 @@ class AgentApp(BedrockAgentCoreApp):
             },
         )
         return response
+
+
+def _check_media_type(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_MEDIA_TYPES and not media_type.endswith("+json"):
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"content type {media_type[:64]!r} is not supported; send application/json",
+        )
+
+
+LARGE_RESULT_CHARS = 64 * 1024
+
+
+async def _json_response(body: dict[str, Any]) -> Response:
+    """Render a success body; a large inline result is encoded off the event loop so /ping stays fast."""
+    result = body.get("result")
+    if isinstance(result, str) and len(result) > LARGE_RESULT_CHARS:
+        return await run_in_threadpool(JSONResponse, body)
+    return JSONResponse(body)
 
 
 def dispatcher_for(
