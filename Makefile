@@ -4,7 +4,8 @@ SHELL := /bin/bash
 
 VENV       := .venv
 PY         := $(VENV)/bin/python
-UV         := $(VENV)/bin/uv
+# uv from PATH when present; otherwise installed into the venv on first use.
+UV         := $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
 PY_STAMP   := $(VENV)/.deps-installed
 NODE_STAMP := node_modules/.deps-installed
 CDK        := node_modules/.bin/cdk
@@ -15,6 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Synth context; override on the command line: make synth STAGE=prod LIFECYCLE=long-running
@@ -29,7 +31,8 @@ help: ## List the targets
 
 $(PY_STAMP): $(REQS)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8; }
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
 	@touch $@
 
@@ -45,7 +48,7 @@ services: ## Install the local servers the tests start (redis-server) when missi
 bootstrap: $(PY_STAMP) $(NODE_STAMP) ## Create .venv and node_modules with the pinned tools
 
 synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials needed)
-	$(CDK) synth --all --quiet $(CDK_CONTEXT)
+	$(CDK) synth --quiet $(CDK_CONTEXT)
 	@$(CDK) list $(CDK_CONTEXT)
 
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)

@@ -1,0 +1,1 @@
+"""The CDK app: network, storage, image pipeline and the AgentCore runtime."""

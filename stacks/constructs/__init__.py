@@ -1,0 +1,1 @@
+"""One construct per file; the stacks under ``stacks/`` assemble them."""

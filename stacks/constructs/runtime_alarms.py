@@ -1,0 +1,69 @@
+"""CloudWatch alarms on the runtime's server errors and throttles, sent to an SNS topic."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+NAMESPACE: Final = "AWS/Bedrock-AgentCore"
+OPERATION: Final = "InvokeAgentRuntime"
+ALARMED_METRICS: Final = {
+    "SystemErrors": "AgentCore returned server errors (5xx) for the runtime",
+    "Throttles": "AgentCore throttled invocations of the runtime (429)",
+}
+
+
+class RuntimeAlarms(Construct):
+    """One alarm per metric in :data:`ALARMED_METRICS`; an e-mail subscription when an address is set."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        runtime_arn: str,
+        endpoint_dimension: str,
+        alarm_email: str | None,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        key = kms.Key(
+            self,
+            "TopicKey",
+            description="Encrypts the agent runtime's alarm topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        # CloudWatch must be able to publish to the encrypted topic.
+        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
+        if alarm_email is not None:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: list[cloudwatch.Alarm] = []
+        for metric_name, description in ALARMED_METRICS.items():
+            metric = cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map={"Operation": OPERATION, "Name": endpoint_dimension, "Resource": runtime_arn},
+                statistic=cloudwatch.Stats.SUM,
+                period=Duration.minutes(5),
+            )
+            alarm = metric.create_alarm(
+                self,
+                metric_name,
+                alarm_description=description,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+            self.alarms.append(alarm)

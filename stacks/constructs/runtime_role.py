@@ -1,0 +1,164 @@
+"""The AgentCore runtime's execution role, scoped to exactly the resources the agent uses."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Stack
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from agent.settings import RESULTS_PREFIX
+from stacks.nag import acknowledge
+
+RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
+# Cross-region inference profiles start with a geography; plain ids name a foundation model.
+INFERENCE_PROFILE_PREFIXES: Final = frozenset({"us", "eu", "apac", "jp", "au", "ca", "us-gov", "global"})
+TABLE_ACTIONS: Final = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DescribeTable",
+]
+OBJECT_ACTIONS: Final = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+MODEL_ACTIONS: Final = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+NAG_ARN: Final = "arn:<AWS::Partition>"
+NAG_ACCOUNT: Final = "<AWS::Region>:<AWS::AccountId>"
+
+
+def is_inference_profile(model_id: str) -> bool:
+    """True for ids like ``us.anthropic.claude-...`` that route across regions."""
+    return model_id.split(".", 1)[0] in INFERENCE_PROFILE_PREFIXES
+
+
+class RuntimeRole(Construct):
+    """Assumed only by AgentCore in this account; the stack adds data access with the ``grant_*`` methods."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, runtime_name: str, repository: ecr.IRepository
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self._stack = stack
+        agentcore_arns = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:*"
+        self.role = iam.Role(
+            self,
+            "Role",
+            description=f"Execution role of the AgentCore runtime {runtime_name}",
+            assumed_by=iam.ServicePrincipal(
+                "bedrock-agentcore.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": agentcore_arns},
+                },
+            ),
+        )
+        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
+        # The runtime id is the runtime name plus a generated suffix, so name-prefix scoping
+        # covers this runtime's log groups and no one else's.
+        runtime_logs = f"{log_groups}{RUNTIME_LOG_PREFIX}{runtime_name}-*"
+        self._allow("RuntimeLogGroups", ["logs:CreateLogGroup", "logs:DescribeLogStreams"], [runtime_logs])
+        self._allow(
+            "RuntimeLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{runtime_logs}:log-stream:*"]
+        )
+        self._allow("DescribeLogGroups", ["logs:DescribeLogGroups"], [f"{log_groups}*"])
+        self._allow(
+            "PullImage", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository.repository_arn]
+        )
+        self._allow("EcrToken", ["ecr:GetAuthorizationToken"], ["*"])
+        self._allow(
+            "Traces",
+            [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+            ],
+            ["*"],
+        )
+        self._allow(
+            "Metrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": "bedrock-agentcore"}},
+        )
+        nag_logs = f"{NAG_ARN}:logs:{NAG_ACCOUNT}:log-group:"
+        self._accept(
+            "Resource::*",
+            "ecr:GetAuthorizationToken and the X-Ray APIs have no resource-level permissions; "
+            "cloudwatch:PutMetricData is limited to the bedrock-agentcore namespace by condition",
+        )
+        self._accept(
+            f"Resource::{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*",
+            "AgentCore names the runtime's log groups <runtime name>-<generated id>-<endpoint>",
+        )
+        self._accept(
+            f"Resource::{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*:log-stream:*",
+            "log streams inside this runtime's own log groups, named per microVM",
+        )
+        self._accept(
+            f"Resource::{nag_logs}*",
+            "logs:DescribeLogGroups only works on the account's log-group list",
+        )
+
+    def _allow(
+        self, sid: str, actions: list[str], resources: list[str], conditions: dict[str, object] | None = None
+    ) -> None:
+        self.role.add_to_policy(
+            iam.PolicyStatement(sid=sid, actions=actions, resources=resources, conditions=conditions)
+        )
+
+    def _accept(self, finding: str, reason: str) -> None:
+        policy = self.role.node.find_child("DefaultPolicy")
+        acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+
+    def grant_table(self, table_arn: str, *, nag_name: str) -> None:
+        """Item reads and writes on the results table and its indexes.
+
+        ``nag_name`` is how cdk-nag prints ``table_arn`` (an export's name for an import).
+        """
+        self._allow("ResultsTable", TABLE_ACTIONS, [table_arn, f"{table_arn}/index/*"])
+        self._accept(f"Resource::{nag_name}/index/*", "queries on the results table's own indexes")
+
+    def grant_results_prefix(self, bucket_arn: str, *, nag_name: str) -> None:
+        """Object reads and writes under the results prefix only."""
+        self._allow("ResultObjects", OBJECT_ACTIONS, [f"{bucket_arn}/{RESULTS_PREFIX}*"])
+        self._allow(
+            "ListResults",
+            ["s3:ListBucket"],
+            [bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{RESULTS_PREFIX}*"]}},
+        )
+        self._accept(
+            f"Resource::{nag_name}/{RESULTS_PREFIX}*",
+            "result objects are keyed by task under the results prefix the bucket's lifecycle rule expires",
+        )
+
+    def grant_model(self, model_id: str) -> None:
+        """Invoke the one configured model (through its inference profile when it has one)."""
+        stack = self._stack
+        if not is_inference_profile(model_id):
+            model = f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model_id}"
+            self._allow("InvokeModel", MODEL_ACTIONS, [model])
+            return
+        profile = f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{model_id}"
+        self._allow("InvokeInferenceProfile", MODEL_ACTIONS, [profile])
+        # A profile forwards to the same model in any region of its geography, only via the profile.
+        base_model = model_id.split(".", 1)[1]
+        self._allow(
+            "InvokeModelViaProfile",
+            MODEL_ACTIONS,
+            [f"arn:{stack.partition}:bedrock:*::foundation-model/{base_model}"],
+            conditions={"StringLike": {"bedrock:InferenceProfileArn": profile}},
+        )
+        self._accept(
+            f"Resource::{NAG_ARN}:bedrock:*::foundation-model/{base_model}",
+            "a cross-region inference profile may serve the model from any region of its geography; "
+            "the statement only applies through this profile (condition)",
+        )

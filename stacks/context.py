@@ -1,0 +1,143 @@
+"""Turn ``-c key=value`` context into one validated, typed :class:`AppConfig`.
+
+Everything here is pure: a bad value raises :class:`ConfigError` whose message is one
+line naming the key, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from stacks.lifecycle import MAX_SECONDS, MIN_SECONDS, PRESET_NAMES, PRESETS, Lifecycle, PresetName
+from stacks.stages import STAGE_NAMES, STAGES, StageConfig, StageName
+
+DEFAULT_STAGE: Final[StageName] = "dev"
+DEFAULT_MODEL_ID: Final = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
+_MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*(:[0-9]+)?$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+
+ContextGetter = Callable[[str], object]
+"""Reads one context key; ``None`` when it is not set (``Node.try_get_context``)."""
+
+
+class ConfigError(ValueError):
+    """Invalid context; the message is a single line meant for the person running synth."""
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The whole app's configuration for one synth."""
+
+    stage: StageConfig
+    lifecycle: Lifecycle
+    model_id: str
+    alarm_email: str | None
+    account: str | None
+    region: str | None
+
+
+def _text(key: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f"invalid context {key}={value!r}: expected a string")
+    text = str(value).strip()
+    return text or None
+
+
+def parse_stage(value: object) -> StageConfig:
+    """The stage named by ``-c stage=...`` (default ``dev``)."""
+    name = _text("stage", value) or DEFAULT_STAGE
+    if name not in STAGES:
+        raise ConfigError(f"invalid context stage={name!r}: allowed values are {', '.join(STAGE_NAMES)}")
+    return STAGES[name]
+
+
+def parse_preset(value: object, stage: StageConfig) -> PresetName:
+    """The lifecycle preset named by ``-c lifecycle=...`` (default: the stage's)."""
+    name = _text("lifecycle", value) or stage.default_lifecycle
+    if name not in PRESETS:
+        raise ConfigError(f"invalid context lifecycle={name!r}: allowed values are {', '.join(PRESET_NAMES)}")
+    return name
+
+
+def parse_seconds(key: str, value: object) -> int | None:
+    """A timer override in whole seconds within AgentCore's range, or ``None`` when unset."""
+    text = _text(key, value)
+    if text is None:
+        return None
+    allowed = f"a whole number of seconds from {MIN_SECONDS} to {MAX_SECONDS}"
+    if not re.fullmatch(r"[0-9]+", text):
+        raise ConfigError(f"invalid context {key}={text!r}: allowed values are {allowed}")
+    seconds = int(text)
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise ConfigError(f"invalid context {key}={seconds}: allowed values are {allowed}")
+    return seconds
+
+
+def resolve_lifecycle(preset: PresetName, idle_override: int | None, max_override: int | None) -> Lifecycle:
+    """The preset with any overrides applied; the idle timeout may not exceed the lifetime."""
+    base = PRESETS[preset]
+    idle = base.idle_timeout_seconds if idle_override is None else idle_override
+    lifetime = base.max_lifetime_seconds if max_override is None else max_override
+    if idle > lifetime:
+        key, value = ("idle_timeout", idle) if idle_override is not None else ("max_lifetime", lifetime)
+        raise ConfigError(
+            f"invalid context {key}={value}: idle_timeout ({idle} s) must not exceed "
+            f"max_lifetime ({lifetime} s) for preset {preset}"
+        )
+    return Lifecycle(preset=preset, idle_timeout_seconds=idle, max_lifetime_seconds=lifetime)
+
+
+def _matching(key: str, value: object, pattern: re.Pattern[str], allowed: str) -> str | None:
+    text = _text(key, value)
+    if text is not None and not pattern.fullmatch(text):
+        raise ConfigError(f"invalid context {key}={text!r}: allowed values are {allowed}")
+    return text
+
+
+def parse_alarm_email(value: object) -> str | None:
+    """Optional address subscribed to the alarm topic."""
+    return _matching("alarm_email", value, _EMAIL, "an e-mail address like ops@example.com")
+
+
+def parse_model_id(value: object) -> str:
+    """Bedrock model or inference-profile id the agent invokes."""
+    allowed = "a Bedrock model id like anthropic.claude-3-haiku-20240307-v1:0"
+    return _matching("model_id", value, _MODEL_ID, allowed) or DEFAULT_MODEL_ID
+
+
+def parse_env(account: object, region: object) -> tuple[str | None, str | None]:
+    """Optional deploy target; both or neither (stacks stay environment-agnostic otherwise)."""
+    acct = _matching("account", account, _ACCOUNT, "a 12-digit AWS account id")
+    reg = _matching("region", region, _REGION, "an AWS region name like eu-west-1")
+    if (acct is None) != (reg is None):
+        missing, given = ("region", f"account={acct}") if reg is None else ("account", f"region={reg}")
+        raise ConfigError(f"invalid context {given}: set {missing} too, or neither")
+    return acct, reg
+
+
+def load_config(get: ContextGetter) -> AppConfig:
+    """Read and validate every context key the app understands."""
+    stage = parse_stage(get("stage"))
+    preset = parse_preset(get("lifecycle"), stage)
+    lifecycle = resolve_lifecycle(
+        preset,
+        parse_seconds("idle_timeout", get("idle_timeout")),
+        parse_seconds("max_lifetime", get("max_lifetime")),
+    )
+    account, region = parse_env(get("account"), get("region"))
+    return AppConfig(
+        stage=stage,
+        lifecycle=lifecycle,
+        model_id=parse_model_id(get("model_id")),
+        alarm_email=parse_alarm_email(get("alarm_email")),
+        account=account,
+        region=region,
+    )

@@ -1,0 +1,25 @@
+"""Accepting cdk-nag findings: always on one resource, for one finding, with a reason."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from constructs import IConstruct
+
+
+def acknowledge(resource: IConstruct, finding: str, reason: str) -> None:
+    """Accept ``finding`` (``AwsSolutions-IAM5[Resource::...]`` style) on ``resource`` only."""
+    Validations.of(resource).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def logical_ref(construct: IConstruct) -> str:
+    """``<LogicalId>``: how cdk-nag names a resource of the same stack inside a finding."""
+    cfn = construct if isinstance(construct, CfnElement) else construct.node.default_child
+    if not isinstance(cfn, CfnElement):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource")
+    stack = Stack.of(cfn)
+    return f"<{stack.resolve(stack.get_logical_id(cfn))}>"
+
+
+def attribute_ref(construct: IConstruct, attribute: str) -> str:
+    """``<LogicalId.Attribute>``: how cdk-nag names a ``Fn::GetAtt`` inside a finding."""
+    return f"{logical_ref(construct)[:-1]}.{attribute}>"

@@ -1,0 +1,40 @@
+"""Network stack: the private VPC, its endpoints and the security groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from stacks.constructs.agent_security_groups import AgentSecurityGroups
+from stacks.constructs.private_network import PrivateNetwork
+from stacks.stages import StageConfig
+
+VPC_CIDR = "10.40.0.0/16"
+
+
+class NetworkStack(Stack):
+    """Only synthesized for stages that run the runtime in ``VPC`` network mode."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        network = PrivateNetwork(
+            self,
+            "Network",
+            cidr=VPC_CIDR,
+            flow_log_retention=stage.log_retention,
+            removal_policy=stage.removal_policy,
+        )
+        self.vpc = network.vpc
+        self.subnets: list[ec2.ISubnet] = self.vpc.select_subnets(
+            subnet_type=ec2.SubnetType.PRIVATE_ISOLATED
+        ).subnets
+        self.security_groups = AgentSecurityGroups(
+            self,
+            "SecurityGroups",
+            vpc=network.vpc,
+            endpoint_security_group=network.endpoint_security_group,
+            with_cache=stage.cache_enabled,
+        )

@@ -1,0 +1,93 @@
+"""Runtime stack: the AgentCore runtime wired to the stores, its role, logs, alarms and outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Fn, Stack
+from constructs import Construct
+
+from agent.settings import EnvVar
+from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
+from stacks.constructs.runtime_alarms import RuntimeAlarms
+from stacks.constructs.runtime_role import RuntimeRole
+from stacks.context import AppConfig
+from stacks.image_stack import ImageStack
+from stacks.network_stack import NetworkStack
+from stacks.storage_stack import StorageStack
+
+
+class RuntimeStack(Stack):
+    """Deployed after the image stack, so the image it names has been built and pushed."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        network: NetworkStack | None,
+        storage: StorageStack,
+        image: ImageStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        stage = config.stage
+        runtime_name = f"agentcore_async_{stage.name}"
+        role = RuntimeRole(self, "ExecutionRole", runtime_name=runtime_name, repository=image.repository)
+        refs = storage.refs
+        role.grant_table(refs.table_arn, nag_name=storage.export_name("TableArn"))
+        role.grant_results_prefix(refs.bucket_arn, nag_name=storage.export_name("BucketArn"))
+        role.grant_model(config.model_id)
+
+        environment = {
+            EnvVar.STORE_BACKEND: "dynamodb",
+            EnvVar.TABLE_NAME: refs.table_name,
+            EnvVar.BUCKET_NAME: refs.bucket_name,
+            EnvVar.MODEL_ID: config.model_id,
+            EnvVar.IDLE_TIMEOUT_SECONDS: str(config.lifecycle.idle_timeout_seconds),
+            EnvVar.MAX_LIFETIME_SECONDS: str(config.lifecycle.max_lifetime_seconds),
+        }
+        if refs.redis_url is not None:
+            environment[EnvVar.REDIS_URL] = refs.redis_url
+
+        vpc = None
+        if network is not None:
+            vpc = RuntimeVpc(subnets=network.subnets, security_group=network.security_groups.runtime)
+        agent = AgentRuntime(
+            self,
+            "Agent",
+            runtime_name=runtime_name,
+            # The tag is the source hash: a literal here, so a new image never changes an export.
+            container_uri=f"{image.repository.repository_uri}:{image.image_tag}",
+            role=role.role,
+            lifecycle=config.lifecycle,
+            environment=environment,
+            vpc=vpc,
+            log_retention=stage.log_retention,
+            removal_policy=stage.removal_policy,
+        )
+        # CloudFormation orders whole stacks: the image build finishes before this stack starts.
+        self.add_stack_dependency(image, "the runtime's image is built by the image stack's custom resource")
+        self.add_stack_dependency(storage, "the runtime imports the storage stack's exports")
+        self.runtime = agent.runtime
+        self.alarms = RuntimeAlarms(
+            self,
+            "Alarms",
+            runtime_arn=agent.runtime.attr_agent_runtime_arn,
+            endpoint_dimension=agent.metric_name_dimension,
+            alarm_email=config.alarm_email,
+            removal_policy=stage.removal_policy,
+        )
+
+        CfnOutput(self, "RuntimeArn", value=agent.runtime.attr_agent_runtime_arn)
+        CfnOutput(self, "ResultsTableName", value=refs.table_name)
+        CfnOutput(self, "ResultsBucketName", value=refs.bucket_name)
+        if refs.cache_endpoint is not None:
+            CfnOutput(self, "CacheEndpoint", value=refs.cache_endpoint)
+        CfnOutput(self, "RepositoryUri", value=image.repository.repository_uri)
+        CfnOutput(
+            self,
+            "LogsTailCommand",
+            value=Fn.join(" ", ["aws logs tail", agent.log_group.log_group_name, "--follow"]),
+        )
