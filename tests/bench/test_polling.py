@@ -11,17 +11,22 @@ from bench.figures.emulated import counting_client
 from bench.sessions import new_session_id
 
 
-def test_polls_every_interval_until_completed_and_counts_each_invocation(tmp_path: Path) -> None:
+def test_sleeps_the_interval_before_every_poll_and_counts_each_invocation(tmp_path: Path) -> None:
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
     env = Environment(workdir=tmp_path, moto_url="http://127.0.0.1:9")  # moto is not used here
     with emulator(env, SEED) as server:
         client = counting_client(server, new_session_id("polling-test"))
         task_id = client.start(0.5)
-        started = time.monotonic()
-        result = poll_fixed_interval(client, task_id, interval=0.1, timeout=30)
-        elapsed = time.monotonic() - started
+        result = poll_fixed_interval(client, task_id, interval=0.1, timeout=30, sleep=sleep)
     assert result.status == "COMPLETED"
     assert result.result == "Task completed after 0.5s"
-    assert elapsed >= 0.5
-    # One start, then one call per 0.1 s interval until the 0.5 s task was done: at least 5 polls.
-    assert client.invocations >= 1 + 5
-    assert client.invocations <= 1 + int(elapsed / 0.1) + 1
+    assert set(sleeps) == {0.1}
+    # The first poll (0.1 s in) cannot see a 0.5 s task finished, so there are at least two polls,
+    # and every poll is one invocation on top of the start.
+    assert len(sleeps) >= 2
+    assert client.invocations == 1 + len(sleeps)
