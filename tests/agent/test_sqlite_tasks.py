@@ -187,3 +187,12 @@ def test_memory_store_serves_but_forgets_on_restart(start_agent: StartAgent) -> 
     agent.restart()
     status, body = agent.invoke({"action": "get_task_result", "task_id": task_id})
     assert (status, body["error"]["code"]) == (404, "TaskNotFound")
+
+
+def test_large_inline_result_on_sqlite(agent: AgentProcess) -> None:
+    session = new_session()
+    task_id = start_task(agent, session, duration=0.1, result_bytes=300_000)
+    done = get_task(agent, task_id, session, wait=20)
+    assert done["status"] == "COMPLETED"
+    assert len(done["result"]) == 300_000
+    assert agent.ping()["status"] in {"Healthy", "HealthyBusy"}
