@@ -7,6 +7,7 @@ names the agent's error code; the emulator's own validation answers in the AWS e
 from __future__ import annotations
 
 import urllib.parse
+from dataclasses import dataclass, field
 from typing import Final
 
 import pytest
@@ -75,49 +76,75 @@ def test_bad_payload_reaches_the_caller_as_a_runtime_client_error(
 OTHER_ARN: Final = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/someone_else-abc123"
 
 
-@pytest.mark.parametrize(
-    ("name", "method", "path_arn", "query", "headers", "body", "status", "code", "mentions"),
-    [
-        ("session id too short", "POST", None, "", {SESSION_HEADER: "short-id"}, b"{}", 400,
-         "ValidationException", "33-256"),
-        ("session id too long", "POST", None, "", {SESSION_HEADER: "s" * 257}, b"{}", 400,
-         "ValidationException", "33-256"),
-        ("session id with spaces", "POST", None, "", {SESSION_HEADER: "bad session id with spaces " + "x" * 20},
-         b"{}", 400, "ValidationException", "letters, digits"),
-        ("session id with slash", "POST", None, "", {SESSION_HEADER: "../../" + "a" * 40}, b"{}", 400,
-         "ValidationException", "letters, digits"),
-        ("session id starting with dash", "POST", None, "", {SESSION_HEADER: "-" + "a" * 40}, b"{}", 400,
-         "ValidationException", "starting with"),
-        ("unknown runtime arn", "POST", OTHER_ARN, "", {SESSION_HEADER: SESSION}, b"{}", 404,
-         "ResourceNotFoundException", OTHER_ARN),
-        ("unknown qualifier", "POST", None, "?qualifier=beta", {SESSION_HEADER: SESSION}, b"{}", 404,
-         "ResourceNotFoundException", "beta"),
-        ("declared payload over 100 MB", "POST", None, "", {SESSION_HEADER: SESSION, "Content-Length": "200000000"},
-         b"", 400, "ValidationException", "100000000"),
-        ("GET on invocations", "GET", None, "", {SESSION_HEADER: SESSION}, None, 405,
-         "UnknownOperationException", "GET"),
-        ("PUT on invocations", "PUT", None, "", {SESSION_HEADER: SESSION}, b"{}", 405,
-         "UnknownOperationException", "PUT"),
-        ("DELETE on invocations", "DELETE", None, "", {SESSION_HEADER: SESSION}, None, 405,
-         "UnknownOperationException", "DELETE"),
-    ],
-)  # fmt: skip
+@dataclass(frozen=True)
+class EmulatorCase:
+    """A request the emulator itself must refuse, in the AWS error shape."""
+
+    name: str
+    status: int
+    code: str
+    mentions: str
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=lambda: {SESSION_HEADER: SESSION})
+    body: bytes | None = b"{}"
+    arn: str | None = None
+    query: str = ""
+
+
+EMULATOR_CASES: Final = (
+    EmulatorCase(
+        "session id too short", 400, "ValidationException", "33-256", headers={SESSION_HEADER: "short"}
+    ),
+    EmulatorCase(
+        "session id too long", 400, "ValidationException", "33-256", headers={SESSION_HEADER: "s" * 257}
+    ),
+    EmulatorCase(
+        "session id with spaces",
+        400,
+        "ValidationException",
+        "letters, digits",
+        headers={SESSION_HEADER: "bad session id with spaces " + "x" * 20},
+    ),
+    EmulatorCase(
+        "session id with slashes",
+        400,
+        "ValidationException",
+        "letters, digits",
+        headers={SESSION_HEADER: "../../" + "a" * 40},
+    ),
+    EmulatorCase(
+        "session id starting with a dash",
+        400,
+        "ValidationException",
+        "starting with",
+        headers={SESSION_HEADER: "-" + "a" * 40},
+    ),
+    EmulatorCase("unknown runtime arn", 404, "ResourceNotFoundException", OTHER_ARN, arn=OTHER_ARN),
+    EmulatorCase("unknown qualifier", 404, "ResourceNotFoundException", "beta", query="?qualifier=beta"),
+    EmulatorCase(
+        "declared payload over 100 MB",
+        400,
+        "ValidationException",
+        "100000000",
+        headers={SESSION_HEADER: SESSION, "Content-Length": "200000000"},
+        body=b"",
+    ),
+    EmulatorCase("GET on invocations", 405, "UnknownOperationException", "GET", method="GET", body=None),
+    EmulatorCase("PUT on invocations", 405, "UnknownOperationException", "PUT", method="PUT"),
+    EmulatorCase(
+        "DELETE on invocations", 405, "UnknownOperationException", "DELETE", method="DELETE", body=None
+    ),
+)
+
+
+@pytest.mark.parametrize("case", EMULATOR_CASES, ids=lambda case: case.name)
 def test_invalid_invocations_are_rejected_by_the_emulator(
-    capped_emulator: RunningEmulator,
-    name: str,
-    method: str,
-    path_arn: str | None,
-    query: str,
-    headers: dict[str, str],
-    body: bytes | None,
-    status: int,
-    code: str,
-    mentions: str,
+    capped_emulator: RunningEmulator, case: EmulatorCase
 ) -> None:
-    path = _invocations(capped_emulator, path_arn) + query
-    reply = send(capped_emulator.url, method, path, body, headers=headers)
-    _assert_aws_error(reply, status, code)
-    assert mentions in reply.json["message"], name
+    path = _invocations(capped_emulator, case.arn) + case.query
+    reply = send(capped_emulator.url, case.method, path, case.body, headers=case.headers)
+    _assert_aws_error(reply, case.status, case.code)
+    assert case.mentions in reply.json["message"]
     _assert_still_serving(capped_emulator)
 
 
