@@ -25,7 +25,7 @@ from tests.support.servers import free_port, wait_for_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-AGENT_TEST_ENV = {"AGENT_HEARTBEAT_SECONDS": "0.2", "AGENT_LEASE_SECONDS": "1", "AGENT_LOG_LEVEL": "WARNING"}
+AGENT_TEST_ENV = {"AGENT_HEARTBEAT_SECONDS": "0.2", "AGENT_LEASE_SECONDS": "1", "AGENT_LOG_LEVEL": "INFO"}
 """Agent heartbeat and LOST lease scaled down for the fast timers."""
 _STORE_VARS = ("AGENT_STORE_BACKEND", "AGENT_SQLITE_PATH", "AGENT_TABLE_NAME", "AGENT_REDIS_URL")
 
