@@ -22,7 +22,7 @@ from agent.errors import ApiError, StoreUnavailableError, invalid_field, task_no
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import Settings
-from agent.store.base import BlobStore, Cursor, ResultCache, TaskStore
+from agent.store.base import Cursor, Stores, TaskStore
 from agent.store.retry import RetryPolicy
 from agent.work import result_text, task_id_for_token
 
@@ -41,25 +41,6 @@ class BusyTracker(Protocol):
     def complete_async_task(self, task_id: int) -> bool:
         """Unregister the work registered under ``task_id``."""
         ...
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The storage the engine writes to; only ``tasks`` is required."""
-
-    tasks: TaskStore
-    ephemeral: TaskStore | None = None
-    cache: ResultCache | None = None
-    blobs: BlobStore | None = None
-    blob_key: Callable[[TaskRecord], str] | None = None
-
-    def close(self) -> None:
-        """Close every store."""
-        self.tasks.close()
-        if self.ephemeral is not None:
-            self.ephemeral.close()
-        if self.cache is not None:
-            self.cache.close()
 
 
 @dataclass
@@ -184,12 +165,11 @@ class TaskEngine:
         for store in stores:
             records += await self._io("list", store.list, session_id, limit + 1, cursor)
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
-        live = [r for r in records if r.expires_at >= now]
-        page = live[:limit]
-        more = len(live) > limit
+        window = records[:limit]
+        # Expired records (not yet removed by TTL) are skipped, so a page may be shorter than limit.
         return {
-            "tasks": [_summary(r, self._status_of(r, now)) for r in page],
-            "next_cursor": Cursor.after(page[-1]).encode() if more and page else None,
+            "tasks": [_summary(r, self._status_of(r, now)) for r in window if r.expires_at >= now],
+            "next_cursor": Cursor.after(window[-1]).encode() if len(records) > limit else None,
         }
 
     async def shutdown(self) -> None:

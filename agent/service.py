@@ -10,9 +10,10 @@ from typing import Any
 from starlette.applications import Starlette
 
 from agent.app import AgentApp, dispatcher_for
-from agent.engine import Stores, TaskEngine
+from agent.engine import TaskEngine
 from agent.payloads import CancelTask, GetTask, ListTasks, Prompt, StartTask
 from agent.settings import Settings
+from agent.store.base import Stores
 from agent.store.factory import build_stores
 
 log = logging.getLogger("agent.service")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -118,3 +119,22 @@ class ResultCache(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The storage the engine writes to; only ``tasks`` is required."""
+
+    tasks: TaskStore
+    ephemeral: TaskStore | None = None
+    cache: ResultCache | None = None
+    blobs: BlobStore | None = None
+    blob_key: Callable[[TaskRecord], str] | None = None
+
+    def close(self) -> None:
+        """Close every store."""
+        self.tasks.close()
+        if self.ephemeral is not None:
+            self.ephemeral.close()
+        if self.cache is not None:
+            self.cache.close()

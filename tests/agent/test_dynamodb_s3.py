@@ -10,7 +10,7 @@ import pytest
 
 from agent.settings import RESULTS_PREFIX, TableSchema
 from tests.agent.aws import AwsResources, create_resources
-from tests.agent.helpers import get_task, new_session, start_task
+from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 from tests.support.servers import MotoServer
 
@@ -140,7 +140,8 @@ def test_a_result_that_cannot_be_stored_fails_the_task_and_the_agent_keeps_servi
         assert done["status"] == "FAILED"
         assert done["error"]["code"] == "ResultStoreFailed"
         assert "NoSuchBucket" not in str(done)
-        assert agent.ping()["status"] == "Healthy"  # the failed task released HealthyBusy
+        # The failed task released HealthyBusy (its record is written just before the release).
+        eventually(lambda: agent.ping()["status"] == "Healthy")
         small = start_task(agent, session, duration=0.1)
         assert get_task(agent, small, session, wait=20)["status"] == "COMPLETED"
 
