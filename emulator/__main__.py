@@ -15,7 +15,10 @@ def main() -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per ping is noise
     print(banner(config), flush=True)
-    serve(config)
+    try:
+        serve(config)
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its clean shutdown
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -205,6 +205,7 @@ class Runtime:
             vm.ready.exception()
         vm.state = VmState.TERMINATING
         vm.end_reason = reason
+        self._ended.append(vm)  # stays in the table while it shuts down
         log.info("session=%s microvm=%d terminating reason=%s", vm.session_id, vm.number, reason)
         task = vm.termination = asyncio.create_task(self._destroy(vm))
         self._terminations.add(task)
@@ -216,7 +217,6 @@ class Runtime:
             await asyncio.to_thread(vm.process.destroy, self.config.stop_grace)
         vm.state = VmState.ENDED
         vm.ended_at = self._clock()
-        self._ended.append(vm)
         log.info(
             "session=%s microvm=%d ended reason=%s age=%.1fs invocations=%d",
             vm.session_id,
