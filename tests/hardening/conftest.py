@@ -10,6 +10,7 @@ import pytest
 
 from tests.emulator.harness import RunningEmulator, running_emulator
 from tests.hardening.bad_inputs import LIFETIME_SECONDS, PAYLOAD_CAP
+from tests.hardening.templates import Template, synthesize
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 
 CAPPED_ENV = {
@@ -52,3 +53,9 @@ def session_id() -> str:
 def sqlite_path(tmp_path: Path) -> Path:
     """A per-test SQLite file."""
     return tmp_path / "tasks.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> list[Template]:
+    """Every stack of every stage, synthesized once per test session."""
+    return synthesize(tmp_path_factory.mktemp("synth"))
