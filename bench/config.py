@@ -17,13 +17,13 @@ class BenchConfig:
     cores: int
     # figure 1: start_background_task latency
     warmup_starts: int = 20
-    sequential_starts: int = 300
+    sequential_starts: int = 500
     concurrent_clients: int = 50
     starts_per_client: int = 10
     start_task_seconds: float = 1.0
     # figure 2 and 5: /ping under load, memory
-    ping_samples: int = 300
-    ping_spacing_seconds: float = 0.005
+    ping_samples: int = 500
+    ping_spacing_seconds: float = 0.003
     task_counts: tuple[int, ...] = (0, 100, 1000)
     parked_task_seconds: float = 120.0
     cpu_task_seconds: float = 8.0

@@ -45,7 +45,7 @@ class SeedAgent:
 
         def background_work() -> None:
             time.sleep(duration)  # Do actual work here
-            self.store.put(session_id, task_id, f"Task completed after {duration}s")
+            self.store.put(session_id, task_id, duration, f"Task completed after {duration}s")
             self.app.complete_async_task(app_task)  # Status -> Healthy
 
         threading.Thread(target=background_work).start()

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.baselines.polling import poll_fixed_interval
+from bench.baselines.polling import CountingClient, poll_fixed_interval
 from bench.config import BenchConfig
 from bench.environment import OURS, SEED, AgentKind, Environment, emulator
 from bench.figures.emulated import counting_client
@@ -23,15 +23,8 @@ CAUSE = (
 
 
 def _worker(
-    server: Server,
-    session: str,
-    kind: AgentKind,
-    config: BenchConfig,
-    *,
-    window_end: float,
-    stop: threading.Event,
+    client: CountingClient, kind: AgentKind, config: BenchConfig, *, window_end: float, stop: threading.Event
 ) -> int:
-    client = counting_client(server, session)
     duration = config.throughput_task_seconds
     completed = 0
     while not stop.is_set():
@@ -50,12 +43,12 @@ def _worker(
 
 def _tasks_per_second(server: Server, kind: AgentKind, sessions: list[str], config: BenchConfig) -> float:
     stop = threading.Event()
-    workers = [s for s in sessions for _ in range(config.tasks_in_flight_per_session)]
+    # boto3 clients are built before the window opens: building one costs more than a poll.
+    per_session = config.tasks_in_flight_per_session
+    clients = [counting_client(server, s) for s in sessions for _ in range(per_session)]
     window_end = time.monotonic() + config.throughput_window_seconds
-    with ThreadPoolExecutor(max_workers=len(workers)) as pool:
-        futures = [
-            pool.submit(_worker, server, s, kind, config, window_end=window_end, stop=stop) for s in workers
-        ]
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        futures = [pool.submit(_worker, c, kind, config, window_end=window_end, stop=stop) for c in clients]
         time.sleep(max(0.0, window_end - time.monotonic()))
         stop.set()
         completed = sum(f.result() for f in futures)
