@@ -120,6 +120,7 @@ def test_calls_without_session_id_each_get_a_new_microvm(emulator: RunningEmulat
         f"{emulator.url}/runtimes/{urllib.parse.quote(emulator.arn, safe='')}/invocations",
         data=b'{"action": "list_tasks"}',
         method="POST",
+        headers={"Content-Type": "application/json"},  # urllib would send a form type the agent refuses
     )
     with urllib.request.urlopen(raw, timeout=30) as response:
         seen.append(response.headers[SESSION_HEADER])
