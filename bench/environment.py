@@ -16,6 +16,7 @@ from bench.processes import Server, python_module, running
 
 StoreKind = Literal["embedded", "dynamodb"]
 TABLE_NAME = "bench-tasks"
+EMULATOR_STOP_GRACE_SECONDS = 30.0
 REGION = "us-east-1"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -123,8 +124,14 @@ def emulator(env: Environment, kind: AgentKind) -> Iterator[Server]:
         "--log-level",
         "WARNING",
     )
+    # The emulator stops its own agent processes on SIGTERM (each with a grace): give it time.
     with running(
-        f"emulator-{kind.label}", command, env=AWS_ENV, workdir=env.workdir, ready_path="/sessions"
+        f"emulator-{kind.label}",
+        command,
+        env=AWS_ENV,
+        workdir=env.workdir,
+        ready_path="/sessions",
+        grace=EMULATOR_STOP_GRACE_SECONDS,
     ) as server:
         yield server
 

@@ -57,6 +57,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    grace: float = STOP_GRACE_SECONDS
 
     @property
     def url(self) -> str:
@@ -71,7 +72,7 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=STOP_GRACE_SECONDS)
+                self.process.wait(timeout=self.grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -87,6 +88,7 @@ def running(
     ready_path: str = "/ping",
     port: int | None = None,
     timeout: float = 60.0,
+    grace: float = STOP_GRACE_SECONDS,
 ) -> Iterator[Server]:
     """Run ``command`` with ``PORT`` set, wait until ``ready_path`` answers, stop it on exit.
 
@@ -99,7 +101,7 @@ def running(
     child_env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env, "PORT": str(port)}
     with log.open("wb") as sink:
         process = subprocess.Popen(argv, env=child_env, cwd=workdir, stdout=sink, stderr=subprocess.STDOUT)
-    server = Server(name=name, port=port, process=process, log=log)
+    server = Server(name=name, port=port, process=process, log=log, grace=grace)
     try:
         wait_http_ok(f"{server.url}{ready_path}", timeout, process)
         yield server
