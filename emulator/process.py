@@ -18,6 +18,7 @@ from agent.settings import EnvVar
 from emulator.config import AWS_MAX_TIMER, AWS_MIN_TIMER, EmulatorConfig
 
 SQLITE_FILE: Final = "tasks.sqlite3"
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -55,7 +56,7 @@ def agent_environment(
         env[EnvVar.SQLITE_PATH] = str((store / SQLITE_FILE).resolve())
     env["TMPDIR"] = str(disk)
     # The agent runs inside its empty disk directory; keep the project importable.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path.cwd()), base.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), base.get("PYTHONPATH", "")) if p)
     return env
 
 
