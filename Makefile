@@ -8,6 +8,10 @@ PY         := $(VENV)/bin/python
 UV         := $(or $(shell command -v uv 2>/dev/null),$(VENV)/bin/uv)
 PY_STAMP   := $(VENV)/.deps-installed
 NODE_STAMP := node_modules/.deps-installed
+# checkov pins an older boto3 than the project, so it gets a venv of its own.
+CHECKOV_VENV  := $(VENV)/tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.deps-installed
+CHECKOV_REQS  := tests/hardening/requirements-checkov.txt
 CDK        := node_modules/.bin/cdk
 REQS       := requirements.txt requirements-dev.txt agent/requirements.txt
 
@@ -36,6 +40,11 @@ $(PY_STAMP): $(REQS)
 	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
 	@touch $@
 
+$(CHECKOV_STAMP): $(CHECKOV_REQS) | $(PY_STAMP)
+	@test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r $(CHECKOV_REQS)
+	@touch $@
+
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -45,7 +54,7 @@ services: ## Install the local servers the tests start (redis-server) when missi
 	  echo "redis-server missing: installing it with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
-bootstrap: $(PY_STAMP) $(NODE_STAMP) ## Create .venv and node_modules with the pinned tools
+bootstrap: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Create .venv and node_modules with the pinned tools
 
 synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials needed)
 	$(CDK) synth --quiet $(CDK_CONTEXT)
