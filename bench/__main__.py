@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import sys
@@ -78,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=160)
     shutil.rmtree(args.workdir, ignore_errors=True)
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     figures = run_figures(wanted, config, args.workdir, console)
     info = RunInfo(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         python=platform.python_version(),
         platform=f"{platform.system()} {platform.machine()}",
         wall_seconds=time.monotonic() - started,
+        load_before=load_before,
         scale=(
             f"Figure 3 runs {NOTICE_SCALE}x faster than real time: the seed's 600 s task polled every "
             f"60 s is a {config.notice_task_seconds:g} s task polled every {config.seed_poll_seconds:g} s "

@@ -110,3 +110,10 @@ def test_table_prints_every_row() -> None:
     printed = out.getvalue()
     for metric in ("start p99, sequential", "notice latency p50", "RSS idle", "not measured"):
         assert metric in printed
+
+
+def test_markdown_warns_when_the_machine_was_busy() -> None:
+    quiet = render_markdown([], INFO)
+    assert "load average was 0.0 when the run started." in quiet
+    busy = render_markdown([], RunInfo(**{**INFO.__dict__, "load_before": 6.5}))
+    assert "load average was 6.5 when the run started (other work shared the CPUs" in busy
