@@ -111,8 +111,15 @@ class Runtime:
 
     async def _start_process(self, vm: MicroVM) -> None:
         assert vm.ready is not None
+        spawning = asyncio.ensure_future(asyncio.to_thread(AgentProcess.spawn, self.config))
         try:
-            vm.process = await asyncio.to_thread(AgentProcess.spawn, self.config)
+            vm.process = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            # Terminated while the process was being created: do not leave it behind.
+            with contextlib.suppress(OSError):
+                orphan = await spawning
+                await asyncio.to_thread(orphan.destroy, self.config.stop_grace)
+            raise
         except OSError:
             log.exception("session=%s microvm=%d could not start the agent command", vm.session_id, vm.number)
             self._fail_boot(vm)

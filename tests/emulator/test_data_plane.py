@@ -228,3 +228,16 @@ def test_an_agent_that_stops_answering_pings_is_replaced(emulator: RunningEmulat
     assert not pid_alive(frozen["pid"])
     assert invoke(emulator, session_id, {"action": "list_tasks"})["tasks"] == []
     assert emulator.rows(session_id)[-1]["state"] == "running"
+
+
+def test_stopping_a_session_while_its_microvm_boots(emulator: RunningEmulator, session_id: str) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        call = pool.submit(invoke, emulator, session_id, {"action": "list_tasks"})
+        emulator.row_when(session_id, lambda row: row["state"] == "starting", 10)
+        emulator.boto().stop_runtime_session(agentRuntimeArn=emulator.arn, runtimeSessionId=session_id)
+        with pytest.raises(ClientError) as caught:
+            call.result(timeout=30)
+    assert caught.value.response["Error"]["Code"] == "RuntimeClientError"
+    [ended] = emulator.rows(session_id)
+    assert (ended["state"], ended["end_reason"]) == ("ended", "stopped")
+    assert ended["pid"] is None or not pid_alive(ended["pid"])
