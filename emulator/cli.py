@@ -49,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
         "--from-cdk-out", type=Path, metavar="DIR", help="read timers from a synthesized cdk.out"
     )
     timers.add_argument("--stack", help="stack to read from --from-cdk-out when several are synthesized")
+    timers.add_argument("--stage", help="shorthand for --stack AgentCoreAsync-<stage>-Runtime")
     timers.add_argument(
         "--idle-timeout", type=float, metavar="S", help="idleRuntimeSessionTimeout (default 900)"
     )
@@ -78,9 +79,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """Build and validate the config; raises :class:`ConfigError`."""
     lifecycle = PRESETS[args.lifecycle] if args.lifecycle else Lifecycle()
     if args.from_cdk_out is not None:
-        lifecycle = lifecycle_from_cdk_out(args.from_cdk_out, stack=args.stack)
-    elif args.stack is not None:
-        raise ConfigError("--stack needs --from-cdk-out")
+        stack = args.stack or (f"AgentCoreAsync-{args.stage}-Runtime" if args.stage else None)
+        lifecycle = lifecycle_from_cdk_out(args.from_cdk_out, stack=stack)
+    elif args.stack is not None or args.stage is not None:
+        raise ConfigError("--stack and --stage need --from-cdk-out")
     lifecycle = Lifecycle(
         idle_timeout=lifecycle.idle_timeout if args.idle_timeout is None else args.idle_timeout,
         max_lifetime=lifecycle.max_lifetime if args.max_lifetime is None else args.max_lifetime,

@@ -78,6 +78,8 @@ def test_several_stages_need_a_stack_choice(tmp_path: Path) -> None:
         lifecycle_from_cdk_out(tmp_path)
     chosen = lifecycle_from_cdk_out(tmp_path, stack="AgentCoreAsync-prod-Runtime")
     assert chosen == Lifecycle(idle_timeout=1800, max_lifetime=28800)
+    by_stage, _ = parse(["--from-cdk-out", str(tmp_path), "--stage", "dev"])
+    assert by_stage.lifecycle == Lifecycle(idle_timeout=300, max_lifetime=1800)
 
 
 def test_a_cdk_out_without_runtime_is_an_error(tmp_path: Path) -> None:
