@@ -141,3 +141,12 @@ def test_a_valid_request_still_works_after_the_bad_ones(strict_agent: AgentProce
     status, body = strict_agent.invoke(start(duration=0.1), DEFAULT_SESSION)
     assert (status, body["status"]) == (200, "RUNNING")
     assert not [r for r in strict_agent.log_records() if r.get("level") == "ERROR"]
+
+
+def test_non_json_content_type_is_refused(strict_agent: AgentProcess) -> None:
+    status, body = strict_agent.invoke({"action": "list_tasks"}, headers={"Content-Type": "text/plain"})
+    assert (status, body["error"]["code"]) == (415, "UnsupportedMediaType")
+    status, _ = strict_agent.invoke(
+        {"action": "list_tasks"}, headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    assert status == 200
