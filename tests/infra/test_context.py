@@ -1,0 +1,96 @@
+"""Context validation: pure functions, no synthesis."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, load_config
+from stacks.lifecycle import PRESETS, PresetName
+
+
+def config_from(**context: object) -> AppConfig:
+    return load_config(context.get)
+
+
+@pytest.mark.parametrize(
+    ("stage", "preset"), [("dev", "development"), ("staging", "interactive"), ("prod", "long-running")]
+)
+def test_each_stage_defaults_to_its_preset(stage: str, preset: PresetName) -> None:
+    config = config_from(stage=stage)
+    assert config.stage.name == stage
+    assert config.lifecycle == PRESETS[preset]
+
+
+def test_no_context_means_dev_development_default_model_and_no_environment() -> None:
+    config = config_from()
+    assert (config.stage.name, config.lifecycle.preset) == ("dev", "development")
+    assert config.model_id == DEFAULT_MODEL_ID
+    assert (config.account, config.region, config.alarm_email) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("preset", "idle", "lifetime"),
+    [("interactive", 900, 14400), ("long-running", 1800, 28800), ("development", 300, 1800)],
+)
+def test_presets_have_the_documented_timers(preset: str, idle: int, lifetime: int) -> None:
+    config = config_from(stage="prod", lifecycle=preset)
+    assert (config.lifecycle.idle_timeout_seconds, config.lifecycle.max_lifetime_seconds) == (idle, lifetime)
+
+
+def test_overrides_replace_one_presets_values_and_accept_numbers_from_cdk_json() -> None:
+    config = config_from(lifecycle="interactive", idle_timeout="120", max_lifetime=3600)
+    assert config.lifecycle.preset == "interactive"
+    assert (config.lifecycle.idle_timeout_seconds, config.lifecycle.max_lifetime_seconds) == (120, 3600)
+
+
+def test_bounds_are_inclusive() -> None:
+    config = config_from(idle_timeout="60", max_lifetime="28800")
+    assert (config.lifecycle.idle_timeout_seconds, config.lifecycle.max_lifetime_seconds) == (60, 28800)
+
+
+def test_valid_optional_values_are_kept() -> None:
+    config = config_from(
+        alarm_email="ops@example.com",
+        model_id="anthropic.claude-3-haiku-20240307-v1:0",
+        account="123456789012",
+        region="eu-west-1",
+    )
+    assert config.alarm_email == "ops@example.com"
+    assert config.model_id == "anthropic.claude-3-haiku-20240307-v1:0"
+    assert (config.account, config.region) == ("123456789012", "eu-west-1")
+
+
+REJECTIONS = [
+    ({"stage": "qa"}, ["stage='qa'", "dev, staging, prod"]),
+    ({"lifecycle": "forever"}, ["lifecycle='forever'", "interactive, long-running, development"]),
+    ({"idle_timeout": "59"}, ["idle_timeout=59", "60 to 28800"]),
+    ({"idle_timeout": "28801"}, ["idle_timeout=28801", "60 to 28800"]),
+    ({"max_lifetime": "ten"}, ["max_lifetime='ten'", "60 to 28800"]),
+    ({"max_lifetime": "-5"}, ["max_lifetime='-5'", "60 to 28800"]),
+    ({"max_lifetime": "1.5"}, ["max_lifetime='1.5'", "60 to 28800"]),
+    (
+        {"idle_timeout": "3600", "max_lifetime": "1800"},
+        ["idle_timeout=3600", "must not exceed max_lifetime (1800 s)"],
+    ),
+    ({"lifecycle": "development", "idle_timeout": "2000"}, ["idle_timeout=2000", "max_lifetime (1800 s)"]),
+    ({"lifecycle": "interactive", "max_lifetime": "600"}, ["max_lifetime=600", "idle_timeout (900 s)"]),
+    ({"alarm_email": "not-an-address"}, ["alarm_email='not-an-address'", "e-mail address"]),
+    ({"model_id": "Claude Sonnet!"}, ["model_id='Claude Sonnet!'", "Bedrock model id"]),
+    ({"account": "12345"}, ["account='12345'", "12-digit"]),
+    ({"region": "mars-1", "account": "123456789012"}, ["region='mars-1'", "region name"]),
+    ({"account": "123456789012"}, ["account=123456789012", "set region too"]),
+    ({"stage": True}, ["stage=True", "expected a string"]),
+]
+
+
+@pytest.mark.parametrize(("context", "expected"), REJECTIONS, ids=[str(c) for c, _ in REJECTIONS])
+def test_invalid_context_fails_with_one_line_naming_key_value_and_allowed(
+    context: dict[str, object], expected: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(context.get)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("invalid context ")
+    for part in expected:
+        assert part in message

@@ -1,0 +1,68 @@
+"""Image pipeline: ECR repository, the arm64 privileged build and its custom resource."""
+
+from __future__ import annotations
+
+import json
+
+from stacks.stages import STAGES
+from tests.infra.synth import AllSynths, only, resources
+
+
+def test_build_runs_on_an_arm_image_in_privileged_mode(synthesized: AllSynths) -> None:
+    for synth in synthesized.values():
+        environment = only(synth.template("Image"), "AWS::CodeBuild::Project")["Properties"]["Environment"]
+        assert environment["Type"] == "ARM_CONTAINER"
+        assert "aarch64" in environment["Image"]
+        assert environment["PrivilegedMode"] is True
+
+
+def test_buildspec_builds_the_agent_dockerfile_for_arm64_and_pushes_the_source_hash_tag(
+    synthesized: AllSynths,
+) -> None:
+    for synth in synthesized.values():
+        template = synth.template("Image")
+        project = only(template, "AWS::CodeBuild::Project")["Properties"]
+        commands = " ".join(
+            command
+            for phase in json.loads(project["Source"]["BuildSpec"])["phases"].values()
+            for command in phase["commands"]
+        )
+        assert "docker build --platform linux/arm64" in commands
+        assert "agent/Dockerfile" in commands
+        assert 'docker push "$REPOSITORY_URI:$IMAGE_TAG"' in commands
+        assert project["Source"]["Type"] == "S3"
+        variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+        build = only(template, "Custom::AgentImageBuild")["Properties"]
+        assert variables["IMAGE_TAG"] == build["SourceHash"]
+        assert len(build["SourceHash"]) == 64
+
+
+def test_custom_resource_polls_until_the_build_ends_within_a_deadline(
+    synthesized: AllSynths,
+) -> None:
+    for synth in synthesized.values():
+        template = synth.template("Image")
+        build = only(template, "Custom::AgentImageBuild")["Properties"]
+        assert build["ProjectName"] == {"Ref": next(iter(resources(template, "AWS::CodeBuild::Project")))}
+        build_timeout = only(template, "AWS::CodeBuild::Project")["Properties"]["TimeoutInMinutes"]
+        assert int(build["TimeoutSeconds"]) > build_timeout * 60
+        handlers = {
+            fn["Properties"]["Handler"]: fn["Properties"]
+            for fn in resources(template, "AWS::Lambda::Function").values()
+        }
+        assert {"handler.on_event", "handler.is_complete"} <= set(handlers)
+        assert handlers["handler.on_event"]["Architectures"] == ["arm64"]
+        waiter = only(template, "AWS::StepFunctions::StateMachine")["Properties"]
+        assert waiter["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_repository_scans_keeps_tags_immutable_and_expires_old_images(
+    synthesized: AllSynths,
+) -> None:
+    for (stage, _), synth in synthesized.items():
+        repository = only(synth.template("Image"), "AWS::ECR::Repository")["Properties"]
+        assert repository["ImageScanningConfiguration"] == {"ScanOnPush": True}
+        assert repository["ImageTagMutability"] == "IMMUTABLE"
+        (rule,) = json.loads(repository["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+        assert rule["selection"]["countType"] == "imageCountMoreThan"
+        assert rule["selection"]["countNumber"] == STAGES[stage].max_images

@@ -1,0 +1,101 @@
+"""Network: private subnets, VPC endpoints, and security groups opened only where needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacks.stages import StageName
+from tests.infra.synth import AllSynths, resources
+
+VPC_STAGES: tuple[StageName, ...] = ("staging", "prod")
+
+
+def network_templates(synthesized: AllSynths) -> list[tuple[str, dict[str, Any]]]:
+    return [(stage, synthesized[stage, "interactive"].template("Network")) for stage in VPC_STAGES]
+
+
+def logical_id_of(group: dict[str, Any]) -> str:
+    logical_id: str = group["Fn::GetAtt"][0]
+    return logical_id
+
+
+def test_no_nat_no_internet_gateway_and_only_private_subnets(
+    synthesized: AllSynths,
+) -> None:
+    for _, template in network_templates(synthesized):
+        assert resources(template, "AWS::EC2::NatGateway") == {}
+        assert resources(template, "AWS::EC2::InternetGateway") == {}
+        subnets = resources(template, "AWS::EC2::Subnet").values()
+        assert len(subnets) == 2
+        assert all(subnet["Properties"]["MapPublicIpOnLaunch"] is False for subnet in subnets)
+        assert len(resources(template, "AWS::EC2::FlowLog")) == 1
+
+
+def test_endpoints_for_everything_the_runtime_calls(synthesized: AllSynths) -> None:
+    for _, template in network_templates(synthesized):
+        endpoints = {
+            endpoint["Properties"]["ServiceName"]["Fn::Join"][1][-1]: endpoint["Properties"][
+                "VpcEndpointType"
+            ]
+            for endpoint in resources(template, "AWS::EC2::VPCEndpoint").values()
+        }
+        assert endpoints == {
+            ".ecr.api": "Interface",
+            ".ecr.dkr": "Interface",
+            ".logs": "Interface",
+            ".bedrock-runtime": "Interface",
+            ".xray": "Interface",
+            ".s3": "Gateway",
+            ".dynamodb": "Gateway",
+        }
+
+
+def security_group(template: dict[str, Any], description_start: str) -> str:
+    (logical_id,) = [
+        logical_id
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items()
+        if group["Properties"]["GroupDescription"].startswith(description_start)
+    ]
+    return logical_id
+
+
+def test_cache_accepts_only_valkey_from_the_runtime_security_group(
+    synthesized: AllSynths,
+) -> None:
+    for _, template in network_templates(synthesized):
+        cache = security_group(template, "Valkey cache")
+        runtime = security_group(template, "AgentCore runtime")
+        assert (
+            "SecurityGroupIngress" not in resources(template, "AWS::EC2::SecurityGroup")[cache]["Properties"]
+        )
+        ingress = [
+            rule["Properties"]
+            for rule in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+            if logical_id_of(rule["Properties"]["GroupId"]) == cache
+        ]
+        assert len(ingress) == 1
+        (rule,) = ingress
+        assert logical_id_of(rule["SourceSecurityGroupId"]) == runtime
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 6379, 6380)
+
+
+def test_nothing_accepts_traffic_from_an_address_range(synthesized: AllSynths) -> None:
+    for _, template in network_templates(synthesized):
+        for group in resources(template, "AWS::EC2::SecurityGroup").values():
+            assert "SecurityGroupIngress" not in group["Properties"]
+        for rule in resources(template, "AWS::EC2::SecurityGroupIngress").values():
+            assert "CidrIp" not in rule["Properties"]
+            assert "SourceSecurityGroupId" in rule["Properties"]
+
+
+def test_runtime_may_only_send_https_and_valkey(synthesized: AllSynths) -> None:
+    for _, template in network_templates(synthesized):
+        runtime = security_group(template, "AgentCore runtime")
+        inline = resources(template, "AWS::EC2::SecurityGroup")[runtime]["Properties"]["SecurityGroupEgress"]
+        separate = [
+            rule["Properties"]
+            for rule in resources(template, "AWS::EC2::SecurityGroupEgress").values()
+            if logical_id_of(rule["Properties"]["GroupId"]) == runtime
+        ]
+        ports = {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in [*inline, *separate]}
+        assert ports == {("tcp", 443, 443), ("tcp", 6379, 6380)}
