@@ -48,7 +48,13 @@ class DynamoStore:
 
     def __init__(self, table_name: str, max_connections: int = 32) -> None:
         self._table = table_name
-        config = Config(max_pool_connections=max_connections, retries={"mode": "standard", "max_attempts": 2})
+        # Short timeouts: an unreachable table must surface (and be retried by the engine) quickly.
+        config = Config(
+            max_pool_connections=max_connections,
+            retries={"mode": "standard", "max_attempts": 2},
+            connect_timeout=3,
+            read_timeout=10,
+        )
         self._client = boto3.session.Session().client("dynamodb", config=config)
 
     def _key(self, session_id: str, task_id: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ class S3Blobs:
             max_pool_connections=max_connections,
             retries={"mode": "standard", "max_attempts": 2},
             signature_version="s3v4",
+            connect_timeout=3,
+            read_timeout=30,
         )
         self._client = boto3.session.Session().client("s3", config=config)
 
