@@ -23,7 +23,7 @@ from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import Settings
 from agent.store.base import Cursor, Stores, TaskStore
-from agent.store.retry import RetryPolicy
+from agent.store.retry import RetryPolicy, is_transient
 from agent.work import result_text, task_id_for_token
 
 T = TypeVar("T")
@@ -216,6 +216,22 @@ class TaskEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, partial(self._retry.call, what, partial(func, *args)))
 
+    async def _io_until_stored(self, what: str, func: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`_io`, but rides out a storage outage: keeps retrying while the failure is
+        transient. The task stays in ``_running`` meanwhile, so it reads RUNNING here and /ping
+        stays HealthyBusy (keeping the microVM and the finished result alive) until storage returns
+        or the process stops (the record then reads LOST, as after any termination)."""
+        delay = self._settings.retry_base_seconds
+        while True:
+            try:
+                return await self._io(what, func, *args)
+            except StoreUnavailableError as exc:
+                if exc.__cause__ is None or not is_transient(exc.__cause__):
+                    raise
+            log.warning("storage unavailable; holding the result and retrying", extra={"operation": what})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.heartbeat_seconds)
+
     async def _io_once(self, func: Callable[..., T], *args: Any) -> T:
         """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
@@ -337,7 +353,7 @@ class TaskEngine:
         ):
             key = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
             try:
-                await self._io("put result", blobs.put, key, data)
+                await self._io_until_stored("put result", blobs.put, key, data)
             except Exception:
                 log.exception("result could not be stored", extra=_ids(record))
                 return _finished(
@@ -349,7 +365,7 @@ class TaskEngine:
     async def _record_final(self, final: TaskRecord) -> None:
         store = self._store_for(final)
         try:
-            await self._io("finish", store.finish, final)
+            await self._io_until_stored("finish", store.finish, final)
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
                 log.exception("final state not recorded", extra=_ids(final))
