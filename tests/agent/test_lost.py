@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 from tests.agent.aws import create_resources
 from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_task
@@ -39,3 +41,17 @@ def test_kill_9_on_dynamodb_reads_lost_from_a_fresh_process(
     start_agent: StartAgent, moto_server: MotoServer
 ) -> None:
     _kill_mid_task_then_poll(start_agent(**create_resources(moto_server).env()))
+
+
+def test_sigterm_stops_promptly_and_leaves_unfinished_work_to_read_as_lost(start_agent: StartAgent) -> None:
+    agent = start_agent()
+    session = new_session()
+    task_id = start_task(agent, session, duration=120)
+    assert agent.process is not None
+    agent.stop(timeout=15)  # SIGTERM: graceful shutdown must not wait for the 120 s of work
+    # uvicorn re-raises the signal after its graceful shutdown, so the exit status is -SIGTERM.
+    assert agent.process.returncode == -signal.SIGTERM
+    messages = [r.get("message") for r in agent.log_records()]
+    assert "Application shutdown complete." in messages
+    agent.start()
+    assert get_task(agent, task_id, session, wait=30)["status"] == "LOST"
