@@ -28,8 +28,8 @@ SOURCE_EXCLUDES: Final = [
     "*.egg-info",
 ]
 
-# The asset holds the contents of agent/; the build recreates the repository layout around it
-# (context/agent/...) so the Dockerfile sees the same paths as `docker build -f agent/Dockerfile .`.
+# The asset holds the contents of agent/, which is also the Dockerfile's build context.
+# Tags are immutable, so a retried build of a source hash that is already pushed is a no-op.
 BUILD_SPEC: Final[dict[str, Any]] = {
     "version": "0.2",
     "env": {"shell": "bash"},
@@ -45,10 +45,8 @@ BUILD_SPEC: Final[dict[str, Any]] = {
                 'if aws ecr describe-images --repository-name "$REPOSITORY_NAME"'
                 ' --image-ids imageTag="$IMAGE_TAG" >/dev/null 2>&1; then'
                 ' echo "image $IMAGE_TAG already in ECR: nothing to build"; else'
-                ' CONTEXT_DIR="$(mktemp -d)" && mkdir -p "$CONTEXT_DIR/agent"'
-                ' && cp -a . "$CONTEXT_DIR/agent/"'
-                ' && docker build --platform linux/arm64 --file "$CONTEXT_DIR/agent/Dockerfile"'
-                ' --tag "$REPOSITORY_URI:$IMAGE_TAG" "$CONTEXT_DIR"'
+                " docker build --platform linux/arm64 --file Dockerfile"
+                ' --tag "$REPOSITORY_URI:$IMAGE_TAG" .'
                 ' && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
             ]
         },

@@ -50,6 +50,8 @@ class Synthesized:
     """By stack part: ``Network`` (VPC stages only), ``Storage``, ``Image``, ``Runtime``."""
     dependencies: dict[str, list[str]]
     """Stack name -> names of the stacks it must be deployed after (from the cloud assembly)."""
+    outdir: Path
+    """The cloud assembly directory, with staged assets."""
     nag_findings: list[NagFinding] = field(default_factory=list)
 
     def template(self, part: str) -> Template:
@@ -80,7 +82,7 @@ def synthesize(stage: StageName, preset: PresetName, outdir: Path) -> Synthesize
         artifact = assembly.get_stack_artifact(stack.artifact_id)
         templates[stack.stack_name.rsplit("-", 1)[1]] = artifact.template
         dependencies[stack.stack_name] = [dep.id for dep in artifact.dependencies]
-    return Synthesized(stage, preset, templates, dependencies, findings)
+    return Synthesized(stage, preset, templates, dependencies, outdir, findings)
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:
