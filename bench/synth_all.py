@@ -17,6 +17,14 @@ from stacks.assembly import build
 from stacks.lifecycle import PRESET_NAMES
 from stacks.stages import STAGE_NAMES
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def feature_flags() -> dict[str, object]:
+    """The context of ``cdk.json`` (feature flags), which the CDK CLI would pass to ``app.py``."""
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text()).get("context", {})
+    return dict(context) if isinstance(context, dict) else {}
+
 
 def main() -> None:
     """Time the imports-included synthesis of all combinations into OUTDIR/<stage>-<preset>."""
@@ -24,11 +32,13 @@ def main() -> None:
         raise SystemExit("usage: python -m bench.synth_all OUTDIR")
     outdir = Path(sys.argv[1])
     timings: dict[str, float] = {}
+    flags = feature_flags()
     started = time.perf_counter()
     for stage in STAGE_NAMES:
         for preset in PRESET_NAMES:
             one = time.perf_counter()
-            app = App(context={"stage": stage, "lifecycle": preset}, outdir=str(outdir / f"{stage}-{preset}"))
+            context = {**flags, "stage": stage, "lifecycle": preset}
+            app = App(context=context, outdir=str(outdir / f"{stage}-{preset}"))
             build(app)
             app.synth()
             timings[f"{stage}/{preset}"] = time.perf_counter() - one
