@@ -125,10 +125,10 @@ def _sessions(target: Target, out: TextIO, console: Console) -> ExitCode:
     if not out.isatty():
         _emit(table, out)
         return ExitCode.OK
-    view = Table("session", "vm", "state", "age s", "idle s", "ping", "last ping s", "ended")
+    view = Table("vm", "state", "age s", "idle s", "ping", "last ping s", "ended")
+    view.add_column("session", overflow="fold")  # ids are long; show them whole
     for row in table.get("sessions", []):
         view.add_row(
-            str(row["session_id"]),
             str(row["microvm"]),
             str(row["state"]),
             f"{row['age_seconds']:.1f}",
@@ -136,6 +136,7 @@ def _sessions(target: Target, out: TextIO, console: Console) -> ExitCode:
             str(row["ping_status"] or "-"),
             "-" if row["last_ping_seconds_ago"] is None else f"{row['last_ping_seconds_ago']:.1f}",
             str(row["end_reason"] or "-"),
+            str(row["session_id"]),
         )
     Console(file=out).print(view)
     return ExitCode.OK
