@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -173,7 +174,7 @@ class TaskEngine:
         }
 
     async def shutdown(self) -> None:
-        """Stop local work without marking it finished (an unfinished task reads as LOST later)."""
+        """Stop local work, recording each unfinished task as LOST (see :meth:`_record_lost`)."""
         for running in list(self._running.values()):
             running.task.cancel()
         if self._running:
@@ -298,7 +299,8 @@ class TaskEngine:
                 final = await self._complete(record)
             except asyncio.CancelledError:
                 if not self._running[key].cancel_requested:
-                    raise  # shutdown: leave the record RUNNING so it reads as LOST
+                    await self._record_lost(record)  # shutdown (SIGTERM): say so before exiting
+                    raise
                 final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
             except _SupersededError:
                 log.info("task record changed elsewhere; stopping", extra=_ids(record))
@@ -326,8 +328,11 @@ class TaskEngine:
         start = loop.time()
         end = start + record.duration
         store = self._store_for(record)
+        # A random first beat spreads the writes of tasks started in one burst over the interval.
+        interval = self._settings.heartbeat_seconds * (0.5 + random.random() / 2)
         while (now := loop.time()) < end:
-            await asyncio.sleep(min(self._settings.heartbeat_seconds, end - now))
+            await asyncio.sleep(min(interval, end - now))
+            interval = self._settings.heartbeat_seconds
             if loop.time() >= end:
                 break
             progress = round(min(1.0, (loop.time() - start) / record.duration), 4)
@@ -361,6 +366,15 @@ class TaskEngine:
                 )
             return _finished(record, TaskStatus.COMPLETED, None, None, result_key=key, result_size=len(data))
         return _finished(record, TaskStatus.COMPLETED, None, None, result=text, result_size=len(data))
+
+    async def _record_lost(self, record: TaskRecord) -> None:
+        """Store LOST now, with the usual bounded retries: the runtime's grace period is short, and
+        a task whose mark cannot be written still reads LOST once its lease runs out."""
+        lost = _finished(record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished")
+        try:
+            await self._io("finish", self._store_for(record).finish, lost)
+        except Exception:
+            log.warning("task left RUNNING at shutdown; it reads LOST after the lease", extra=_ids(record))
 
     async def _record_final(self, final: TaskRecord) -> None:
         store = self._store_for(final)

@@ -7,6 +7,7 @@ a scripted model offline through the real agent loop).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import time
@@ -28,8 +29,9 @@ SYSTEM_PROMPT = (
 )
 
 
+@functools.cache
 def load_model(settings: Settings) -> Model:
-    """The configured model: the factory named by ``AGENT_MODEL_FACTORY``, else Bedrock."""
+    """The configured model (built once per process): ``AGENT_MODEL_FACTORY``'s, else Bedrock."""
     if settings.model_factory:
         module_name, _, attribute = settings.model_factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attribute)
