@@ -199,3 +199,21 @@ def test_module_entry_point_from_env_without_aws_credentials(
     assert waited.returncode == 0, waited.stderr
     assert json.loads(waited.stdout)["status"] == "COMPLETED"
     assert run("wait").returncode == 2
+
+
+class Terminal(io.StringIO):
+    """Output that says it is a terminal, so `sessions` draws its table."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_sessions_draws_a_table_on_a_terminal(cli: Cli) -> None:
+    cli("start", "--duration", "0.1")
+    session_id = json.loads(cli.state_file.read_text())["session_id"]
+    out = Terminal()
+    assert main(["sessions", *cli.base], out=out, err=io.StringIO()) == ExitCode.OK
+    drawn = out.getvalue()
+    assert "running" in drawn
+    assert session_id[:8] in drawn
+    assert "{" not in drawn  # a table, not JSON
