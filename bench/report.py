@@ -95,19 +95,23 @@ def print_table(figures: Sequence[FigureResult], console: Console | None = None)
 
 
 def worse_paragraph(figures: Sequence[FigureResult]) -> str:
-    """The honest note: every metric where ours lost to the baseline, with the cause if known."""
+    """The honest note: every metric where ours lost to the baseline, with the cause if known.
+
+    Metrics of one figure that share a cause are listed together and the cause is given once.
+    """
     parts: list[str] = []
     for figure in figures:
+        by_cause: dict[str, list[Row]] = {}
         for row in figure.rows:
-            if not row.worse:
-                continue
-            text = (
-                f"**{row.metric}** (figure {row.figure}): ours {fmt(row.ours)} {row.unit} vs "
-                f"baseline {fmt(row.baseline)} {row.unit}, {verdict(row)}."
+            if row.worse:
+                by_cause.setdefault(figure.causes.get(row.metric, ""), []).append(row)
+        for cause, rows in by_cause.items():
+            listed = "; ".join(
+                f"**{row.metric}**: ours {fmt(row.ours)} {row.unit} vs baseline {fmt(row.baseline)} "
+                f"{row.unit}, {verdict(row)}"
+                for row in rows
             )
-            cause = figure.causes.get(row.metric)
-            text += f" Cause: {cause}" if cause else " Cause: not known."
-            parts.append(text)
+            parts.append(f"Figure {figure.number}: {listed}. Cause: {cause or 'not known.'}")
     if not parts:
         return "On this run ours was not worse than the seed baseline on any measured metric."
     return "\n".join(f"- {part}" for part in parts)
@@ -159,6 +163,12 @@ def render_markdown(figures: Sequence[FigureResult], info: RunInfo) -> str:
     lines += ["## Where ours is worse", "", worse_paragraph(figures), ""]
     missed = [row for figure in figures for row in figure.rows if row.target_met is False]
     lines += ["## Targets missed", ""]
+    if missed and info.load_before > info.cores:
+        lines += [
+            f"This run started at a load average of {info.load_before:.1f} on {info.cores} cores: tail "
+            "targets missed here reflect CPU contention from other work as much as the code.",
+            "",
+        ]
     if missed:
         lines.extend(
             f"- {row.metric}: {fmt(row.ours)} {row.unit}, target {row.target.text}"

@@ -123,8 +123,8 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
         "(60 s real, as in the post): the same number of calls per task, so the latency rows compare "
         "at equal invocations.",
         f"Matched interval: the seed loop again with {matched_interval * 1000:.0f} ms between polls "
-        f"(twice our median notice latency) on {config.latency_matched_tasks} of the tasks; its "
-        "invocation count is what fixed polling pays to be about as quick as the long-poll.",
+        f"(half our median notice latency, at least 5 ms) on {config.latency_matched_tasks} of the "
+        "tasks; its invocation count is what fixed polling pays to be about as quick as the long-poll.",
         "Notice latency: the client's clock when the finished answer arrives minus the task's "
         "`updated_at` (written when it finished); invocations include the start call. Both go "
         "through the emulator with boto3, as against AWS.",

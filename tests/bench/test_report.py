@@ -86,12 +86,32 @@ def test_markdown_has_machine_date_table_notes_and_the_honest_paragraph() -> Non
     assert "not measured (RuntimeError: emulator did not start)" in text
     assert "- note one" in text
     worse_section = text.split("## Where ours is worse", 1)[1].split("##", 1)[0]
-    assert "**start p99, sequential** (figure 1)" in worse_section
-    assert "Cause: ours writes first." in worse_section
-    assert "**RSS idle** (figure 5)" in worse_section and "Cause: not known." in worse_section
+    assert (
+        "- Figure 1: **start p99, sequential**: ours 8.00 ms vs baseline 2.00 ms, 4x worse. "
+        "Cause: ours writes first." in worse_section
+    )
+    assert "- Figure 5: **RSS idle**: ours 90.0 MiB vs baseline 60.0 MiB, 1.5x worse. Cause: not known." in (
+        worse_section
+    )
     assert "notice latency" not in worse_section
     missed = text.split("## Targets missed", 1)[1]
     assert "start p99, sequential: 8.00 ms, target p99 <= 5 ms" in missed
+
+
+def test_metrics_sharing_a_cause_are_listed_together_with_the_cause_once() -> None:
+    rows = (Row(1, "a", "ms", 4.0, 2.0), Row(1, "b", "ms", 9.0, 3.0), Row(1, "c", "ms", 1.0, 1.0))
+    figure = FigureResult(1, "Start", rows, causes={"a": "writes first.", "b": "writes first."})
+    assert worse_paragraph([figure]) == (
+        "- Figure 1: **a**: ours 4.00 ms vs baseline 2.00 ms, 2x worse; "
+        "**b**: ours 9.00 ms vs baseline 3.00 ms, 3x worse. Cause: writes first."
+    )
+
+
+def test_missed_targets_mention_a_busy_machine() -> None:
+    figures = [FigureResult(1, "x", (Row(1, "p99", "ms", 9.0, 9.0, target=Target("<= 5 ms", 5.0, "max")),))]
+    busy = render_markdown(figures, RunInfo(**{**INFO.__dict__, "load_before": 6.0}))
+    assert "load average of 6.0 on 2 cores: tail targets missed here reflect CPU contention" in busy
+    assert "CPU contention" not in render_markdown(figures, INFO)
 
 
 def test_worse_paragraph_says_so_when_ours_never_loses() -> None:
