@@ -16,6 +16,8 @@ from pathlib import Path
 
 STOP_GRACE_SECONDS = 5.0
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PRIVATE_ENV = frozenset({"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+"""Never handed to a benchmark process: they get fake credentials and loopback endpoints only."""
 
 
 def free_port() -> int:
@@ -98,7 +100,8 @@ def running(
     argv = [arg.replace("{port}", str(port)) for arg in command]
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}-{port}.log"
-    child_env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env, "PORT": str(port)}
+    inherited = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
+    child_env = {**inherited, "PYTHONPATH": str(PROJECT_ROOT), **env, "PORT": str(port)}
     with log.open("wb") as sink:
         process = subprocess.Popen(argv, env=child_env, cwd=workdir, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(name=name, port=port, process=process, log=log, grace=grace)

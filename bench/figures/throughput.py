@@ -98,6 +98,8 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
         "Ours: `AgentClient.start` + `wait()` (long-poll). Seed: start + a poll every "
         f"{config.throughput_task_seconds * SEED_POLL_FRACTION * 1000:.0f} ms (a tenth of the task, "
         "as in the post). Same emulator, same embedded store directory, same machine.",
+        "The clients are threads of the benchmark's own Python process on the same cores, so at 20 "
+        "sessions the driver, the emulator and the agents compete for the CPU on both sides.",
     )
     return FigureResult(
         4, "Tasks completed per second through the emulator", rows, notes, {row.metric: CAUSE for row in rows}
