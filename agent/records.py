@@ -18,7 +18,8 @@ class TaskStatus(enum.StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
     LOST = "LOST"
-    """Never stored: how a RUNNING record reads when its heartbeat is older than the lease."""
+    """How a RUNNING record reads when its heartbeat is older than the lease; stored directly
+    when the agent is stopped (SIGTERM) mid-task."""
 
     @property
     def finished(self) -> bool:
