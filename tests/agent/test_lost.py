@@ -43,7 +43,7 @@ def test_kill_9_on_dynamodb_reads_lost_from_a_fresh_process(
     _kill_mid_task_then_poll(start_agent(**create_resources(moto_server).env()))
 
 
-def test_sigterm_stops_promptly_and_leaves_unfinished_work_to_read_as_lost(start_agent: StartAgent) -> None:
+def test_sigterm_stops_promptly_and_records_unfinished_work_as_lost(start_agent: StartAgent) -> None:
     agent = start_agent()
     session = new_session()
     task_id = start_task(agent, session, duration=120)
@@ -54,4 +54,6 @@ def test_sigterm_stops_promptly_and_leaves_unfinished_work_to_read_as_lost(start
     messages = [r.get("message") for r in agent.log_records()]
     assert "Application shutdown complete." in messages
     agent.start()
-    assert get_task(agent, task_id, session, wait=30)["status"] == "LOST"
+    # Recorded on the way out: the fresh process answers LOST at once, without waiting for the lease.
+    body = get_task(agent, task_id, session)
+    assert (body["status"], body["error"]["code"]) == ("LOST", "TaskLost")
