@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from bench.results import FigureResult, Row
+from bench.results import SAME_WITHIN, FigureResult, Row
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def verdict(row: Row) -> str:
         return "—"
     if row.worse:
         return f"{1.0 / gain:.3g}x worse" if gain > 0 else "worse"
-    if gain > 1.05:
+    if gain > 1.0 + SAME_WITHIN:
         return f"{gain:.3g}x better"
     return "same"
 
@@ -139,7 +139,8 @@ def render_markdown(figures: Sequence[FigureResult], info: RunInfo) -> str:
         f"**Scale.** {info.scale}",
         "",
         "Ratios are ours / baseline; the verdict says how many times better or worse ours is for that",
-        "metric (lower is better for times, invocations and memory; higher for throughput). Targets",
+        "metric (lower is better for times, invocations and memory; higher for throughput); within",
+        f'{SAME_WITHIN:.0%} either way it says "same". Targets',
         "come from the benchmark issue and are reported, never asserted in tests.",
         "",
         "| " + " | ".join(HEADERS) + " |",

@@ -8,6 +8,8 @@ from typing import Literal
 from bench.stats import ratio
 
 Better = Literal["lower", "higher"]
+SAME_WITHIN = 0.10
+"""Gains within 10 % either way count as "same": run-to-run noise on a shared machine is that large."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,9 @@ class Row:
 
     @property
     def worse(self) -> bool:
-        """True when ours is measurably worse than the baseline (more than 5 % off)."""
+        """True when ours is worse than the baseline by more than :data:`SAME_WITHIN`."""
         gain = self.gain
-        return gain is not None and gain < 0.95
+        return gain is not None and gain < 1.0 - SAME_WITHIN
 
     @property
     def target_met(self) -> bool | None:

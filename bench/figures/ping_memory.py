@@ -25,9 +25,11 @@ PING_CAUSES = {
         "worker thread), so a gap at this level is mostly run-to-run noise on a shared machine."
     ),
     "tasks": (
-        "ours runs each task as an asyncio task on the event loop that also answers /ping and "
-        "sends its store writes through a thread pool; the seed's tasks are OS threads asleep in "
-        "time.sleep, which cost the loop nothing until they finish."
+        "ours runs each task as an asyncio task on the event loop that also answers /ping, and "
+        "every task writes a heartbeat to the store each 10 s through a thread pool (about 100 "
+        "writes/s at 1,000 tasks); the seed's tasks are OS threads asleep in time.sleep that cost "
+        "nothing until they finish. At 100 tasks that work is small, so a gap there is mostly "
+        "run-to-run noise from other load on the machine."
     ),
     "cpu": (
         "both agents' CPU threads hold the GIL in 5 ms slices, so /ping waits for the interpreter "

@@ -35,8 +35,9 @@ def test_higher_is_better_gain_is_ours_over_baseline() -> None:
     assert verdict(row) == "4x worse"
 
 
-def test_within_five_percent_is_the_same_not_worse() -> None:
-    row = Row(2, "ping", "ms", ours=10.4, baseline=10.0)
+def test_within_ten_percent_is_the_same_not_worse() -> None:
+    assert verdict(Row(2, "ping", "ms", ours=9.2, baseline=10.0)) == "same"
+    row = Row(2, "ping", "ms", ours=10.8, baseline=10.0)
     assert not row.worse
     assert verdict(row) == "same"
 
