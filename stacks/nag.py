@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Stack, Token, Validations
 from constructs import IConstruct
 
 
@@ -23,3 +23,10 @@ def logical_ref(construct: IConstruct) -> str:
 def attribute_ref(construct: IConstruct, attribute: str) -> str:
     """``<LogicalId.Attribute>``: how cdk-nag names a ``Fn::GetAtt`` inside a finding."""
     return f"{logical_ref(construct)[:-1]}.{attribute}>"
+
+
+def region_and_account(stack: Stack) -> str:
+    """``<region>:<account>`` as cdk-nag prints it: pseudo parameters unless the stack sets them."""
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"{region}:{account}"

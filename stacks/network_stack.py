@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Fn, Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
@@ -13,6 +13,7 @@ from stacks.constructs.private_network import PrivateNetwork
 from stacks.stages import StageConfig
 
 VPC_CIDR = "10.40.0.0/16"
+AZ_COUNT = 2
 
 
 class NetworkStack(Stack):
@@ -24,6 +25,7 @@ class NetworkStack(Stack):
             self,
             "Network",
             cidr=VPC_CIDR,
+            max_azs=AZ_COUNT,
             flow_log_retention=stage.log_retention,
             removal_policy=stage.removal_policy,
         )
@@ -38,3 +40,12 @@ class NetworkStack(Stack):
             endpoint_security_group=network.endpoint_security_group,
             with_cache=stage.cache_enabled,
         )
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The region's first two AZs, resolved by CloudFormation at deploy time.
+
+        Also for stacks with an explicit account and region, where CDK would otherwise look the
+        zones up with AWS credentials during synth.
+        """
+        return [Fn.select(index, Fn.get_azs()) for index in range(AZ_COUNT)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from agent.settings import EnvVar
@@ -50,6 +51,17 @@ class RuntimeStack(Stack):
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
+        if refs.cache_name is not None and refs.cache_user_id is not None:
+            environment[EnvVar.REDIS_CACHE_NAME] = refs.cache_name
+            environment[EnvVar.REDIS_IAM_USER] = refs.cache_user_id
+            # IAM auth: connect to this cache, as this user, and nothing else.
+            role.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="CacheConnect",
+                    actions=["elasticache:Connect"],
+                    resources=[refs.cache_arn, refs.cache_user_arn],
+                )
+            )
 
         vpc = None
         if network is not None:

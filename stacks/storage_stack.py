@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,10 @@ class StorageRefs:
     bucket_name: str
     bucket_arn: str
     cache_endpoint: str | None
+    cache_name: str | None = None
+    cache_arn: str | None = None
+    cache_user_id: str | None = None
+    cache_user_arn: str | None = None
 
     @property
     def redis_url(self) -> str | None:
@@ -82,6 +87,14 @@ class StorageStack(Stack):
             bucket_arn=self._export("BucketArn", self.bucket.bucket_arn),
             cache_endpoint=None if self.cache is None else self._export("CacheEndpoint", self.cache.endpoint),
         )
+        if self.cache is not None:
+            self.refs = dataclasses.replace(
+                self.refs,
+                cache_name=self._export("CacheName", self.cache.cache.ref),
+                cache_arn=self._export("CacheArn", self.cache.cache.attr_arn),
+                cache_user_id=self._export("CacheUserId", self.cache.agent_user.ref),
+                cache_user_arn=self._export("CacheUserArn", self.cache.agent_user.attr_arn),
+            )
 
     def export_name(self, name: str) -> str:
         """``<stack name>-<name>``."""

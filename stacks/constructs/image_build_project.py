@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_kms as kms
@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.nag import acknowledge, logical_ref
+from stacks.nag import acknowledge, logical_ref, region_and_account
 
 # Never part of the image: caches, tests and local state next to the agent's code.
 SOURCE_EXCLUDES: Final = [
@@ -109,7 +109,7 @@ class ImageBuildProject(Construct):
         if policy is None:
             raise RuntimeError("the build project has no role policy")
         project = logical_ref(self.project)
-        nag_region = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>"
+        nag_region = "arn:<AWS::Partition>:{service}:" + region_and_account(Stack.of(self))
         asset_read = "read-only grant CDK adds for the agent source asset in the bootstrap bucket"
         accepted = {
             "Action::s3:GetBucket*": asset_read,

@@ -33,6 +33,7 @@ class PrivateNetwork(Construct):
         construct_id: str,
         *,
         cidr: str,
+        max_azs: int,
         flow_log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -41,7 +42,7 @@ class PrivateNetwork(Construct):
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
-            max_azs=2,
+            max_azs=max_azs,
             nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(

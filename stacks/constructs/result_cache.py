@@ -1,11 +1,23 @@
-"""ElastiCache Serverless for Valkey: fast TTL'd results, reachable only inside the VPC."""
+"""ElastiCache Serverless for Valkey: fast TTL'd results, reachable only inside the VPC.
+
+Clients authenticate as an IAM-enabled user (short-lived SigV4 tokens, no password anywhere);
+the default user is switched off, so the security group alone never grants access.
+"""
 
 from __future__ import annotations
+
+from typing import Final
 
 from aws_cdk import Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from constructs import Construct
+
+
+ENGINE: Final = "valkey"
+AGENT_ACCESS_STRING: Final = "on ~agent:* -@all +@read +@write +@scripting +@connection -@dangerous"
+"""The agent's user reaches only its own ``agent:`` keys, with data and script commands."""
+DEFAULT_ACCESS_STRING: Final = "off ~* -@all"
 
 
 class ResultCache(Construct):
@@ -22,17 +34,46 @@ class ResultCache(Construct):
         snapshot_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.agent_user = elasticache.CfnUser(
+            self,
+            "AgentUser",
+            engine=ENGINE,
+            user_id=f"{name}-agent",
+            user_name=f"{name}-agent",  # IAM authentication requires user name == user id
+            access_string=AGENT_ACCESS_STRING,
+            authentication_mode={"Type": "iam"},
+        )
+        default_user = elasticache.CfnUser(
+            self,
+            "DefaultUser",
+            engine=ENGINE,
+            user_id=f"{name}-default",
+            user_name="default",
+            access_string=DEFAULT_ACCESS_STRING,
+            authentication_mode={"Type": "no-password-required"},
+        )
+        users = elasticache.CfnUserGroup(
+            self,
+            "Users",
+            engine=ENGINE,
+            user_group_id=f"{name}-users",
+            user_ids=[default_user.user_id, self.agent_user.user_id],
+        )
+        users.add_dependency(default_user)
+        users.add_dependency(self.agent_user)
         self.cache = elasticache.CfnServerlessCache(
             self,
             "Cache",
             serverless_cache_name=name,
-            engine="valkey",
+            engine=ENGINE,
             major_engine_version="8",
             description="Task results with a TTL, read by clients polling the agent",
             subnet_ids=[subnet.subnet_id for subnet in subnets],
             security_group_ids=[security_group.security_group_id],
             snapshot_retention_limit=snapshot_retention_days,
+            user_group_id=users.user_group_id,
         )
+        self.cache.add_dependency(users)
 
     @property
     def endpoint(self) -> str:

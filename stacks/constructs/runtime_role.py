@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from agent.settings import RESULTS_PREFIX
-from stacks.nag import acknowledge
+from stacks.nag import acknowledge, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
 # Cross-region inference profiles start with a geography; plain ids name a foundation model.
@@ -29,7 +29,6 @@ TABLE_ACTIONS: Final = [
 OBJECT_ACTIONS: Final = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 MODEL_ACTIONS: Final = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 NAG_ARN: Final = "arn:<AWS::Partition>"
-NAG_ACCOUNT: Final = "<AWS::Region>:<AWS::AccountId>"
 
 
 def is_inference_profile(model_id: str) -> bool:
@@ -88,7 +87,7 @@ class RuntimeRole(Construct):
             ["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": "bedrock-agentcore"}},
         )
-        nag_logs = f"{NAG_ARN}:logs:{NAG_ACCOUNT}:log-group:"
+        nag_logs = f"{NAG_ARN}:logs:{region_and_account(stack)}:log-group:"
         self._accept(
             "Resource::*",
             "ecr:GetAuthorizationToken and the X-Ray APIs have no resource-level permissions; "
