@@ -24,6 +24,8 @@ class EnvVar:
     TABLE_NAME: Final = "AGENT_TABLE_NAME"
     BUCKET_NAME: Final = "AGENT_BUCKET_NAME"
     REDIS_URL: Final = "AGENT_REDIS_URL"
+    REDIS_IAM_USER: Final = "AGENT_REDIS_IAM_USER"
+    REDIS_CACHE_NAME: Final = "AGENT_REDIS_CACHE_NAME"
     SQLITE_PATH: Final = "AGENT_SQLITE_PATH"
     ALLOW_MEMORY_STORE: Final = "AGENT_ALLOW_MEMORY_STORE"
     MODEL_ID: Final = "AGENT_MODEL_ID"
@@ -90,6 +92,13 @@ class Settings(BaseSettings):
         None, min_length=3, max_length=63, validation_alias=_env(EnvVar.BUCKET_NAME)
     )
     redis_url: str | None = Field(None, pattern=r"^rediss?://", validation_alias=_env(EnvVar.REDIS_URL))
+    redis_iam_user: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,39}$", validation_alias=_env(EnvVar.REDIS_IAM_USER)
+    )
+    """ElastiCache user that authenticates with IAM tokens (with the cache name; no password anywhere)."""
+    redis_cache_name: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9-]{0,39}$", validation_alias=_env(EnvVar.REDIS_CACHE_NAME)
+    )
     sqlite_path: Path = Field(Path(DEFAULT_SQLITE_PATH), validation_alias=_env(EnvVar.SQLITE_PATH))
     allow_memory_store: bool = Field(False, validation_alias=_env(EnvVar.ALLOW_MEMORY_STORE))
     model_id: str = Field(DEFAULT_MODEL_ID, min_length=1, validation_alias=_env(EnvVar.MODEL_ID))
@@ -139,6 +148,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{EnvVar.LEASE_SECONDS} must be greater than {EnvVar.HEARTBEAT_SECONDS}")
         if self.presign_threshold_bytes < self.s3_threshold_bytes:
             raise ValueError(f"{EnvVar.PRESIGN_THRESHOLD_BYTES} must be at least {EnvVar.S3_THRESHOLD_BYTES}")
+        if (self.redis_iam_user is None) != (self.redis_cache_name is None) or (
+            self.redis_iam_user and not self.redis_url
+        ):
+            raise ValueError(
+                f"IAM auth to the cache needs {EnvVar.REDIS_URL}, {EnvVar.REDIS_IAM_USER}"
+                f" and {EnvVar.REDIS_CACHE_NAME}"
+            )
         backend = self.backend
         if backend == "dynamodb" and not self.table_name:
             raise ValueError(f"the dynamodb store needs {EnvVar.TABLE_NAME}")

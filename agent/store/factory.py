@@ -28,15 +28,20 @@ def build_stores(settings: Settings) -> Stores:
     """Task store by ``settings.backend``; Redis (ephemeral tasks + result cache) and S3 when configured."""
     stores = Stores(tasks=_task_store(settings))
     if settings.redis_url:
+        from agent.store.redis_auth import ElastiCacheIamAuth  # noqa: PLC0415
         from agent.store.redis_store import RedisCache, RedisStore  # noqa: PLC0415
 
+        auth = None
+        if settings.redis_iam_user and settings.redis_cache_name:
+            auth = ElastiCacheIamAuth(settings.redis_iam_user, settings.redis_cache_name)
         stores = dataclasses.replace(
             stores,
-            ephemeral=RedisStore(settings.redis_url, max_connections=settings.io_threads),
+            ephemeral=RedisStore(settings.redis_url, max_connections=settings.io_threads, auth=auth),
             cache=RedisCache(
                 settings.redis_url,
                 ttl_seconds=settings.cache_ttl_seconds,
                 max_connections=settings.io_threads,
+                auth=auth,
             ),
         )
     if settings.bucket_name:

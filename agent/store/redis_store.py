@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import redis
+from redis.credentials import CredentialProvider
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Cursor, older_than
@@ -54,10 +55,11 @@ def _dump(record: TaskRecord) -> str:
     return json.dumps(record.to_item(), separators=(",", ":"))
 
 
-def _client(url: str, max_connections: int) -> redis.Redis:
+def _client(url: str, max_connections: int, auth: CredentialProvider | None = None) -> redis.Redis:
     return redis.Redis.from_url(
         url,
         max_connections=max_connections,
+        credential_provider=auth,
         socket_timeout=5,
         socket_connect_timeout=5,
         decode_responses=True,
@@ -67,8 +69,8 @@ def _client(url: str, max_connections: int) -> redis.Redis:
 class RedisStore:
     """Ephemeral task records: expire with their TTL, never written to the durable store."""
 
-    def __init__(self, url: str, max_connections: int = 32) -> None:
-        self._redis = _client(url, max_connections)
+    def __init__(self, url: str, max_connections: int = 32, auth: CredentialProvider | None = None) -> None:
+        self._redis = _client(url, max_connections, auth)
         self._create = self._redis.register_script(_CREATE)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
         self._finish = self._redis.register_script(_FINISH)
@@ -142,8 +144,10 @@ def _from_hash(fields: dict[str, Any]) -> TaskRecord | None:
 class RedisCache:
     """Finished task records cached for hot polling (a finished record never changes)."""
 
-    def __init__(self, url: str, ttl_seconds: int, max_connections: int = 32) -> None:
-        self._redis = _client(url, max_connections)
+    def __init__(
+        self, url: str, ttl_seconds: int, max_connections: int = 32, auth: CredentialProvider | None = None
+    ) -> None:
+        self._redis = _client(url, max_connections, auth)
         self._ttl = ttl_seconds
 
     @staticmethod
