@@ -51,7 +51,7 @@ class RuntimeStack(Stack):
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
-        if refs.cache_name is not None and refs.cache_user_id is not None:
+        if refs.cache_name and refs.cache_user_id and refs.cache_arn and refs.cache_user_arn:
             environment[EnvVar.REDIS_CACHE_NAME] = refs.cache_name
             environment[EnvVar.REDIS_IAM_USER] = refs.cache_user_id
             # IAM auth: connect to this cache, as this user, and nothing else.

@@ -13,7 +13,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from constructs import Construct
 
-
 ENGINE: Final = "valkey"
 AGENT_ACCESS_STRING: Final = "on ~agent:* -@all +@read +@write +@scripting +@connection -@dangerous"
 """The agent's user reaches only its own ``agent:`` keys, with data and script commands."""
