@@ -56,10 +56,8 @@ class ResultCache(Construct):
             "Users",
             engine=ENGINE,
             user_group_id=f"{name}-users",
-            user_ids=[default_user.user_id, self.agent_user.user_id],
+            user_ids=[default_user.ref, self.agent_user.ref],  # Ref (the user id) orders creation
         )
-        users.add_dependency(default_user)
-        users.add_dependency(self.agent_user)
         self.cache = elasticache.CfnServerlessCache(
             self,
             "Cache",
@@ -70,9 +68,8 @@ class ResultCache(Construct):
             subnet_ids=[subnet.subnet_id for subnet in subnets],
             security_group_ids=[security_group.security_group_id],
             snapshot_retention_limit=snapshot_retention_days,
-            user_group_id=users.user_group_id,
+            user_group_id=users.ref,
         )
-        self.cache.add_dependency(users)
 
     @property
     def endpoint(self) -> str:
