@@ -58,7 +58,7 @@ bootstrap: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Create .venv and node_m
 
 synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials needed)
 	$(CDK) synth --quiet $(CDK_CONTEXT)
-	@$(CDK) list $(CDK_CONTEXT)
+	@$(CDK) list --app cdk.out
 
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)
 	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest
