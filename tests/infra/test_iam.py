@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stacks.constructs.runtime_role import MODEL_ACTIONS, TABLE_ACTIONS
+from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, as_list, only, resources, statements
 
 # Actions that AWS only authorizes on "*": each with the reason it cannot be narrowed.
@@ -91,6 +92,15 @@ def test_runtime_role_reaches_only_this_stages_table_and_result_objects(
         assert by_sid["ResultObjects"]["Resource"] == {"Fn::Join": ["", [bucket_arn, "/results/*"]]}
         assert by_sid["ListResults"]["Resource"] == bucket_arn
         assert by_sid["ListResults"]["Condition"] == {"StringLike": {"s3:prefix": ["results/*"]}}
+        if STAGES[stage].cache_enabled:
+            storage = f"AgentCoreAsync-{stage}-Storage"
+            assert by_sid["CacheConnect"]["Action"] == "elasticache:Connect"
+            assert by_sid["CacheConnect"]["Resource"] == [
+                {"Fn::ImportValue": f"{storage}-CacheArn"},
+                {"Fn::ImportValue": f"{storage}-CacheUserArn"},
+            ]
+        else:
+            assert "CacheConnect" not in by_sid
 
 
 def test_runtime_role_invokes_only_the_configured_model(synthesized: AllSynths) -> None:
