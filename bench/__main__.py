@@ -40,13 +40,27 @@ RUNNERS: dict[tuple[int, ...], FigureRunner] = {
 }
 
 
-def _parse(argv: Sequence[str]) -> argparse.Namespace:
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line; a partial or quick run defaults to a report under bench/.work/."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--figures", default="1,2,3,4,5,6", help="comma-separated figure numbers")
     parser.add_argument("--quick", action="store_true", help="tiny counts (harness check only)")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md", help="markdown report path")
+    parser.add_argument(
+        "--out", type=Path, help="report path (default: bench/RESULTS.md, or bench/.work/ for partial runs)"
+    )
     parser.add_argument("--workdir", type=Path, default=BENCH_DIR / ".work" / "run", help="scratch directory")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.wanted = {int(n) for n in args.figures.split(",") if n.strip()}
+    except ValueError:
+        parser.error(f"--figures takes comma-separated numbers, got {args.figures!r}")
+    unknown = args.wanted - set(TITLES)
+    if unknown or not args.wanted:
+        parser.error(f"--figures must name some of {sorted(TITLES)}, got {args.figures!r}")
+    if args.out is None:
+        full = args.wanted == set(TITLES) and not args.quick
+        args.out = BENCH_DIR / "RESULTS.md" if full else BENCH_DIR / ".work" / "RESULTS-partial.md"
+    return args
 
 
 def run_figures(wanted: set[int], config: BenchConfig, workdir: Path, console: Console) -> list[FigureResult]:
@@ -71,8 +85,8 @@ def run_figures(wanted: set[int], config: BenchConfig, workdir: Path, console: C
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; exit status 1 when any figure could not be measured."""
-    args = _parse(sys.argv[1:] if argv is None else argv)
-    wanted = {int(n) for n in args.figures.split(",") if n.strip()}
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    wanted: set[int] = args.wanted
     config = default_config()
     if args.quick:
         config = config.quick()
@@ -97,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     print_table(figures, console)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render_markdown(figures, info))
     console.print(f"wrote {args.out} in {info.wall_seconds:.0f} s")
     return 1 if any(f.skipped for f in figures) else 0
