@@ -136,11 +136,11 @@ def _runtime_role_statements(stage_templates: list[Template]) -> tuple[Template,
 
 
 DATA_SERVICES = {
-    "dynamodb": "AGENT_TABLE_NAME",
-    "s3": "AGENT_BUCKET_NAME",
-    "elasticache": "AGENT_REDIS_URL",
+    "dynamodb": ("AGENT_TABLE_NAME",),
+    "s3": ("AGENT_BUCKET_NAME",),
+    "elasticache": ("AGENT_REDIS_URL", "AGENT_REDIS_IAM_USER"),
 }
-"""Data services and the runtime variable naming the one resource of each the agent may touch."""
+"""Data services and the runtime variables naming the resources of each the agent may touch."""
 ALLOWED_SERVICES = {*DATA_SERVICES, "logs", "ecr", "xray", "cloudwatch", "bedrock"}
 UNSCOPABLE_LOG_ACTIONS = {"logs:DescribeLogGroups"}
 
@@ -160,7 +160,7 @@ def test_runtime_role_reaches_only_its_own_stage_data(templates: list[Template])
             assert services <= ALLOWED_SERVICES, (statement.where, services)
             for service in services & DATA_SERVICES.keys():
                 assert services == {service}, f"{statement.where} mixes services"
-                own = _targets(variables.get(DATA_SERVICES[service]), runtime, exports)
+                own = _targets([variables.get(name) for name in DATA_SERVICES[service]], runtime, exports)
                 assert own, (
                     f"{stage}: the runtime has no {DATA_SERVICES[service]} yet the role grants {service}"
                 )
@@ -173,3 +173,4 @@ def test_runtime_role_reaches_only_its_own_stage_data(templates: list[Template])
                 for resource in statement.resources:
                     assert f"/runtimes/{runtime_name}-" in str(resource), (statement.where, resource)
         assert {"dynamodb", "s3"} <= touched, stage
+        assert ("elasticache" in touched) == ("AGENT_REDIS_URL" in variables), stage
