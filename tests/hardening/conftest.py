@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,17 +35,6 @@ def capped_emulator() -> Iterator[RunningEmulator]:
     flags = ("--idle-timeout", "60", "--max-lifetime", str(LIFETIME_SECONDS), "--ping-interval", "0.5")
     with running_emulator(*flags, env=CAPPED_ENV) as emulator:
         yield emulator
-
-
-def new_session() -> str:
-    """A fresh runtime session id that AgentCore accepts (41 characters)."""
-    return f"hardening-{uuid.uuid4().hex[:31]}"
-
-
-@pytest.fixture
-def session_id() -> str:
-    """A fresh valid session id."""
-    return new_session()
 
 
 @pytest.fixture

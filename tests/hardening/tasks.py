@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tests.support.agent_process import AgentProcess
 
 T = TypeVar("T")
+
+
+def new_session() -> str:
+    """A fresh runtime session id that AgentCore accepts (41 characters)."""
+    return f"hardening-{uuid.uuid4().hex[:31]}"
 
 
 def start(agent: AgentProcess, session: str, duration: float, **fields: Any) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import pytest
 
 from tests.emulator.harness import RunningEmulator
 from tests.hardening.bad_inputs import AGENT_BAD_INPUTS, BadInput
-from tests.hardening.conftest import new_session
 from tests.hardening.rawhttp import Reply, send
+from tests.hardening.tasks import new_session
 from tests.support.agent_process import SESSION_HEADER
 
 SESSION: Final = new_session()

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.emulator.harness import RunningEmulator
-from tests.hardening.conftest import new_session
 from tests.hardening.rawhttp import Reply, send
+from tests.hardening.tasks import new_session
 from tests.support.agent_process import DEFAULT_SESSION, SESSION_HEADER, AgentProcess
 
 ACTIONS: Final = ("start_background_task", "get_task_result", "cancel_task", "list_tasks")

@@ -12,9 +12,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.agent.aws import AwsResources, create_resources
-from tests.hardening.conftest import new_session
 from tests.hardening.sigv4 import presigned_params, signature_valid
-from tests.hardening.tasks import finished, get, list_ids, start
+from tests.hardening.tasks import finished, get, list_ids, new_session, start
 from tests.support.agent_process import AgentProcess, running_agent
 from tests.support.servers import MotoServer, RedisServer
 

@@ -6,8 +6,7 @@ import time
 from typing import Final
 
 from tests.agent.aws import create_resources
-from tests.hardening.conftest import new_session
-from tests.hardening.tasks import finished, get, list_ids, start, wait_for
+from tests.hardening.tasks import finished, get, list_ids, new_session, start, wait_for
 from tests.support.agent_process import running_agent
 from tests.support.servers import MotoServer
 

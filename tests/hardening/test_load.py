@@ -18,7 +18,7 @@ from typing import Any, Final
 import pytest
 
 from tests.emulator.harness import RunningEmulator, running_emulator
-from tests.hardening.conftest import new_session
+from tests.hardening.tasks import new_session
 
 SESSIONS: Final = 20
 TASKS_PER_SESSION: Final = 100

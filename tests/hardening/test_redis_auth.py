@@ -16,9 +16,8 @@ import redis
 
 from agent.store.redis_auth import TOKEN_SECONDS, ElastiCacheIamAuth
 from stacks.constructs.result_cache import AGENT_ACCESS_STRING
-from tests.hardening.conftest import new_session
 from tests.hardening.sigv4 import EMPTY_PAYLOAD, presigned_params, signature_valid
-from tests.hardening.tasks import finished, start
+from tests.hardening.tasks import finished, new_session, start
 from tests.hardening.templates import STAGES, Template
 from tests.support.agent_process import running_agent
 from tests.support.servers import RedisServer, running_redis

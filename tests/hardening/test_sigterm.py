@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from tests.emulator.harness import running_emulator
-from tests.hardening.conftest import new_session
-from tests.hardening.tasks import get, start, wait_for
+from tests.hardening.tasks import get, new_session, start, wait_for
 from tests.support.agent_process import running_agent
 
 LONG_LEASE: Final = {

@@ -14,9 +14,8 @@ from typing import Any, Final
 import pytest
 
 from tests.agent.aws import create_resources
-from tests.hardening.conftest import new_session
 from tests.hardening.outage_servers import DurableRedis, durable_redis
-from tests.hardening.tasks import finished, get, start, wait_for
+from tests.hardening.tasks import finished, get, new_session, start, wait_for
 from tests.support.agent_process import AgentProcess, running_agent
 from tests.support.servers import MotoServer, running_moto
 
