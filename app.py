@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from aws_cdk import App
@@ -15,7 +16,7 @@ def main() -> int:
     """Synthesize the app; invalid context prints one line and exits with status 2."""
     app = App()
     try:
-        build(app)
+        build(app, os.environ)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

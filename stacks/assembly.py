@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,12 +40,12 @@ def stack_name(stage: str, part: str) -> str:
     return f"{PROJECT}-{stage}-{part}"
 
 
-def build(app: App) -> AppStacks:
+def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:
     """Read the context, create the stacks and add the AwsSolutions checks.
 
     Raises :class:`stacks.context.ConfigError` on invalid context.
     """
-    config = load_config(app.node.try_get_context)
+    config = load_config(app.node.try_get_context, environ)
     stage = config.stage.name
     env = Environment(account=config.account, region=config.region) if config.account else None
     common = {"env": env, "analytics_reporting": False}

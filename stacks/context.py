@@ -7,7 +7,7 @@ line naming the key, the bad value and what is allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -16,6 +16,8 @@ from stacks.stages import STAGE_NAMES, STAGES, StageConfig, StageName
 
 DEFAULT_STAGE: Final[StageName] = "dev"
 DEFAULT_MODEL_ID: Final = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+DEPLOY_ACCOUNT_VAR: Final = "CDK_DEPLOY_ACCOUNT"
+DEPLOY_REGION_VAR: Final = "CDK_DEPLOY_REGION"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*(:[0-9]+)?$")
@@ -123,8 +125,14 @@ def parse_env(account: object, region: object) -> tuple[str | None, str | None]:
     return acct, reg
 
 
-def load_config(get: ContextGetter) -> AppConfig:
-    """Read and validate every context key the app understands."""
+def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
+    """Read and validate every context key the app understands.
+
+    ``account`` and ``region`` fall back to ``CDK_DEPLOY_ACCOUNT`` / ``CDK_DEPLOY_REGION`` in
+    ``environ`` (deliberately not the CLI's ``CDK_DEFAULT_*``, which follow whatever credentials
+    happen to be active).
+    """
+    env = environ or {}
     stage = parse_stage(get("stage"))
     preset = parse_preset(get("lifecycle"), stage)
     lifecycle = resolve_lifecycle(
@@ -132,7 +140,9 @@ def load_config(get: ContextGetter) -> AppConfig:
         parse_seconds("idle_timeout", get("idle_timeout")),
         parse_seconds("max_lifetime", get("max_lifetime")),
     )
-    account, region = parse_env(get("account"), get("region"))
+    account, region = parse_env(
+        get("account") or env.get(DEPLOY_ACCOUNT_VAR), get("region") or env.get(DEPLOY_REGION_VAR)
+    )
     return AppConfig(
         stage=stage,
         lifecycle=lifecycle,

@@ -60,6 +60,27 @@ def test_valid_optional_values_are_kept() -> None:
     assert (config.account, config.region) == ("123456789012", "eu-west-1")
 
 
+NO_CONTEXT: dict[str, object] = {}
+REGION_ONLY: dict[str, object] = {"region": "eu-central-1"}
+
+
+def test_account_and_region_fall_back_to_the_deploy_variables_but_context_wins() -> None:
+    environ = {"CDK_DEPLOY_ACCOUNT": "111111111111", "CDK_DEPLOY_REGION": "us-west-2"}
+    config = load_config(NO_CONTEXT.get, environ)
+    assert (config.account, config.region) == ("111111111111", "us-west-2")
+    config = load_config(REGION_ONLY.get, environ)
+    assert (config.account, config.region) == ("111111111111", "eu-central-1")
+    with pytest.raises(ConfigError, match="account='12'"):
+        load_config(NO_CONTEXT.get, {"CDK_DEPLOY_ACCOUNT": "12", "CDK_DEPLOY_REGION": "us-west-2"})
+
+
+def test_the_clis_default_account_is_not_used() -> None:
+    config = load_config(
+        NO_CONTEXT.get, {"CDK_DEFAULT_ACCOUNT": "111111111111", "CDK_DEFAULT_REGION": "us-west-2"}
+    )
+    assert (config.account, config.region) == (None, None)
+
+
 REJECTIONS = [
     ({"stage": "qa"}, ["stage='qa'", "dev, staging, prod"]),
     ({"lifecycle": "forever"}, ["lifecycle='forever'", "interactive, long-running, development"]),
