@@ -44,6 +44,7 @@ def test_kill_9_mid_task_loses_nothing_finished_and_never_runs_a_token_twice(mot
         agent.kill()
         killed_at = time.monotonic()
         agent.restart()
+        restart_took = time.monotonic() - killed_at
         assert agent.ping()["status"] == "Healthy"  # the fresh process runs nothing
 
         # A long poll issued now returns LOST by itself once the lease has run out.
@@ -51,7 +52,9 @@ def test_kill_9_mid_task_loses_nothing_finished_and_never_runs_a_token_twice(mot
         lost_after = time.monotonic() - killed_at
         assert lost["status"] == "LOST", lost
         assert lost["error"]["code"] == "TaskLost"
-        assert lost_after <= LEASE + HEARTBEAT + SLACK, f"LOST only after {lost_after:.1f}s"
+        # Within one lease of the last heartbeat (or at once, if the restart itself took longer).
+        limit = max(LEASE + HEARTBEAT, restart_took) + SLACK
+        assert lost_after <= limit, f"LOST only after {lost_after:.1f}s"
 
         # Every result the killed process finished is still there, inline or in S3.
         for task_id, size in done.items():

@@ -19,7 +19,7 @@ from tests.hardening.tasks import finished, get, new_session, start, wait_for
 from tests.support.agent_process import AgentProcess, running_agent
 from tests.support.servers import MotoServer, running_moto
 
-WORK_SECONDS: Final = 2.0
+WORK_SECONDS: Final = 3.0
 STABLE_FAILURE_CODES: Final = frozenset({"ResultStoreFailed"})
 S3_SIZE: Final = 5000
 """Above the agent's S3 threshold below, so this result goes to S3."""
