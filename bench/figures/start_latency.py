@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from bench.config import BenchConfig
-from bench.environment import OURS, SEED, AgentKind, Environment, StoreKind
+from bench.environment import OURS, SEED, Environment, StoreKind
 from bench.load import timed_concurrent, timed_sequential
 from bench.results import FigureResult, Row, Target
 from bench.sessions import new_session_id
 from bench.stats import Summary
 
 STORES: tuple[StoreKind, ...] = ("embedded", "dynamodb")
+SEQUENTIAL_ROUNDS = 4
+CONCURRENT_ROUNDS = 2
+DRAIN_SECONDS = 0.5
 START_P99_TARGET = Target("p99 <= 5 ms", 5.0, "max")
 CAUSES = {
     "sequential": (
@@ -23,19 +27,38 @@ CAUSES = {
 }
 
 
-def _measure(
-    env: Environment, kind: AgentKind, store: StoreKind, config: BenchConfig
-) -> tuple[Summary, Summary]:
+def _measure(env: Environment, store: StoreKind, config: BenchConfig) -> dict[str, tuple[Summary, Summary]]:
+    """Both agents at once on ``store``, loaded in alternating rounds (never both together).
+
+    Alternating spreads bursts of other load on the machine over both sides; between phases the
+    1 s tasks are left to finish so one agent's work does not overlap the other's measurement.
+    """
+
     def payload(_: int) -> dict[str, Any]:
         return {"action": "start_background_task", "duration": config.start_task_seconds}
 
-    session = new_session_id(f"start-{kind.label}")
-    with env.agent(kind, store) as server:
-        asyncio.run(timed_sequential(server.port, session, config.warmup_starts, payload))
-        sequential = asyncio.run(timed_sequential(server.port, session, config.sequential_starts, payload))
-        clients, each = config.concurrent_clients, config.starts_per_client
-        concurrent = asyncio.run(timed_concurrent(server.port, session, clients, each, payload))
-    return Summary.of(sequential), Summary.of(concurrent)
+    kinds = (OURS, SEED)
+    sequential: dict[str, list[float]] = {k.label: [] for k in kinds}
+    concurrent: dict[str, list[float]] = {k.label: [] for k in kinds}
+    clients = config.concurrent_clients
+    per_round = max(1, config.sequential_starts // SEQUENTIAL_ROUNDS)
+    each = max(1, config.starts_per_client // CONCURRENT_ROUNDS)
+    with env.agent(OURS, store) as ours, env.agent(SEED, store) as seed:
+        servers = {OURS.label: ours, SEED.label: seed}
+        sessions = {k.label: new_session_id(f"start-{k.label}") for k in kinds}
+        for label, server in servers.items():
+            asyncio.run(timed_sequential(server.port, sessions[label], config.warmup_starts, payload))
+        for number in range(SEQUENTIAL_ROUNDS):
+            for kind in kinds if number % 2 == 0 else kinds[::-1]:
+                time.sleep(config.start_task_seconds + DRAIN_SECONDS)
+                port, session = servers[kind.label].port, sessions[kind.label]
+                sequential[kind.label] += asyncio.run(timed_sequential(port, session, per_round, payload))
+        for number in range(CONCURRENT_ROUNDS):
+            for kind in kinds if number % 2 == 0 else kinds[::-1]:
+                time.sleep(config.start_task_seconds + DRAIN_SECONDS)
+                port, session = servers[kind.label].port, sessions[kind.label]
+                concurrent[kind.label] += asyncio.run(timed_concurrent(port, session, clients, each, payload))
+    return {k.label: (Summary.of(sequential[k.label]), Summary.of(concurrent[k.label])) for k in kinds}
 
 
 def run(env: Environment, config: BenchConfig) -> FigureResult:
@@ -44,8 +67,8 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
     causes: dict[str, str] = {}
     clients = config.concurrent_clients
     for store in STORES:
-        ours_seq, ours_conc = _measure(env, OURS, store, config)
-        seed_seq, seed_conc = _measure(env, SEED, store, config)
+        measured = _measure(env, store, config)
+        (ours_seq, ours_conc), (seed_seq, seed_conc) = measured[OURS.label], measured[SEED.label]
         label = "embedded SQLite" if store == "embedded" else "DynamoDB (moto server)"
         modes = (("sequential", ours_seq, seed_seq), (f"{clients} clients", ours_conc, seed_conc))
         for mode, ours, seed in modes:
@@ -59,6 +82,9 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
         f"{config.sequential_starts} sequential starts on one keep-alive connection after "
         f"{config.warmup_starts} warm-up starts, then {clients} concurrent connections x "
         f"{config.starts_per_client} starts each; tasks last {config.start_task_seconds:g} s.",
+        f"Both agents run at once and are loaded in alternating rounds ({SEQUENTIAL_ROUNDS} sequential, "
+        f"{CONCURRENT_ROUNDS} concurrent), never together; before each round the previous round's "
+        "tasks are left to finish, so bursts of other load hit both sides alike.",
         "Time is measured at the client, over loopback HTTP straight to the agent process "
         "(no emulator in the path), so it is the agent's own answer time plus one local round trip.",
         "The 5 ms target applies to the sequential p99 on the embedded store.",
