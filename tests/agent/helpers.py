@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tests.support.agent_process import DEFAULT_SESSION, AgentProcess
+from tests.support.waiting import eventually
+
+__all__ = ["eventually", "get_task", "new_session", "start_task"]
 
 T = TypeVar("T")
 
@@ -35,15 +36,3 @@ def get_task(
     status, body = agent.invoke(payload, session, timeout=wait + 30)
     assert status == 200, body
     return body
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.05) -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from tests.support.agent_process import AgentProcess
+from tests.support.waiting import eventually
 
 T = TypeVar("T")
 
@@ -50,21 +49,9 @@ def list_ids(agent: AgentProcess, session: str) -> list[str]:
             return ids
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05) -> T:
-    """Poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
-
-
 def finished(agent: AgentProcess, session: str, task_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """The task's view once it has left RUNNING."""
-    return wait_for(
+    return eventually(
         lambda: (
             (view := get(agent, session, task_id, wait=min(5.0, timeout)))["status"] != "RUNNING" and view
         ),

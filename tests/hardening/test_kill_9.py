@@ -6,9 +6,10 @@ import time
 from typing import Final
 
 from tests.agent.aws import create_resources
-from tests.hardening.tasks import finished, get, list_ids, new_session, start, wait_for
+from tests.hardening.tasks import finished, get, list_ids, new_session, start
 from tests.support.agent_process import running_agent
 from tests.support.servers import MotoServer
+from tests.support.waiting import eventually
 
 HEARTBEAT: Final = 0.5
 LEASE: Final = 4.0
@@ -34,7 +35,7 @@ def test_kill_9_mid_task_loses_nothing_finished_and_never_runs_a_token_twice(mot
         for task_id in done:
             assert finished(agent, session, task_id)["status"] == "COMPLETED"
         long_task = start(agent, session, 120, client_token="long-1")["task_id"]
-        wait_for(lambda: get(agent, session, long_task)["progress"] > 0, 15, "a first heartbeat")
+        eventually(lambda: get(agent, session, long_task)["progress"] > 0, 15, what="a first heartbeat")
 
         retried = start(agent, session, 120, client_token="long-1")
         assert (retried["task_id"], retried["status"]) == (long_task, "RUNNING")

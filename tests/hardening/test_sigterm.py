@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Final
 
 from tests.emulator.harness import running_emulator
-from tests.hardening.tasks import get, new_session, start, wait_for
+from tests.hardening.tasks import get, new_session, start
 from tests.support.agent_process import running_agent
+from tests.support.waiting import eventually
 
 LONG_LEASE: Final = {
     "AGENT_HEARTBEAT_SECONDS": "0.5",
@@ -31,8 +32,10 @@ def test_sigterm_marks_in_flight_tasks_lost_before_exiting(sqlite_path: Path) ->
     with running_agent({**LONG_LEASE, "AGENT_SQLITE_PATH": str(sqlite_path)}) as agent:
         done = start(agent, session, 0.1)["task_id"]
         in_flight = [start(agent, session, 120)["task_id"] for _ in range(3)]
-        wait_for(lambda: get(agent, session, done, wait=5)["status"] == "COMPLETED", 15, "the short task")
-        wait_for(lambda: get(agent, session, in_flight[0])["progress"] > 0, 15, "a first heartbeat")
+        eventually(
+            lambda: get(agent, session, done, wait=5)["status"] == "COMPLETED", 15, what="the short task"
+        )
+        eventually(lambda: get(agent, session, in_flight[0])["progress"] > 0, 15, what="a first heartbeat")
 
         assert agent.process is not None
         agent.process.send_signal(signal.SIGTERM)

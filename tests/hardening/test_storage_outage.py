@@ -14,10 +14,10 @@ from typing import Any, Final
 import pytest
 
 from tests.agent.aws import create_resources
-from tests.hardening.outage_servers import DurableRedis, durable_redis
-from tests.hardening.tasks import finished, get, new_session, start, wait_for
+from tests.hardening.tasks import finished, get, new_session, start
 from tests.support.agent_process import AgentProcess, running_agent
-from tests.support.servers import MotoServer, running_moto
+from tests.support.servers import MotoServer, RedisServer, running_moto, running_redis
+from tests.support.waiting import eventually
 
 WORK_SECONDS: Final = 3.0
 STABLE_FAILURE_CODES: Final = frozenset({"ResultStoreFailed"})
@@ -33,9 +33,9 @@ def own_moto() -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def own_redis() -> Iterator[DurableRedis]:
-    """A redis-server only this test stops."""
-    with durable_redis() as server:
+def own_redis() -> Iterator[RedisServer]:
+    """A durable redis-server only this test stops."""
+    with running_redis(durable=True) as server:
         yield server
 
 
@@ -57,7 +57,7 @@ def _assert_sound(view: dict[str, Any], size: int | None) -> None:
         assert view["error"]["code"] in STABLE_FAILURE_CODES
 
 
-def test_tasks_survive_a_redis_then_aws_outage(own_moto: MotoServer, own_redis: DurableRedis) -> None:
+def test_tasks_survive_a_redis_then_aws_outage(own_moto: MotoServer, own_redis: RedisServer) -> None:
     aws = create_resources(own_moto)
     env = {
         **aws.env(),
@@ -101,7 +101,7 @@ def test_tasks_survive_a_redis_then_aws_outage(own_moto: MotoServer, own_redis: 
             _unavailable(agent, session, running[0])
             time.sleep(0.25)
 
-        own_redis.start()
+        own_redis.restart()
         own_moto.restart()
 
         views = {task_id: finished(agent, session, task_id, timeout=30) for task_id in sizes}
@@ -109,6 +109,6 @@ def test_tasks_survive_a_redis_then_aws_outage(own_moto: MotoServer, own_redis: 
             _assert_sound(view, sizes[task_id])
         # The inline result needed nothing but the task store: it was held and written on recovery.
         assert views[running[0]]["status"] == "COMPLETED"
-        wait_for(lambda: agent.ping()["status"] == "Healthy", 15, "/ping back to Healthy")
+        eventually(lambda: agent.ping()["status"] == "Healthy", 15, what="/ping back to Healthy")
         for task_id, view in results_before.items():
             assert get(agent, session, task_id) == view, before[task_id]

@@ -42,12 +42,14 @@ class RedisServer:
     port: int
     process: subprocess.Popen[bytes]
     workdir: Path
+    durable: bool = False
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
+        """Stop the server; a durable one keeps its data on disk for :meth:`restart`."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -59,11 +61,14 @@ class RedisServer:
     def restart(self) -> None:
         """Start again on the same port (after :meth:`stop`), for outage tests."""
         self.stop()
-        self.process = _spawn_redis(self.port, self.workdir)
+        self.process = _spawn_redis(self.port, self.workdir, durable=self.durable)
         _wait_redis(self.port)
 
 
-def _spawn_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def _spawn_redis(port: int, workdir: Path, *, durable: bool) -> subprocess.Popen[bytes]:
+    # A durable server fsyncs every write to its append-only file, so a restart keeps its data
+    # (like a managed cache riding out a network partition or a failover).
+    persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable else ["--appendonly", "no"]
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed: run `make services` (installs it with apt-get)")
@@ -76,8 +81,7 @@ def _spawn_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
             "127.0.0.1",
             "--save",
             "",
-            "--appendonly",
-            "no",
+            *persistence,
             "--dir",
             str(workdir),
         ],
@@ -101,11 +105,12 @@ def _wait_redis(port: int, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def running_redis() -> Iterator[RedisServer]:
-    """Start a redis-server for the duration of the block."""
+def running_redis(*, durable: bool = False) -> Iterator[RedisServer]:
+    """Start a redis-server for the duration of the block (``durable``: data survives restarts)."""
     with tempfile.TemporaryDirectory(prefix="redis-") as tmp:
         port = free_port()
-        server = RedisServer(port=port, process=_spawn_redis(port, Path(tmp)), workdir=Path(tmp))
+        process = _spawn_redis(port, Path(tmp), durable=durable)
+        server = RedisServer(port=port, process=process, workdir=Path(tmp), durable=durable)
         try:
             _wait_redis(port)
             yield server
