@@ -178,5 +178,6 @@ def render_markdown(figures: Sequence[FigureResult], info: RunInfo) -> str:
         )
     else:
         lines.append("None on this run.")
-    lines += ["", "Reproduce with `make bench` (about 6 minutes on 2 cores; loopback only).", ""]
+    footer = "Reproduce with `make bench` (loopback only; it starts and stops every server it needs)."
+    lines += ["", footer, ""]
     return "\n".join(lines)
