@@ -11,7 +11,8 @@ from typing import Literal
 
 import boto3
 
-from agent.settings import EnvVar, TableSchema
+from agent.settings import EnvVar
+from agent.store.dynamodb import task_table_definition
 from bench.processes import Server, python_module, running
 
 StoreKind = Literal["embedded", "dynamodb"]
@@ -82,29 +83,7 @@ def create_task_table(moto_url: str, name: str = TABLE_NAME) -> None:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": TableSchema.SORT_KEY, "AttributeType": "S"},
-            {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": TableSchema.SORT_KEY, "KeyType": "RANGE"},
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": TableSchema.CREATED_INDEX,
-                "KeySchema": [
-                    {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
-                    {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    client.create_table(**task_table_definition(name))
 
 
 @contextmanager

@@ -19,6 +19,36 @@ _deserializer = TypeDeserializer()
 _RUNNING = {":running": {"S": TaskStatus.RUNNING.value}}
 
 
+def task_table_definition(table_name: str) -> dict[str, Any]:
+    """The ``CreateTable`` request for a table shaped like the storage stack's.
+
+    For local DynamoDB endpoints (moto, DynamoDB Local); on AWS the stack creates the table.
+    """
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": TableSchema.SORT_KEY, "AttributeType": "S"},
+            {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "AttributeType": "N"},
+        ],
+        "KeySchema": [
+            {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": TableSchema.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": TableSchema.CREATED_INDEX,
+                "KeySchema": [
+                    {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
 def _to_dynamo(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))

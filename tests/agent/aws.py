@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 
 from agent.settings import TableSchema
+from agent.store.dynamodb import task_table_definition
 from tests.support.servers import MotoServer
 
 
@@ -47,29 +48,7 @@ def create_resources(moto: MotoServer) -> AwsResources:
     s3 = boto3.client("s3", endpoint_url=moto.url)
     suffix = uuid.uuid4().hex[:12]
     table, bucket = f"agent-tasks-{suffix}", f"agent-results-{suffix}"
-    dynamodb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": TableSchema.SORT_KEY, "AttributeType": "S"},
-            {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": TableSchema.SORT_KEY, "KeyType": "RANGE"},
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": TableSchema.CREATED_INDEX,
-                "KeySchema": [
-                    {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
-                    {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    dynamodb.create_table(**task_table_definition(table))
     dynamodb.update_time_to_live(
         TableName=table,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TableSchema.TTL_ATTRIBUTE},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.settings import RESULTS_PREFIX, TableSchema
+from agent.store.dynamodb import task_table_definition
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, only, resources
 
@@ -30,6 +31,20 @@ def test_table_fits_get_one_task_and_list_a_sessions_tasks_newest_first(
             TableSchema.SORT_KEY: "S",
             TableSchema.CREATED_ATTRIBUTE: "N",
         }
+
+
+def _by_name(definitions: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(definitions, key=lambda d: d["AttributeName"])
+
+
+def test_local_table_definition_matches_the_deployed_table(synthesized: AllSynths) -> None:
+    """Tests, benchmarks and local runs create their table from the same shape the stack deploys."""
+    local = task_table_definition("local")
+    for synth in synthesized.values():
+        table = only(synth.template("Storage"), "AWS::DynamoDB::Table")["Properties"]
+        for key in ("BillingMode", "KeySchema", "LocalSecondaryIndexes"):
+            assert table[key] == local[key], key
+        assert _by_name(table["AttributeDefinitions"]) == _by_name(local["AttributeDefinitions"])
 
 
 def test_table_is_on_demand_with_ttl_pitr_and_encryption(synthesized: AllSynths) -> None:
