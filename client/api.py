@@ -203,12 +203,13 @@ class AgentClient:
         return self.result(task_id)
 
     def list(self, *, limit: int | None = None, next_token: str | None = None) -> dict[str, Any]:
-        """This session's tasks, newest first (one page)."""
+        """This session's tasks, newest first (one page); pass the answer's ``next_cursor`` as
+        ``next_token`` for the next page."""
         payload: dict[str, Any] = {"action": "list_tasks"}
         if limit is not None:
             payload["limit"] = limit
         if next_token is not None:
-            payload["next_token"] = next_token
+            payload["cursor"] = next_token
         return self._object(self.invoke(payload))
 
     def prompt(self, text: str) -> Any:

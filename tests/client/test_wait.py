@@ -90,6 +90,17 @@ def test_list_shows_this_sessions_tasks_newest_first(emulator: RunningEmulator, 
     assert listed == [newer, older]
 
 
+def test_list_pages_with_the_cursor_the_agent_returned(emulator: RunningEmulator, session_id: str) -> None:
+    client = emulator.agent_client(session_id)
+    older = client.start(0.1)
+    newer = client.start(0.1)
+    first = client.list(limit=1)
+    assert [task["task_id"] for task in first["tasks"]] == [newer]
+    second = client.list(limit=1, next_token=first["next_cursor"])
+    assert [task["task_id"] for task in second["tasks"]] == [older]
+    assert second["next_cursor"] is None
+
+
 def test_unknown_task_is_an_agent_error(emulator: RunningEmulator, session_id: str) -> None:
     client = emulator.agent_client(session_id)
     with pytest.raises(AgentError) as caught:
