@@ -91,7 +91,8 @@ class TaskEngine:
             created_at=now,
             updated_at=now,
             heartbeat_at=now,
-            expires_at=int(now + (ttl or self._settings.result_ttl_seconds)),
+            # The TTL counts from the end of the work: a task longer than its TTL must not expire mid-run.
+            expires_at=int(now + request.duration + (ttl or self._settings.result_ttl_seconds)),
             retention=request.retention,
             client_token=request.client_token,
         )

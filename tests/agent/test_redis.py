@@ -63,6 +63,14 @@ def test_ephemeral_task_lives_only_in_redis_and_expires(
     eventually(gone, timeout=20, interval=0.2)
 
 
+def test_ephemeral_task_longer_than_its_ttl_keeps_its_result(redis_agent: AgentProcess) -> None:
+    # The TTL (5 s here) is how long a result is kept: a task running longer must not expire mid-run.
+    session = new_session()
+    task_id = start_task(redis_agent, session, duration=7, retention="ephemeral")
+    done = get_task(redis_agent, task_id, session, wait=20)
+    assert (done["status"], done["result"]) == ("COMPLETED", "Task completed after 7s")
+
+
 def test_ephemeral_cancel_and_session_isolation(redis_agent: AgentProcess) -> None:
     session = new_session()
     task_id = start_task(redis_agent, session, duration=60, retention="ephemeral")
