@@ -50,8 +50,9 @@ def agent_environment(
             env[name] = str(int(seconds))
         else:
             env.pop(name, None)
-    env.setdefault(EnvVar.STORE_BACKEND, "sqlite")
-    if env[EnvVar.STORE_BACKEND] == "sqlite" and EnvVar.SQLITE_PATH not in env:
+    if not env.get(EnvVar.TABLE_NAME):  # a table name alone selects DynamoDB (see agent.settings)
+        env.setdefault(EnvVar.STORE_BACKEND, "sqlite")
+    if env.get(EnvVar.STORE_BACKEND) == "sqlite" and EnvVar.SQLITE_PATH not in env:
         store = config.store_dir if config.store_dir is not None else disk
         env[EnvVar.SQLITE_PATH] = str((store / SQLITE_FILE).resolve())
     env["TMPDIR"] = str(disk)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import EnvVar
+from agent.settings import EnvVar, load_settings
 from emulator.config import EmulatorConfig, Lifecycle
 from emulator.process import agent_environment
 from emulator.session_ids import generated_session_id, session_id_problem
@@ -51,6 +51,13 @@ def test_a_store_chosen_by_the_user_is_left_alone(tmp_path: Path) -> None:
     base = {EnvVar.STORE_BACKEND: "dynamodb", EnvVar.TABLE_NAME: "tasks"}
     env = agent_environment(EmulatorConfig(store_dir=tmp_path), port=1, disk=tmp_path, base=base)
     assert env[EnvVar.STORE_BACKEND] == "dynamodb"
+    assert EnvVar.SQLITE_PATH not in env
+
+
+def test_a_table_name_alone_selects_dynamodb_as_it_does_outside_the_emulator(tmp_path: Path) -> None:
+    base = {EnvVar.TABLE_NAME: "tasks"}
+    env = agent_environment(EmulatorConfig(store_dir=tmp_path), port=1, disk=tmp_path, base=base)
+    assert load_settings(env).backend == load_settings(base).backend == "dynamodb"
     assert EnvVar.SQLITE_PATH not in env
 
 
