@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -21,6 +22,7 @@ RETRYABLE_CODES: Final = frozenset(
     {"ThrottlingException", "RetryableConflictException", "InternalServerException", "ServiceUnavailable"}
 )
 MAX_WAIT_SECONDS: Final = 60
+AGENT_5XX: Final = re.compile(r"Received error \(5\d\d\) from runtime")
 
 
 class AgentError(Exception):
@@ -128,9 +130,8 @@ class AgentClient:
             details = error.response.get("Error", {})
             code = str(details.get("Code", "Unknown"))
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            raise AgentError(
-                code, str(details.get("Message", "")), retryable=_retryable(code, status)
-            ) from None
+            message = str(details.get("Message", ""))
+            raise AgentError(code, message, retryable=_retryable(code, status, message)) from None
         except BotoCoreError as error:
             raise AgentError("ConnectionError", str(error), retryable=True) from None
         answer = decode_response(str(response.get("contentType", "application/json")), body)
@@ -243,5 +244,7 @@ class AgentClient:
             raise AgentError("BadAnswer", str(error)) from None
 
 
-def _retryable(code: str, status: int) -> bool:
-    return code in RETRYABLE_CODES or status >= 500
+def _retryable(code: str, status: int, message: str) -> bool:
+    # The runtime reports an agent's own 5xx (such as 503 StorageUnavailable) as RuntimeClientError.
+    agent_5xx = code == "RuntimeClientError" and AGENT_5XX.match(message) is not None
+    return code in RETRYABLE_CODES or status >= 500 or agent_5xx
