@@ -127,7 +127,8 @@ class TaskEngine:
             running = self._running.get((session_id, task_id))
             if running is not None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=remaining)
+                    # Not shielded: a timed-out wait must not leave a waiter behind for every poll.
+                    await asyncio.wait_for(running.done.wait(), timeout=remaining)
             else:
                 await asyncio.sleep(min(self._settings.heartbeat_seconds, remaining))
 

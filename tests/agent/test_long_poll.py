@@ -1,0 +1,33 @@
+"""Unit test of TaskEngine.get: a long-poll that times out leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.app import AgentApp
+from agent.engine import TaskEngine
+from agent.payloads import StartTask
+from agent.settings import load_settings
+from agent.store.base import Stores
+from agent.store.memory import MemoryStore
+
+SESSION = "session-long-poll-0000000000000000000000"
+
+
+async def _poll_a_running_task(polls: int) -> tuple[int, int]:
+    settings = load_settings({"AGENT_STORE_BACKEND": "memory", "AGENT_ALLOW_MEMORY_STORE": "true"})
+    engine = TaskEngine(settings, Stores(tasks=MemoryStore()), busy=AgentApp(max_payload_bytes=65536))
+    try:
+        started = await engine.start(SESSION, StartTask(action="start_background_task", duration=60.0))
+        before = len(asyncio.all_tasks())
+        for _ in range(polls):
+            view = await engine.get(SESSION, started["task_id"], wait_seconds=0.01)
+            assert view["status"] == "RUNNING"
+        return before, len(asyncio.all_tasks())
+    finally:
+        await engine.shutdown()
+
+
+def test_timed_out_long_polls_leave_no_waiters_behind() -> None:
+    before, after = asyncio.run(_poll_a_running_task(20))
+    assert after == before
