@@ -49,6 +49,8 @@ class _Running:
     task: asyncio.Task[None]
     done: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_requested: bool = False
+    recording: bool = False
+    """The outcome is decided and being written: a cancel must not interrupt (and lose) it."""
 
 
 class _SupersededError(Exception):
@@ -137,8 +139,9 @@ class TaskEngine:
         record = await self._read(session_id, task_id)
         running = self._running.get((session_id, task_id))
         if running is not None:
-            running.cancel_requested = True
-            running.task.cancel()
+            if not running.recording:
+                running.cancel_requested = True
+                running.task.cancel()
             try:
                 await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=10)
             except TimeoutError:
@@ -310,6 +313,7 @@ class TaskEngine:
                 log.exception("task failed", extra=_ids(record))
                 final = _finished(record, TaskStatus.FAILED, "TaskFailed", "the task failed")
             if final is not None:
+                self._running[key].recording = True
                 await self._record_final(final)
                 log.info(
                     "task finished",
