@@ -36,7 +36,12 @@ def build_stores(settings: Settings) -> Stores:
             auth = ElastiCacheIamAuth(settings.redis_iam_user, settings.redis_cache_name)
         stores = dataclasses.replace(
             stores,
-            ephemeral=RedisStore(settings.redis_url, max_connections=settings.io_threads, auth=auth),
+            ephemeral=RedisStore(
+                settings.redis_url,
+                max_connections=settings.io_threads,
+                auth=auth,
+                ttl_seconds=settings.ephemeral_ttl_seconds,
+            ),
             cache=RedisCache(
                 settings.redis_url,
                 ttl_seconds=settings.cache_ttl_seconds,

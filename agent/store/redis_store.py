@@ -15,9 +15,11 @@ import redis
 from redis.credentials import CredentialProvider
 
 from agent.records import TaskRecord, TaskStatus
+from agent.settings import RUNTIME_MAX_SECONDS
 from agent.store.base import Cursor, older_than
 
 _CREATE = """
+if ARGV[6] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'record') end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'record', ARGV[2])
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
@@ -69,14 +71,25 @@ def _client(url: str, max_connections: int, auth: CredentialProvider | None = No
 class RedisStore:
     """Ephemeral task records: expire with their TTL, never written to the durable store."""
 
-    def __init__(self, url: str, max_connections: int = 32, auth: CredentialProvider | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        max_connections: int = 32,
+        auth: CredentialProvider | None = None,
+        ttl_seconds: int | None = None,
+    ) -> None:
+        """``ttl_seconds`` (the ephemeral TTL) lets each create drop index entries that must have
+        expired; without it a session's index only shrinks when the whole index expires."""
         self._redis = _client(url, max_connections, auth)
+        self._ttl = ttl_seconds
         self._create = self._redis.register_script(_CREATE)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
         self._finish = self._redis.register_script(_FINISH)
 
     def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
         """Insert unless present (atomically), indexing it for listing."""
+        # No task outlives created_at + the longest duration + the TTL, so older entries are stale.
+        stale_before = "" if self._ttl is None else repr(record.created_at - RUNTIME_MAX_SECONDS - self._ttl)
         existing = self._create(
             keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
             args=[
@@ -85,6 +98,7 @@ class RedisStore:
                 record.expires_at,
                 repr(record.created_at),
                 record.task_id,
+                stale_before,
             ],
         )
         if existing:

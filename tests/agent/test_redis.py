@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from agent.settings import RUNTIME_MAX_SECONDS
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
@@ -78,6 +80,20 @@ def test_ephemeral_cancel_and_session_isolation(redis_agent: AgentProcess) -> No
     assert (status, body["error"]["code"]) == (404, "TaskNotFound")
     status, body = redis_agent.invoke({"action": "cancel_task", "task_id": task_id}, session)
     assert (status, body["status"]) == (200, "CANCELLED")
+
+
+def test_creating_an_ephemeral_task_drops_index_entries_that_must_have_expired(
+    redis_agent: AgentProcess, client: redis.Redis
+) -> None:
+    session = new_session()
+    first = start_task(redis_agent, session, duration=0.1, retention="ephemeral")
+    [index] = [k for k in client.scan_iter(match="agent:*:tasks") if client.zscore(k, first) is not None]
+    # An entry older than the longest task plus the TTL (as left behind by a long-lived session).
+    client.zadd(index, {"stale-task": time.time() - RUNTIME_MAX_SECONDS - 5 - 60})
+    second = start_task(redis_agent, session, duration=0.1, retention="ephemeral")
+    assert client.zscore(index, "stale-task") is None
+    assert client.zscore(index, first) is not None
+    assert client.zscore(index, second) is not None
 
 
 def test_finished_durable_results_are_served_from_the_cache(
