@@ -22,7 +22,8 @@ RETRYABLE_CODES: Final = frozenset(
     {"ThrottlingException", "RetryableConflictException", "InternalServerException", "ServiceUnavailable"}
 )
 MAX_WAIT_SECONDS: Final = 60
-AGENT_5XX: Final = re.compile(r"Received error \(5\d\d\) from runtime")
+AGENT_UNAVAILABLE: Final = re.compile(r"Received error \(503\) from runtime")
+"""How the runtime relays an agent's 503 (StorageUnavailable, NotReady): worth retrying."""
 
 
 class AgentError(Exception):
@@ -245,6 +246,6 @@ class AgentClient:
 
 
 def _retryable(code: str, status: int, message: str) -> bool:
-    # The runtime reports an agent's own 5xx (such as 503 StorageUnavailable) as RuntimeClientError.
-    agent_5xx = code == "RuntimeClientError" and AGENT_5XX.match(message) is not None
-    return code in RETRYABLE_CODES or status >= 500 or agent_5xx
+    # The runtime reports an agent's own 503 as RuntimeClientError (424); an agent's 500 is not retried.
+    agent_unavailable = code == "RuntimeClientError" and AGENT_UNAVAILABLE.match(message) is not None
+    return code in RETRYABLE_CODES or status >= 500 or agent_unavailable
