@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agent.errors import ApiError, StoreUnavailableError, invalid_field
-from agent.payloads import decode_json, parse_request
+from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
+from agent.payloads import decode_json
 from agent.ping import PingState
 
 log = logging.getLogger("agent.app")
@@ -29,8 +29,8 @@ Dispatcher = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def error_response(error: ApiError) -> JSONResponse:
-    """The JSON error body with its status."""
-    return JSONResponse(error.body(), status_code=error.status)
+    """An application error: HTTP 200, so the body reaches callers through AgentCore."""
+    return JSONResponse(error.body())
 
 
 class AgentApp(BedrockAgentCoreApp):
@@ -41,29 +41,12 @@ class AgentApp(BedrockAgentCoreApp):
     * Every failure is ``{"error": {"code", "message"}}`` without exception text.
     """
 
-    def __init__(self, max_payload_bytes: int) -> None:
-        self.ping_state = PingState()
+    def __init__(self, *, ping_state: PingState, dispatch: Dispatcher, max_payload_bytes: int) -> None:
+        self.ping_state = ping_state
+        self._dispatch = dispatch
         self._max_payload_bytes = max_payload_bytes
-        self._dispatch: Dispatcher | None = None
         super().__init__()
         self.add_exception_handler(HTTPException, self._http_error)
-
-    def set_dispatcher(self, dispatch: Dispatcher) -> None:
-        """Route decoded payloads of POST /invocations to ``dispatch(session_id, payload)``."""
-        self._dispatch = dispatch
-
-    def add_async_task(self, name: str, metadata: dict[str, Any] | None = None) -> int:
-        """Register running work (and flip /ping to HealthyBusy on the first)."""
-        handle: int = super().add_async_task(name, metadata)
-        self.ping_state.enter()
-        return handle
-
-    def complete_async_task(self, task_id: int) -> bool:
-        """Unregister work (and flip /ping to Healthy after the last)."""
-        found: bool = super().complete_async_task(task_id)
-        if found:
-            self.ping_state.leave()
-        return found
 
     def get_current_ping_status(self) -> PingStatus:
         """The status from our transition-stamped state."""
@@ -84,13 +67,13 @@ class AgentApp(BedrockAgentCoreApp):
         declared = request.headers.get("content-length")
         limit = self._max_payload_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ApiError(413, "PayloadTooLarge", f"payload is {declared} bytes; the limit is {limit}")
+            raise ApiError("PayloadTooLarge", f"payload is {declared} bytes; the limit is {limit}")
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise ApiError(413, "PayloadTooLarge", f"payload exceeds the limit of {limit} bytes")
+                raise ApiError("PayloadTooLarge", f"payload exceeds the limit of {limit} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -110,33 +93,33 @@ class AgentApp(BedrockAgentCoreApp):
         started = time.monotonic()
         session = LOCAL_SESSION
         action = "unknown"
+        error: ApiError | None = None
         response: Response
         try:
             session = self._session_of(request)
             _check_media_type(request)
             payload = decode_json(await self._read_body(request), self._max_payload_bytes)
             action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
-            if self._dispatch is None:
-                raise ApiError(503, "NotReady", "the agent is still starting")
             body = await self._dispatch(session, payload)
             response = await _json_response(body)
-        except ApiError as error:
+        except ApiError as refused:
+            error = refused
             response = error_response(error)
         except StoreUnavailableError:
-            response = error_response(
-                ApiError(503, "StorageUnavailable", "task storage is unavailable; retry")
-            )
+            error = storage_unavailable()
+            response = error_response(error)
         except Exception:
             log.exception("invocation failed", extra={"session_id": session})
-            response = error_response(
-                ApiError(500, "InternalError", "the agent could not handle the request")
-            )
+            # The agent itself failed: the one answer that is not 2xx.
+            error = ApiError("InternalError", "the agent could not handle the request")
+            response = JSONResponse(error.body(), status_code=500)
         log.info(
             "invocation",
             extra={
                 "session_id": session,
                 "action": action,
                 "http_status": response.status_code,
+                "error_code": None if error is None else error.code,
                 "elapsed_ms": round((time.monotonic() - started) * 1000, 2),
             },
         )
@@ -147,7 +130,6 @@ def _check_media_type(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_MEDIA_TYPES and not media_type.endswith("+json"):
         raise ApiError(
-            415,
             "UnsupportedMediaType",
             f"content type {media_type[:64]!r} is not supported; send application/json",
         )
@@ -162,15 +144,3 @@ async def _json_response(body: dict[str, Any]) -> Response:
     if isinstance(result, str) and len(result) > LARGE_RESULT_CHARS:
         return await run_in_threadpool(JSONResponse, body)
     return JSONResponse(body)
-
-
-def dispatcher_for(
-    handlers: dict[type[Any], Callable[[str, Any], Awaitable[dict[str, Any]]]],
-) -> Dispatcher:
-    """A dispatcher that validates a payload and calls the handler registered for its request type."""
-
-    async def dispatch(session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        request = parse_request(payload)
-        return await handlers[type(request)](session_id, request)
-
-    return dispatch

@@ -1,4 +1,9 @@
-"""Errors the API answers with: a stable code, an HTTP status and a safe message."""
+"""Errors the API answers with: a stable code and a safe message.
+
+AgentCore drops the body of any non-2xx container answer (the caller only sees
+``Received error (NNN) from runtime``), so every error a caller must read travels as
+HTTP 200 with ``{"error": {"code", "message"}}``. Only a failure of the agent itself is non-2xx.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,10 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """An error that maps to ``{"error": {"code", "message"}}`` with an HTTP status."""
+    """An application-level refusal, answered as ``{"error": {"code", "message"}}``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
 
@@ -21,17 +25,27 @@ class ApiError(Exception):
 
 def invalid_payload(message: str) -> ApiError:
     """The body is not a JSON object we can read."""
-    return ApiError(400, "InvalidPayload", message)
+    return ApiError("InvalidPayload", message)
 
 
 def invalid_field(field: str, message: str) -> ApiError:
     """A named field is missing, unknown, mistyped or out of bounds."""
-    return ApiError(400, "InvalidField", f"{field}: {message}")
+    return ApiError("InvalidField", f"{field}: {message}")
 
 
-def task_not_found(task_id: str) -> ApiError:
+def task_not_found(task_id: str, detail: str = "") -> ApiError:
     """No task with this id in the caller's session (other sessions are never revealed)."""
-    return ApiError(404, "TaskNotFound", f"no task {task_id} in this session")
+    return ApiError("TaskNotFound", f"no task {task_id} in this session{detail}")
+
+
+def storage_unavailable() -> ApiError:
+    """The task store could not be reached after retries: the caller should retry."""
+    return ApiError("StorageUnavailable", "task storage is unavailable; retry")
+
+
+def shutting_down() -> ApiError:
+    """This process received SIGTERM: the next call reaches a new microVM."""
+    return ApiError("ShuttingDown", "this microVM is stopping; retry and a new one will answer")
 
 
 class StoreUnavailableError(Exception):

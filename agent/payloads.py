@@ -85,7 +85,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def decode_json(body: bytes, max_bytes: int) -> dict[str, Any]:
     """Decode a request body strictly: size-capped UTF-8 JSON object, no NaN/Infinity, no duplicate keys."""
     if len(body) > max_bytes:
-        raise ApiError(413, "PayloadTooLarge", f"payload is {len(body)} bytes; the limit is {max_bytes}")
+        raise ApiError("PayloadTooLarge", f"payload is {len(body)} bytes; the limit is {max_bytes}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -126,7 +126,7 @@ def parse_request(payload: dict[str, Any]) -> Request:
         model = _ACTIONS.get(action)
         if model is None:
             known = ", ".join(sorted(_ACTIONS))
-            raise ApiError(400, "UnknownAction", f"unknown action {action[:64]!r}; expected one of: {known}")
+            raise ApiError("UnknownAction", f"unknown action {action[:64]!r}; expected one of: {known}")
     elif "prompt" in payload:
         model = Prompt
     else:

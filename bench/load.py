@@ -17,8 +17,11 @@ class UnexpectedResponse(RuntimeError):
 
 
 def _check(response: Response) -> Response:
-    if response.status != 200:
-        raise UnexpectedResponse(f"HTTP {response.status}: {response.body!r}")
+    # Agent errors arrive as HTTP 200 with an error-only body (what reaches AgentCore callers).
+    body = response.body
+    refused = isinstance(body, dict) and set(body) == {"error"}
+    if response.status != 200 or refused:
+        raise UnexpectedResponse(f"HTTP {response.status}: {body!r}")
     return response
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent.app import AgentApp
 from agent.engine import TaskEngine
 from agent.payloads import StartTask
+from agent.ping import PingState
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import load_settings
 from agent.store.base import Stores
@@ -41,7 +41,7 @@ async def _cancel_during_recording() -> tuple[dict[str, Any], TaskRecord | None]
         }
     )
     store = FinishOutage()
-    engine = TaskEngine(settings, Stores(tasks=store), busy=AgentApp(max_payload_bytes=65536))
+    engine = TaskEngine(settings, Stores(tasks=store), busy=PingState())
     try:
         started = await engine.start(SESSION, StartTask(action="start_background_task", duration=0.1))
         async with asyncio.timeout(10):

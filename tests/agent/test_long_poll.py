@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.app import AgentApp
 from agent.engine import TaskEngine
 from agent.payloads import StartTask
+from agent.ping import PingState
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
@@ -16,7 +16,7 @@ SESSION = "session-long-poll-0000000000000000000000"
 
 async def _poll_a_running_task(polls: int) -> tuple[int, int]:
     settings = load_settings({"AGENT_STORE_BACKEND": "memory", "AGENT_ALLOW_MEMORY_STORE": "true"})
-    engine = TaskEngine(settings, Stores(tasks=MemoryStore()), busy=AgentApp(max_payload_bytes=65536))
+    engine = TaskEngine(settings, Stores(tasks=MemoryStore()), busy=PingState())
     try:
         started = await engine.start(SESSION, StartTask(action="start_background_task", duration=60.0))
         before = len(asyncio.all_tasks())

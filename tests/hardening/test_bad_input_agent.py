@@ -1,4 +1,6 @@
-"""Hostile and malformed requests straight to the agent: a 4xx JSON error naming the problem, every time."""
+"""Hostile and malformed requests straight to the agent: a 200 JSON error naming the problem, every time.
+
+The error travels in a 2xx answer because AgentCore drops the body of any non-2xx container answer."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ def _assert_still_serving(agent: AgentProcess) -> None:
 
 
 @pytest.mark.parametrize("case", AGENT_BAD_INPUTS, ids=lambda case: case.name)
-def test_bad_payload_gets_a_named_4xx(capped_agent: AgentProcess, case: BadInput) -> None:
+def test_bad_payload_gets_a_named_error_in_a_2xx_answer(capped_agent: AgentProcess, case: BadInput) -> None:
     headers = {**JSON, SESSION_HEADER: DEFAULT_SESSION, **case.headers}
     reply = send(capped_agent.url, "POST", "/invocations", case.body, headers=headers, chunked=case.chunked)
-    assert (reply.status, reply.error_code) == (case.status, case.code), reply.body[:500]
+    assert (reply.status, reply.error_code) == (200, case.code), reply.body[:500]
+    assert set(reply.json) == {"error"}
     assert case.mentions in reply.error_message
     assert reply.headers["content-type"].startswith("application/json")
     assert not reply.leaks_internals(), reply.body[:500]
