@@ -13,13 +13,19 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from agent.errors import ApiError, StoreUnavailableError, invalid_field, task_not_found
+from agent.errors import (
+    ApiError,
+    StoreUnavailableError,
+    invalid_field,
+    shutting_down,
+    task_not_found,
+)
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import Settings
@@ -33,14 +39,14 @@ Key = tuple[str, str]
 
 
 class BusyTracker(Protocol):
-    """What the runtime app offers to keep /ping at HealthyBusy while work runs."""
+    """Keeps /ping at HealthyBusy while work runs (see :class:`agent.ping.PingState`)."""
 
-    def add_async_task(self, name: str, metadata: dict[str, Any] | None = None) -> int:
-        """Register running work; returns a handle."""
+    def enter(self) -> None:
+        """One more piece of work is running."""
         ...
 
-    def complete_async_task(self, task_id: int) -> bool:
-        """Unregister the work registered under ``task_id``."""
+    def leave(self) -> None:
+        """One piece of work ended."""
         ...
 
 
@@ -57,6 +63,12 @@ class _SupersededError(Exception):
     """The stored record left RUNNING while this process was still working on it."""
 
 
+SHUTDOWN_RECORD_SECONDS = 3.0
+"""How long SIGTERM handling waits for in-flight tasks to record themselves before answering
+pending long-polls; well inside AgentCore's 15 s grace period."""
+LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
+
+
 class TaskEngine:
     """Runs, reads, cancels and lists tasks for sessions."""
 
@@ -67,6 +79,14 @@ class TaskEngine:
         self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
         self._retry = RetryPolicy(attempts=settings.write_attempts, base_seconds=settings.retry_base_seconds)
         self._running: dict[Key, _Running] = {}
+        self._unconfirmed: dict[Key, TaskRecord] = {}
+        """Records whose create failed from our side: a client-token retry may adopt them."""
+        self._ephemeral: dict[Key, int] = {}
+        """Ephemeral tasks created here (with their expiry): unknown ids are not ephemeral ones."""
+        self._background: set[asyncio.Task[None]] = set()
+        self._draining = False
+        self._released = asyncio.Event()
+        """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
         self._started_at = time.time()
 
     @property
@@ -77,7 +97,13 @@ class TaskEngine:
     # ---- public operations -------------------------------------------------------------
 
     async def start(self, session_id: str, request: StartTask) -> dict[str, Any]:
-        """Create the task record and start the work; idempotent per (session, client_token)."""
+        """Create the task record and start the work; idempotent per (session, client_token).
+
+        A start either runs its task or raises: the record carries this call's ``start_id``, so a
+        driver retry that finds the record already written recognises it as ours.
+        """
+        if self._draining:
+            raise shutting_down()
         self._check_start(request)
         now = time.time()
         task_id = (
@@ -97,46 +123,56 @@ class TaskEngine:
             expires_at=int(now + request.duration + (ttl or self._settings.result_ttl_seconds)),
             retention=request.retention,
             client_token=request.client_token,
+            start_id=uuid.uuid4().hex,
         )
+        key = (session_id, task_id)
         store = self._store_for(record)
-        stored, created = await self._io("create", store.create, record)
-        if not created:
-            if (stored.duration, stored.result_bytes, stored.retention) != (
-                record.duration,
-                record.result_bytes,
-                record.retention,
-            ):
-                raise ApiError(
-                    409, "ClientTokenConflict", "client_token was already used with different parameters"
-                )
-            log.info("idempotent start", extra=_ids(stored))
-            return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
-        self._launch(stored)
-        log.info("task started", extra={**_ids(stored), "duration_s": record.duration})
-        return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
+        if record.retention == "ephemeral":
+            self._remember_ephemeral(record)
+        try:
+            stored = await self._io("create", store.create, record)
+        except StoreUnavailableError:
+            # The write may have landed: settle it so it never reads RUNNING without running.
+            self._unconfirmed[key] = record
+            self._spawn(self._settle_unconfirmed(record))
+            raise
+        if stored.start_id == record.start_id or self._adopt(stored):
+            self._launch(stored)
+            log.info("task started", extra={**_ids(stored), "duration_s": stored.duration})
+            return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
+        if (stored.duration, stored.result_bytes, stored.retention) != (
+            record.duration,
+            record.result_bytes,
+            record.retention,
+        ):
+            raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
+        log.info("idempotent start", extra=_ids(stored))
+        stored = await self._settled(stored)
+        return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
 
     async def get(self, session_id: str, task_id: str, wait_seconds: float = 0.0) -> dict[str, Any]:
-        """The task's view; with ``wait_seconds`` returns as soon as it finishes or the wait ends."""
+        """The task's view; with ``wait_seconds`` returns as soon as it finishes or the wait ends
+        (or at once when this process is stopping)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
-            record = await self._read(session_id, task_id)
-            now = time.time()
-            status = self._status_of(record, now)
+            record = await self._settled(await self._read(session_id, task_id))
+            status = self._status_of(record, time.time())
             remaining = deadline - loop.time()
-            if status is not TaskStatus.RUNNING or remaining <= 0:
+            if status is not TaskStatus.RUNNING or remaining <= 0 or self._released.is_set():
                 return await self._view(record, status)
             running = self._running.get((session_id, task_id))
-            if running is not None:
-                with contextlib.suppress(TimeoutError):
-                    # Not shielded: a timed-out wait must not leave a waiter behind for every poll.
-                    await asyncio.wait_for(running.done.wait(), timeout=remaining)
-            else:
-                await asyncio.sleep(min(self._settings.heartbeat_seconds, remaining))
+            wake = running.done if running is not None else self._released
+            timeout = remaining if running is not None else min(self._settings.heartbeat_seconds, remaining)
+            with contextlib.suppress(TimeoutError):
+                # Not shielded: a timed-out wait must not leave a waiter behind for every poll.
+                await asyncio.wait_for(wake.wait(), timeout=timeout)
 
     async def cancel(self, session_id: str, task_id: str) -> dict[str, Any]:
-        """Ask a running task to stop; a finished task is returned unchanged."""
-        record = await self._read(session_id, task_id)
+        """Ask a running task to stop; a finished task (LOST included) is returned unchanged."""
+        record = await self._settled(await self._read(session_id, task_id))
+        if record.status.finished:
+            return await self._view(record, record.status)
         running = self._running.get((session_id, task_id))
         if running is not None:
             if not running.recording:
@@ -146,44 +182,63 @@ class TaskEngine:
                 await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=10)
             except TimeoutError:
                 log.warning("cancelled task did not stop in time", extra=_ids(record))
-        elif record.status is TaskStatus.RUNNING:
-            # Nobody in this process works on it (its microVM died): close the record here.
-            now = time.time()
-            final = record.replace(
-                status=TaskStatus.CANCELLED,
-                updated_at=now,
-                error_code="Cancelled",
-                error_message="cancelled by request",
-            )
+        else:
+            # Another process works on it (its lease is live): the record decides; its next
+            # heartbeat sees the change and stops the work there.
+            final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
             await self._io("finish", self._store_for(record).finish, final)
         log.info("task cancel requested", extra=_ids(record))
         return await self.get(session_id, task_id)
 
     async def list(self, session_id: str, limit: int, cursor_text: str | None) -> dict[str, Any]:
-        """This session's tasks, newest first, ``limit`` per page."""
+        """This session's live tasks, newest first, ``limit`` per page.
+
+        Without the ephemeral store (Redis down) durable tasks are still listed, with a warning.
+        """
         try:
             cursor = Cursor.decode(cursor_text) if cursor_text is not None else None
         except ValueError:
             raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
-        stores = [self._stores.tasks] + ([self._stores.ephemeral] if self._stores.ephemeral else [])
         now = time.time()
-        records: list[TaskRecord] = []
-        for store in stores:
-            records += await self._io("list", store.list, session_id, limit + 1, cursor)
+        records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now)
+        warning = None
+        if self._stores.ephemeral is not None:
+            try:
+                records += await self._io(
+                    "list", self._stores.ephemeral.list, session_id, limit + 1, cursor, now
+                )
+            except StoreUnavailableError:
+                warning = "ephemeral tasks are not listed: their store is unavailable"
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
-        window = records[:limit]
-        # Expired records (not yet removed by TTL) are skipped, so a page may be shorter than limit.
-        return {
-            "tasks": [_summary(r, self._status_of(r, now)) for r in window if r.expires_at >= now],
+        window = [await self._settled(record) for record in records[:limit]]
+        page: dict[str, Any] = {
+            "tasks": [_summary(r, self._status_of(r, now)) for r in window],
             "next_cursor": Cursor.after(window[-1]).encode() if len(records) > limit else None,
         }
+        if warning is not None:
+            page["warning"] = warning
+        return page
+
+    async def drain(self) -> None:
+        """On SIGTERM: refuse new starts, stop local work recording each unfinished task, then
+        answer every pending long-poll with the task's current state."""
+        if self._draining:
+            return
+        self._draining = True
+        tasks = [running.task for running in self._running.values()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_RECORD_SECONDS)
+        self._released.set()
 
     async def shutdown(self) -> None:
         """Stop local work, recording each unfinished task as LOST (see :meth:`_record_lost`)."""
-        for running in list(self._running.values()):
-            running.task.cancel()
+        await self.drain()
         if self._running:
             await asyncio.gather(*(r.task for r in self._running.values()), return_exceptions=True)
+        for task in self._background:
+            task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._stores.close()
 
@@ -254,7 +309,13 @@ class TaskEngine:
                 return cached
         record = await self._io("get", self._stores.tasks.get, session_id, task_id)
         if record is None and self._stores.ephemeral is not None:
-            record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
+            try:
+                record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
+            except StoreUnavailableError:
+                if self._is_ephemeral((session_id, task_id)):
+                    raise
+                detail = " (ephemeral tasks cannot be checked while their store is unavailable)"
+                raise task_not_found(task_id, detail) from None
         if record is None or record.expires_at < time.time():
             raise task_not_found(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
@@ -263,6 +324,76 @@ class TaskEngine:
             except Exception:
                 log.warning("result cache unavailable", extra=_ids(record))
         return record
+
+    async def _settled(self, record: TaskRecord) -> TaskRecord:
+        """``record``, except that a RUNNING record whose lease ran out is written LOST first.
+
+        Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish
+        the task afterwards (its conditional writes fail and its next heartbeat stops it).
+        """
+        if record.status.finished or self._status_of(record, time.time()) is not TaskStatus.LOST:
+            return record
+        lost = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
+        store = self._store_for(record)
+        if await self._io("finish", store.finish, lost):
+            log.info("task lease ran out; recorded LOST", extra=_ids(record))
+            return lost
+        current = await self._io("get", store.get, record.session_id, record.task_id)
+        if current is None:
+            raise task_not_found(record.task_id)
+        return current
+
+    def _adopt(self, stored: TaskRecord) -> bool:
+        """Whether ``stored`` was written by a start of ours that answered an error; if so it is
+        taken over (a client-token retry of that start now runs it)."""
+        key = (stored.session_id, stored.task_id)
+        mine = self._unconfirmed.get(key)
+        if mine is None or mine.start_id != stored.start_id or stored.status.finished:
+            return False
+        del self._unconfirmed[key]
+        return True
+
+    async def _settle_unconfirmed(self, record: TaskRecord) -> None:
+        """After a create that failed from our side: once storage answers, a record our start
+        wrote (and nobody adopted) is closed as FAILED, so it never reads RUNNING unrun."""
+        key = (record.session_id, record.task_id)
+        store = self._store_for(record)
+        delay = self._settings.retry_base_seconds
+        while self._unconfirmed.get(key) is record:
+            try:
+                stored = await self._io("get", store.get, record.session_id, record.task_id)
+            except StoreUnavailableError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.heartbeat_seconds)
+                continue
+            if self._unconfirmed.get(key) is not record:
+                return  # adopted by a retry meanwhile
+            del self._unconfirmed[key]
+            if stored is None or stored.start_id != record.start_id or stored.status.finished:
+                return
+            failed = _finished(
+                stored,
+                TaskStatus.FAILED,
+                "StartFailed",
+                "its start answered StorageUnavailable; start it again",
+            )
+            with contextlib.suppress(StoreUnavailableError):
+                await self._io("finish", store.finish, failed)
+            log.info("unconfirmed start closed", extra=_ids(record))
+
+    def _remember_ephemeral(self, record: TaskRecord) -> None:
+        now = time.time()
+        if len(self._ephemeral) >= 1024:
+            self._ephemeral = {k: exp for k, exp in self._ephemeral.items() if exp >= now}
+        self._ephemeral[(record.session_id, record.task_id)] = record.expires_at
+
+    def _is_ephemeral(self, key: Key) -> bool:
+        return self._ephemeral.get(key, 0) >= time.time()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _view(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
         view = _summary(record, status)
@@ -279,11 +410,6 @@ class TaskEngine:
                 view["result"] = data.decode("utf-8")
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
-        elif status is TaskStatus.LOST:
-            view["error"] = {
-                "code": "TaskLost",
-                "message": "the task stopped reporting (its microVM ended); start it again",
-            }
         return view
 
     def _launch(self, record: TaskRecord) -> None:
@@ -295,7 +421,7 @@ class TaskEngine:
 
     async def _run(self, record: TaskRecord) -> None:
         key = (record.session_id, record.task_id)
-        handle = self._busy.add_async_task("background_task", {"task_id": record.task_id})
+        self._busy.enter()
         started = time.monotonic()
         final: TaskRecord | None = None
         try:
@@ -324,7 +450,7 @@ class TaskEngine:
                     },
                 )
         finally:
-            self._busy.complete_async_task(handle)
+            self._busy.leave()
             running = self._running.pop(key, None)
             if running is not None:
                 running.done.set()
@@ -385,7 +511,8 @@ class TaskEngine:
     async def _record_final(self, final: TaskRecord) -> None:
         store = self._store_for(final)
         try:
-            await self._io_until_stored("finish", store.finish, final)
+            if not await self._io_until_stored("finish", store.finish, final):
+                log.warning("record changed elsewhere; outcome not recorded", extra=_ids(final))
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
                 log.exception("final state not recorded", extra=_ids(final))

@@ -43,6 +43,9 @@ class TaskRecord:
     progress: float = 0.0
     retention: Retention = "durable"
     client_token: str | None = None
+    start_id: str | None = None
+    """Unique per start call: a store that finds the record already written by the same call (a
+    retried write whose first reply was lost) reports it as this start's own."""
     result: str | None = None
     result_key: str | None = None
     result_size: int | None = None

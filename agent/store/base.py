@@ -53,6 +53,11 @@ class Cursor:
         return cls(record.created_at, record.task_id)
 
 
+def live(record: TaskRecord, now: float) -> bool:
+    """True while ``record`` has not expired."""
+    return record.expires_at >= now
+
+
 def older_than(record: TaskRecord, cursor: Cursor | None) -> bool:
     """True when ``record`` sorts after ``cursor`` in newest-first order."""
     if cursor is None:
@@ -63,9 +68,12 @@ def older_than(record: TaskRecord, cursor: Cursor | None) -> bool:
 class TaskStore(Protocol):
     """Durable (or, for Redis, ephemeral) storage of task records."""
 
-    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
-        """Insert ``record`` unless its (session, task id) exists; return the stored record and
-        whether this call created it."""
+    def create(self, record: TaskRecord) -> TaskRecord:
+        """Insert ``record`` unless its (session, task id) exists; return the stored record.
+
+        Callers tell their own write from an earlier one by ``start_id``: a write retried after a
+        lost reply finds itself already stored, which is still a success.
+        """
         ...
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
@@ -80,8 +88,9 @@ class TaskStore(Protocol):
         """Write a terminal ``record`` only if the stored one is still RUNNING; False otherwise."""
         ...
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
-        """Up to ``limit`` records of the session older than ``cursor``, newest first."""
+    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+        """Up to ``limit`` records of the session older than ``cursor``, newest first, skipping
+        records expired at ``now`` (still present until the store's own expiry removes them)."""
         ...
 
     def close(self) -> None:

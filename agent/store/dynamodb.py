@@ -90,8 +90,8 @@ class DynamoStore:
     def _key(self, session_id: str, task_id: str) -> dict[str, Any]:
         return {TableSchema.PARTITION_KEY: {"S": session_id}, TableSchema.SORT_KEY: {"S": task_id}}
 
-    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
-        """Conditional put: a second create with the same id returns the first record."""
+    def create(self, record: TaskRecord) -> TaskRecord:
+        """Conditional put; returns the stored record (an earlier one when the id exists)."""
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -99,14 +99,14 @@ class DynamoStore:
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": TableSchema.PARTITION_KEY},
             )
-            return record, True
+            return record
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
         existing = self.get(record.session_id, record.task_id)
         if existing is None:  # pragma: no cover - only if it expired in between
             return self.create(record)
-        return existing, False
+        return existing
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """Strongly consistent read."""
@@ -153,14 +153,16 @@ class DynamoStore:
                 return False
             raise
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
-        """Query the ``by_created_at`` LSI newest first, resuming after the cursor."""
+    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+        """Query the ``by_created_at`` LSI newest first, resuming after the cursor; records past
+        their TTL (which DynamoDB deletes only eventually) are filtered out."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": TableSchema.CREATED_INDEX,
             "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": session_id}},
+            "FilterExpression": "#ttl >= :now",
+            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#ttl": TableSchema.TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":pk": {"S": session_id}, ":now": {"N": str(int(now))}},
             "ScanIndexForward": False,
             "Limit": limit,
         }

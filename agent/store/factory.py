@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from agent.settings import Settings
+from agent.settings import EnvVar, Settings, SettingsError
 from agent.store.base import Stores, TaskStore
 
 
@@ -19,9 +19,12 @@ def _task_store(settings: Settings) -> TaskStore:
         from agent.store.memory import MemoryStore  # noqa: PLC0415
 
         return MemoryStore()
-    from agent.store.sqlite import SqliteStore  # noqa: PLC0415
+    from agent.store.sqlite import SqliteStore, UnusablePathError  # noqa: PLC0415
 
-    return SqliteStore(settings.sqlite_path)
+    try:
+        return SqliteStore(settings.sqlite_path)
+    except UnusablePathError as exc:
+        raise SettingsError(f"{EnvVar.SQLITE_PATH}: {exc}") from None
 
 
 def build_stores(settings: Settings) -> Stores:

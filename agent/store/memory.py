@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Cursor, older_than
+from agent.store.base import Cursor, live, older_than
 
 
 class MemoryStore:
@@ -15,14 +15,10 @@ class MemoryStore:
         self._records: dict[tuple[str, str], TaskRecord] = {}
         self._lock = threading.Lock()
 
-    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
-        """Insert unless present; return the stored record and whether it is new."""
-        key = (record.session_id, record.task_id)
+    def create(self, record: TaskRecord) -> TaskRecord:
+        """Insert unless present; return the stored record."""
         with self._lock:
-            if key in self._records:
-                return self._records[key], False
-            self._records[key] = record
-            return record, True
+            return self._records.setdefault((record.session_id, record.task_id), record)
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record or None."""
@@ -49,10 +45,14 @@ class MemoryStore:
             self._records[(record.session_id, record.task_id)] = record
             return True
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
-        """Newest first, after the cursor."""
+    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+        """Newest first, after the cursor, live records only."""
         with self._lock:
-            mine = [r for (s, _), r in self._records.items() if s == session_id and older_than(r, cursor)]
+            mine = [
+                r
+                for (s, _), r in self._records.items()
+                if s == session_id and older_than(r, cursor) and live(r, now)
+            ]
         mine.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
         return mine[:limit]
 

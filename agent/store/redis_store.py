@@ -16,9 +16,9 @@ from redis.credentials import CredentialProvider
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Cursor, older_than
+from agent.store.base import Cursor, live, older_than
 
-_CREATE = """
+CREATE_SCRIPT = """
 if ARGV[6] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'record') end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'record', ARGV[2])
@@ -39,6 +39,10 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1], 'record', ARGV[2])
 redis.call('HDEL', KEYS[1], 'progress', 'heartbeat_at', 'updated_at')
 return 1
 """
+
+
+LIST_SLACK = 16
+"""Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
 
 
 def _tag(session_id: str) -> str:
@@ -82,12 +86,12 @@ class RedisStore:
         expired; without it a session's index only shrinks when the whole index expires."""
         self._redis = _client(url, max_connections, auth)
         self._ttl = ttl_seconds
-        self._create = self._redis.register_script(_CREATE)
+        self._create = self._redis.register_script(CREATE_SCRIPT)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
         self._finish = self._redis.register_script(_FINISH)
 
-    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
-        """Insert unless present (atomically), indexing it for listing."""
+    def create(self, record: TaskRecord) -> TaskRecord:
+        """Insert unless present (atomically), indexing it for listing; returns the stored record."""
         # No task outlives created_at + the longest duration + the TTL, so older entries are stale.
         stale_before = "" if self._ttl is None else repr(record.created_at - RUNTIME_MAX_SECONDS - self._ttl)
         existing = self._create(
@@ -103,8 +107,8 @@ class RedisStore:
         )
         if existing:
             stored = self.get(record.session_id, record.task_id)
-            return (stored or TaskRecord.from_item(json.loads(existing))), False
-        return record, True
+            return stored or TaskRecord.from_item(json.loads(existing))
+        return record
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest heartbeat fields, or None (also once expired)."""
@@ -123,18 +127,33 @@ class RedisStore:
             )
         )
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
-        """Newest first from the session's sorted-set index, skipping expired entries."""
+    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+        """Newest first from the session's sorted-set index, skipping (and unindexing) entries whose
+        record has expired, until ``limit`` live records are found or the index ends."""
+        index = _index_key(session_id)
         top = "+inf" if cursor is None else repr(cursor.created_at)
-        # A little slack covers records sharing the cursor's timestamp.
-        ids = self._redis.zrevrangebyscore(_index_key(session_id), top, "-inf", start=0, num=limit + 16)
         records: list[TaskRecord] = []
-        for task_id in ids:
-            record = self.get(session_id, str(task_id))
-            if record is not None and older_than(record, cursor):
-                records.append(record)
-            if len(records) == limit:
+        seen: set[str] = set()  # a concurrent create shifts positions: never return a record twice
+        offset = 0
+        batch = limit + LIST_SLACK
+        while len(records) < limit:
+            ids = [str(i) for i in self._redis.zrevrangebyscore(index, top, "-inf", start=offset, num=batch)]
+            if not ids:
                 break
+            offset += len(ids)
+            expired = []
+            for task_id in ids:
+                if task_id in seen:
+                    continue
+                seen.add(task_id)
+                record = self.get(session_id, task_id)
+                if record is None or not live(record, now):
+                    expired.append(task_id)
+                elif older_than(record, cursor) and len(records) < limit:
+                    records.append(record)
+            if expired:
+                self._redis.zrem(index, *expired)
+                offset -= len(expired)
         return records
 
     def close(self) -> None:

@@ -23,39 +23,46 @@ CREATE INDEX IF NOT EXISTS tasks_by_created_at ON tasks (session_id, created_at 
 """
 
 
+class UnusablePathError(ValueError):
+    """The configured path cannot hold the database (a directory, another kind of file, ...)."""
+
+
 class SqliteStore:
     """One WAL-mode connection shared behind a lock (SQLite serialises writers anyway)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        """Open (or create) the database; raises :class:`UnusablePathError` saying what is wrong."""
+        if path.is_dir():
+            raise UnusablePathError(f"{path} is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise UnusablePathError(f"{path}: a parent is not a directory") from None
+        except OSError as exc:
+            raise UnusablePathError(f"{path}: cannot create its directory ({exc.strerror})") from None
         self._lock = threading.Lock()
-        with self._lock:
+        try:
+            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise UnusablePathError(f"{path} is not a SQLite database") from None
+            raise UnusablePathError(f"{path} cannot be opened: {exc}") from None
 
-    def create(self, record: TaskRecord) -> tuple[TaskRecord, bool]:
-        """Insert unless present; return the stored record and whether it is new."""
+    def create(self, record: TaskRecord) -> TaskRecord:
+        """Insert unless present; return the stored record."""
         with self._lock:
-            inserted = (
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO tasks (session_id, task_id, status, created_at, record)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        record.session_id,
-                        record.task_id,
-                        record.status.value,
-                        record.created_at,
-                        _dump(record),
-                    ),
-                ).rowcount
-                == 1
+            self._conn.execute(
+                "INSERT OR IGNORE INTO tasks (session_id, task_id, status, created_at, record)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.session_id, record.task_id, record.status.value, record.created_at, _dump(record)),
             )
             stored = self._get_locked(record.session_id, record.task_id)
         if stored is None:  # pragma: no cover - the row was just written under the lock
             raise RuntimeError("record vanished after insert")
-        return stored, inserted
+        return stored
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record or None."""
@@ -100,21 +107,18 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None) -> list[TaskRecord]:
-        """Newest first by (created_at, task_id), keyset-paginated."""
+    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+        """Newest first by (created_at, task_id), keyset-paginated, live records only."""
+        after = "" if cursor is None else " AND (created_at, task_id) < (?, ?)"
+        params: tuple[object, ...] = (session_id, now)
+        if cursor is not None:
+            params += (cursor.created_at, cursor.task_id)
         with self._lock:
-            if cursor is None:
-                rows = self._conn.execute(
-                    "SELECT record FROM tasks WHERE session_id = ?"
-                    " ORDER BY created_at DESC, task_id DESC LIMIT ?",
-                    (session_id, limit),
-                ).fetchall()
-            else:
-                rows = self._conn.execute(
-                    "SELECT record FROM tasks WHERE session_id = ? AND (created_at, task_id) < (?, ?)"
-                    " ORDER BY created_at DESC, task_id DESC LIMIT ?",
-                    (session_id, cursor.created_at, cursor.task_id, limit),
-                ).fetchall()
+            rows = self._conn.execute(
+                "SELECT record FROM tasks WHERE session_id = ? AND json_extract(record, '$.expires_at') >= ?"
+                f"{after} ORDER BY created_at DESC, task_id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
         return [_load(row[0]) for row in rows]
 
     def close(self) -> None:

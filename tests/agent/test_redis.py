@@ -60,7 +60,7 @@ def test_ephemeral_task_lives_only_in_redis_and_expires(
 
     def gone() -> bool:
         status, body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, session)
-        return status == 404 and body["error"]["code"] == "TaskNotFound"
+        return status == 200 and body.get("error", {}).get("code") == "TaskNotFound"
 
     eventually(gone, timeout=20, interval=0.2)
 
@@ -77,7 +77,7 @@ def test_ephemeral_cancel_and_session_isolation(redis_agent: AgentProcess) -> No
     session = new_session()
     task_id = start_task(redis_agent, session, duration=60, retention="ephemeral")
     status, body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, new_session())
-    assert (status, body["error"]["code"]) == (404, "TaskNotFound")
+    assert (status, body["error"]["code"]) == (200, "TaskNotFound")
     status, body = redis_agent.invoke({"action": "cancel_task", "task_id": task_id}, session)
     assert (status, body["status"]) == (200, "CANCELLED")
 
@@ -110,8 +110,8 @@ def test_finished_durable_results_are_served_from_the_cache(
     cached = get_task(redis_agent, task_id, session)
     assert (cached["status"], cached["result"]) == ("COMPLETED", "Task completed after 0.1s")
     # The cache is per session, like the store.
-    status, _body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, new_session())
-    assert status == 404
+    _status, body = redis_agent.invoke({"action": "get_task_result", "task_id": task_id}, new_session())
+    assert body["error"]["code"] == "TaskNotFound"
 
 
 def test_redis_down_keeps_durable_tasks_working(aws: AwsResources) -> None:
@@ -128,4 +128,42 @@ def test_redis_down_keeps_durable_tasks_working(aws: AwsResources) -> None:
         status, body = agent.invoke(
             {"action": "start_background_task", "duration": 1, "retention": "ephemeral"}, session
         )
-        assert (status, body["error"]["code"]) == (503, "StorageUnavailable")
+        assert (status, body["error"]["code"]) == (200, "StorageUnavailable")
+
+
+def test_listing_skips_expired_ephemeral_tasks_and_still_finds_live_ones(
+    aws: AwsResources, redis_server: RedisServer
+) -> None:
+    env = {
+        **FAST_TIMERS,
+        **aws.env(),
+        "AGENT_REDIS_URL": redis_server.url,
+        "AGENT_EPHEMERAL_TTL_SECONDS": "1",
+    }
+    with running_agent(env) as agent:
+        session = new_session()
+        live = start_task(agent, session, duration=60, retention="ephemeral")
+        expired = [start_task(agent, session, duration=0.05, retention="ephemeral") for _ in range(30)]
+
+        def gone(task_id: str) -> bool:
+            _status, body = agent.invoke({"action": "get_task_result", "task_id": task_id}, session)
+            return body.get("error", {}).get("code") == "TaskNotFound"
+
+        eventually(lambda: gone(expired[-1]), timeout=20, interval=0.2)
+        _status, page = agent.invoke({"action": "list_tasks", "limit": 5}, session)
+        assert [task["task_id"] for task in page["tasks"]] == [live], page
+        assert page["next_cursor"] is None
+
+
+def test_redis_down_keeps_listing_and_reading_durable_tasks(aws: AwsResources) -> None:
+    env = {**FAST_TIMERS, **aws.env(), "AGENT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    with running_agent(env) as agent:
+        session = new_session()
+        task_id = start_task(agent, session, duration=0.1)
+        assert get_task(agent, task_id, session, wait=20)["status"] == "COMPLETED"
+        _status, listing = agent.invoke({"action": "list_tasks"}, session)
+        assert [task["task_id"] for task in listing.get("tasks", [])] == [task_id], listing
+        _status, body = agent.invoke(
+            {"action": "get_task_result", "task_id": "3f2b8c1e-9d4a-4b7e-a1c2-d3e4f5a6b7c8"}, session
+        )
+        assert body["error"]["code"] == "TaskNotFound", body

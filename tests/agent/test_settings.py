@@ -72,3 +72,33 @@ def test_table_schema_names_match_the_issue() -> None:
     assert (TableSchema.PARTITION_KEY, TableSchema.SORT_KEY) == ("session_id", "task_id")
     assert (TableSchema.CREATED_INDEX, TableSchema.CREATED_ATTRIBUTE) == ("by_created_at", "created_at")
     assert TableSchema.TTL_ATTRIBUTE == "expires_at"
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("directory", "is a directory"),
+        ("not a database", "not a SQLite database"),
+        ("under a file", "not a directory"),
+    ],
+)
+def test_an_unusable_sqlite_path_exits_2_with_one_line(tmp_path: Path, kind: str, problem: str) -> None:
+    paths = {
+        "directory": tmp_path,
+        "not a database": tmp_path / "notes.txt",
+        "under a file": tmp_path / "notes.txt" / "tasks.sqlite3",
+    }
+    (tmp_path / "notes.txt").write_text("these are not the tasks you are looking for\n" * 100)
+    result = subprocess.run(
+        [sys.executable, "-m", "agent"],
+        check=False,
+        cwd=REPO,
+        env=agent_env({EnvVar.SQLITE_PATH: str(paths[kind])}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert EnvVar.SQLITE_PATH in line and problem in line, line

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
@@ -81,3 +82,38 @@ def test_stop_runtime_session_through_the_emulator_leaves_no_task_running() -> N
         assert view["status"] == "LOST", view
         assert time.monotonic() - began < 20  # answered before the long poll would have run out
         assert len(emulator.rows(session)) == 2  # the poll ran on a fresh microVM
+
+
+def test_sigterm_answers_pending_long_polls_and_records_the_tasks(sqlite_path: Path) -> None:
+    """Long-polls pending at SIGTERM get a JSON answer at once; the tasks are recorded before exit."""
+    session = new_session()
+    with running_agent({**LONG_LEASE, "AGENT_SQLITE_PATH": str(sqlite_path)}) as agent:
+        task_ids = [start(agent, session, 120)["task_id"] for _ in range(3)]
+        with ThreadPoolExecutor(max_workers=len(task_ids)) as pool:
+            polls = [
+                pool.submit(
+                    agent.invoke,
+                    {"action": "get_task_result", "task_id": task_id, "wait_seconds": 30},
+                    session,
+                    40,
+                )
+                for task_id in task_ids
+            ]
+            # A request sent after the polls is answered only once the event loop has read them.
+            status, _ = agent.invoke({"action": "list_tasks"}, session)
+            assert status == 200 and not any(poll.done() for poll in polls)
+
+            assert agent.process is not None
+            agent.process.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            answers = [poll.result(timeout=GRACE_SECONDS) for poll in polls]
+            assert agent.process.wait(timeout=GRACE_SECONDS) in (0, -signal.SIGTERM)
+            exited_after = time.monotonic() - signalled
+        for status, body in answers:
+            assert status == 200, body
+            assert body["status"] in ("RUNNING", "LOST"), body
+        assert exited_after < 3, f"took {exited_after:.1f}s to exit"
+
+        agent.restart()
+        for task_id in task_ids:
+            assert get(agent, session, task_id)["status"] == "LOST"
