@@ -26,6 +26,9 @@ log = logging.getLogger("emulator")
 
 SESSION_HEADER: Final = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 MAX_PAYLOAD_BYTES: Final = 100_000_000
+AGENT_ERROR_MESSAGE: Final = (
+    "Received error ({status}) from runtime. Please check your CloudWatch logs for more information."
+)
 # Request headers the runtime hands on to the agent container.
 FORWARDED_HEADERS: Final = (
     "content-type",
@@ -109,19 +112,27 @@ async def _read_payload(request: Request) -> bytes:
     return bytes(body)
 
 
-def _agent_error(status: int, body: bytes) -> ServiceError:
-    """What the caller sees when the agent answers non-2xx: AgentCore reports RuntimeClientError."""
-    code = None
+def _agent_error(status: int, body: bytes, *, detail: bool) -> ServiceError:
+    """What the caller sees when the agent answers non-2xx: AgentCore's RuntimeClientError.
+
+    AgentCore drops the agent's body and names only the status (the developer guide's runtime
+    troubleshooting page); ``detail`` (``--agent-error-detail``) appends the agent's error code.
+    """
+    message = AGENT_ERROR_MESSAGE.format(status=status)
+    code = _agent_error_code(body) if detail else None
+    if code is not None:
+        message += f" (agent error code: {code})"
+    return ServiceError("RuntimeClientError", message)
+
+
+def _agent_error_code(body: bytes) -> str | None:
+    """``error.code`` of the agent's ``{"error": {"code", "message"}}`` body, if it is an identifier."""
     try:
         parsed = json.loads(body)
         code = parsed["error"]["code"] if isinstance(parsed, dict) else None
     except (ValueError, KeyError, TypeError):
-        pass
-    detail = f" ({code})" if isinstance(code, str) and code.isidentifier() else ""
-    return ServiceError(
-        "RuntimeClientError",
-        f"Received error ({status}) from runtime{detail}. Check the agent's log for more information.",
-    )
+        return None
+    return code if isinstance(code, str) and code.isidentifier() else None
 
 
 async def invoke_agent_runtime(request: Request) -> Response:
@@ -143,7 +154,7 @@ async def invoke_agent_runtime(request: Request) -> Response:
             await upstream.aclose()
             runtime.release(vm)
         log.info("session=%s agent answered %d: %s", session_id, upstream.status_code, body[:500])
-        raise _agent_error(upstream.status_code, body)
+        raise _agent_error(upstream.status_code, body, detail=runtime.config.agent_error_detail)
     headers = {
         SESSION_HEADER: session_id,
         REQUEST_ID_HEADER: str(uuid.uuid4()),

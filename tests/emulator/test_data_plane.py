@@ -176,20 +176,6 @@ def test_concurrent_sessions_get_their_own_microvms(emulator: RunningEmulator) -
     assert [task["task_id"] for task in listed["tasks"]] == [started[0]["task_id"]]
 
 
-def test_agent_errors_surface_as_runtime_client_error(emulator: RunningEmulator, session_id: str) -> None:
-    error = error_of(
-        lambda: emulator.boto().invoke_agent_runtime(
-            agentRuntimeArn=emulator.arn,
-            runtimeSessionId=session_id,
-            payload=json.dumps({"action": "get_task_result", "task_id": "not-a-uuid"}),
-        )
-    )
-    assert error["Error"]["Code"] == "RuntimeClientError"
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
-    assert "Received error (400) from runtime" in error["Error"]["Message"]
-    assert invoke(emulator, session_id, {"action": "list_tasks"})["tasks"] == []  # still serving
-
-
 def test_unknown_paths_get_a_json_error(emulator: RunningEmulator) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"{emulator.url}/nothing-here", timeout=10)

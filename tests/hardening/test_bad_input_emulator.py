@@ -1,7 +1,8 @@
 """The same hostile requests through the emulator's data plane, plus the emulator's own checks.
 
-An agent's 4xx reaches an AgentCore caller as ``RuntimeClientError`` (HTTP 424) whose message
-names the agent's error code; the emulator's own validation answers in the AWS error shape.
+An agent's 4xx reaches an AgentCore caller as ``RuntimeClientError`` (HTTP 424) with AgentCore's
+wording, which names only the agent's status (the agent's body is dropped, as on AWS); the
+emulator's own validation answers in the AWS error shape.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def test_bad_payload_reaches_the_caller_as_a_runtime_client_error(
         assert "runtimeSessionId" in reply.json["message"]
     else:
         _assert_aws_error(reply, 424, "RuntimeClientError")
-        assert f"({case.status})" in reply.json["message"]
-        assert f"({case.code})" in reply.json["message"]
+        assert reply.json["message"] == (
+            f"Received error ({case.status}) from runtime."
+            " Please check your CloudWatch logs for more information."
+        )
     _assert_still_serving(capped_emulator)
 
 
