@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,9 +28,15 @@ HEALTHY_STATUSES = frozenset({"Healthy", "HealthyBusy"})
 class Runtime:
     """Owns every microVM. All state changes happen on one event loop, so no locks are needed."""
 
-    def __init__(self, config: EmulatorConfig, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self, config: EmulatorConfig, *, clock: Clock = time.time, monotonic: Clock = time.monotonic
+    ) -> None:
+        """``clock`` is the wall clock, read only for the times the session table shows; every
+        duration (age, idle time, both timers, last ping) is measured on ``monotonic``, so a
+        wall-clock jump ends no microVM."""
         self.config = config
         self._clock = clock
+        self._monotonic = monotonic
         self._live: dict[tuple[str, str], MicroVM] = {}
         self._ended: deque[MicroVM] = deque(maxlen=config.history_size)
         self._terminations: set[asyncio.Task[None]] = set()
@@ -72,7 +79,7 @@ class Runtime:
             vm = self._boot(runtime_arn, session_id)
         vm.in_flight += 1
         vm.invocations += 1
-        vm.last_invocation_at = self._clock()
+        vm.last_invocation_at = self._monotonic()
         try:
             assert vm.ready is not None
             await asyncio.shield(vm.ready)
@@ -84,7 +91,7 @@ class Runtime:
     def release(self, vm: MicroVM) -> None:
         """End one call in flight; the idle countdown restarts from now."""
         vm.in_flight = max(0, vm.in_flight - 1)
-        vm.last_invocation_at = self._clock()
+        vm.last_invocation_at = self._monotonic()
 
     async def stop_session(self, runtime_arn: str, session_id: str) -> None:
         """StopRuntimeSession: terminate the session's microVM and wait until it is gone."""
@@ -96,14 +103,19 @@ class Runtime:
 
     def table(self) -> list[dict[str, Any]]:
         """Every live microVM, then recently ended ones, newest first."""
-        now = self._clock()
+        now = self._monotonic()
         vms = sorted([*self._live.values(), *self._ended], key=lambda vm: vm.number, reverse=True)
         return [vm.row(now) for vm in vms]
 
     # -- microVM lifecycle ---------------------------------------------------------------------
 
     def _boot(self, runtime_arn: str, session_id: str) -> MicroVM:
-        vm = MicroVM(runtime_arn=runtime_arn, session_id=session_id, started_at=self._clock())
+        vm = MicroVM(
+            runtime_arn=runtime_arn,
+            session_id=session_id,
+            started_at=self._monotonic(),
+            started_at_unix=self._clock(),
+        )
         vm.ready = asyncio.get_running_loop().create_future()
         self._live[vm.key] = vm
         vm.tasks.append(asyncio.create_task(self._start_process(vm)))
@@ -131,8 +143,8 @@ class Runtime:
             vm.process.pid,
             vm.process.port,
         )
-        deadline = time.monotonic() + self.config.startup_timeout
-        while time.monotonic() < deadline and vm.state is VmState.STARTING and vm.process.alive():
+        deadline = self._monotonic() + self.config.startup_timeout
+        while self._monotonic() < deadline and vm.state is VmState.STARTING and vm.process.alive():
             if await self._ping(vm):
                 vm.state = VmState.RUNNING
                 vm.ready.set_result(None)
@@ -165,11 +177,13 @@ class Runtime:
             return False
         if status != vm.ping_status:
             log.info("session=%s microvm=%d ping %s", vm.session_id, vm.number, status)
+        now = vm.last_ping_at = self._monotonic()
         vm.ping_status = status
-        vm.last_ping_at = self._clock()
-        changed = body.get("time_of_last_update")
-        if isinstance(changed, int | float) and not isinstance(changed, bool):
-            vm.status_changed_at = float(changed)
+        update_time = _update_time(body)
+        if update_time is not None and update_time != vm.update_time:
+            # The agent's clock is not ours: only a change of its value counts, as of when we saw it.
+            vm.update_time = update_time
+            vm.status_changed_at = now
         return True
 
     async def _ping_loop(self, vm: MicroVM) -> None:
@@ -188,7 +202,7 @@ class Runtime:
     async def _supervise(self) -> None:
         while True:
             await asyncio.sleep(self.config.tick)
-            now = self._clock()
+            now = self._monotonic()
             for vm in list(self._live.values()):
                 if vm.state is not VmState.RUNNING:
                     continue
@@ -223,7 +237,8 @@ class Runtime:
         if vm.process is not None:
             await asyncio.to_thread(vm.process.destroy, self.config.stop_grace)
         vm.state = VmState.ENDED
-        vm.ended_at = self._clock()
+        vm.ended_at = self._monotonic()
+        vm.ended_at_unix = self._clock()
         log.info(
             "session=%s microvm=%d ended reason=%s age=%.1fs invocations=%d",
             vm.session_id,
@@ -232,3 +247,11 @@ class Runtime:
             vm.ended_at - vm.started_at,
             vm.invocations,
         )
+
+
+def _update_time(body: dict[str, Any]) -> float | None:
+    """The ping's ``time_of_last_update`` when it is a finite number, else None."""
+    value = body.get("time_of_last_update")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -19,7 +19,7 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Activity:
-    """What the timers look at, all times in unix seconds."""
+    """What the timers look at, all moments on one monotonic clock (never the wall clock)."""
 
     started_at: float
     last_invocation_at: float
