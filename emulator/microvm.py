@@ -44,6 +44,8 @@ class MicroVM:
     ping_status: str | None = None
     update_time: float | None = None
     """The agent's last ``time_of_last_update``: its own unix seconds, compared only for change."""
+    pinged_update_time: bool = False
+    """Whether the last good ping carried ``time_of_last_update``."""
     status_changed_at: float | None = None
     """When a new ``update_time`` was first seen."""
     last_ping_at: float | None = None
@@ -65,8 +67,13 @@ class MicroVM:
 
     @property
     def busy(self) -> bool:
-        """Whether the agent's last ping said HealthyBusy."""
-        return self.ping_status == "HealthyBusy"
+        """Whether the last ping keeps the session from idling: HealthyBusy *with* time_of_last_update.
+
+        AgentCore's idle reaper fires on a bare ``{"status": "HealthyBusy"}`` all the same
+        ("Runtime session lifecycle management" in the developer guide's runtime-long-run page;
+        aws/bedrock-agentcore-sdk-python issue 471 and the ``PingStatus`` contract of its PR 517).
+        """
+        return self.ping_status == "HealthyBusy" and self.pinged_update_time
 
     def activity(self) -> Activity:
         """The timer inputs as of now."""

@@ -180,6 +180,7 @@ class Runtime:
         now = vm.last_ping_at = self._monotonic()
         vm.ping_status = status
         update_time = _update_time(body)
+        vm.pinged_update_time = update_time is not None
         if update_time is not None and update_time != vm.update_time:
             # The agent's clock is not ours: only a change of its value counts, as of when we saw it.
             vm.update_time = update_time

@@ -31,7 +31,16 @@ def test_a_busy_microvm_is_never_idle() -> None:
     vm = MicroVM(runtime_arn=ARN, session_id="s" * 40, started_at=T0, started_at_unix=UNIX_START)
     vm.state = VmState.RUNNING
     vm.ping_status = "HealthyBusy"
+    vm.pinged_update_time = True
     assert vm.row(T0 + 500)["idle_seconds"] == 0.0
+
+
+def test_healthy_busy_without_time_of_last_update_idles() -> None:
+    vm = MicroVM(runtime_arn=ARN, session_id="s" * 40, started_at=T0, started_at_unix=UNIX_START)
+    vm.state = VmState.RUNNING
+    vm.ping_status = "HealthyBusy"
+    assert not vm.busy
+    assert vm.row(T0 + 500)["idle_seconds"] == 500.0
 
 
 def test_an_ended_microvm_keeps_its_age_and_reason() -> None:
