@@ -54,6 +54,8 @@ class MicroVM:
     ended_at_unix: float | None = None
     end_reason: EndReason | None = None
     ready: asyncio.Future[None] | None = None
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by StopRuntimeSession: the calls in flight end at once."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     termination: asyncio.Task[None] | None = None
 

@@ -73,8 +73,15 @@ class Runtime:
     # -- invocations ---------------------------------------------------------------------------
 
     async def acquire(self, runtime_arn: str, session_id: str) -> MicroVM:
-        """The running microVM for this session, started on first use; counts one call in flight."""
+        """The running microVM for this session, started on first use; counts one call in flight.
+
+        A microVM whose process has exited is replaced here, without waiting for a timer tick.
+        """
         vm = self._live.get((runtime_arn, session_id))
+        if vm is not None and vm.state is VmState.RUNNING and not _process_alive(vm):
+            log.warning("session=%s microvm=%d found dead on a call", session_id, vm.number)
+            self._terminate(vm, EndReason.UNHEALTHY)
+            vm = None
         if vm is None:
             vm = self._boot(runtime_arn, session_id)
         vm.in_flight += 1
@@ -93,13 +100,21 @@ class Runtime:
         vm.in_flight = max(0, vm.in_flight - 1)
         vm.last_invocation_at = self._monotonic()
 
-    async def stop_session(self, runtime_arn: str, session_id: str) -> None:
-        """StopRuntimeSession: terminate the session's microVM and wait until it is gone."""
+    def retire(self, vm: MicroVM) -> None:
+        """Take a microVM that cannot be reached out of service; the next call gets a new one."""
+        self._terminate(vm, EndReason.UNHEALTHY)
+
+    def stop_session(self, runtime_arn: str, session_id: str) -> None:
+        """StopRuntimeSession: end the session now; its process shuts down in the background.
+
+        AgentCore "instantly terminates the specified session and stops any ongoing streaming
+        responses" (the developer guide's runtime-stop-session page): the microVM leaves service
+        and its calls in flight end at once; SIGTERM, grace and SIGKILL follow.
+        """
         vm = self._live.get((runtime_arn, session_id))
         if vm is None:
             raise ServiceError("ResourceNotFoundException", f"No active runtime session {session_id}")
-        task = self._terminate(vm, EndReason.STOPPED)
-        await asyncio.shield(task)
+        self._terminate(vm, EndReason.STOPPED)
 
     def table(self) -> list[dict[str, Any]]:
         """Every live microVM, then recently ended ones, newest first."""
@@ -130,7 +145,7 @@ class Runtime:
             # Terminated while the process was being created: do not leave it behind.
             with contextlib.suppress(OSError):
                 orphan = await spawning
-                await asyncio.to_thread(orphan.destroy, self.config.stop_grace)
+                await orphan.destroy(self.config.stop_grace)
             raise
         except OSError:
             log.exception("session=%s microvm=%d could not start the agent command", vm.session_id, vm.number)
@@ -208,7 +223,7 @@ class Runtime:
                 if vm.state is not VmState.RUNNING:
                     continue
                 reason = due_end(now, self.config.lifecycle, vm.activity())
-                if reason is None and vm.process is not None and not vm.process.alive():
+                if reason is None and not _process_alive(vm):
                     reason = EndReason.UNHEALTHY
                 if reason is not None:
                     self._terminate(vm, reason)
@@ -227,6 +242,8 @@ class Runtime:
             vm.ready.exception()
         vm.state = VmState.TERMINATING
         vm.end_reason = reason
+        if reason is EndReason.STOPPED:
+            vm.stopped.set()
         self._ended.append(vm)  # stays in the table while it shuts down
         log.info("session=%s microvm=%d terminating reason=%s", vm.session_id, vm.number, reason)
         task = vm.termination = asyncio.create_task(self._destroy(vm))
@@ -236,7 +253,7 @@ class Runtime:
 
     async def _destroy(self, vm: MicroVM) -> None:
         if vm.process is not None:
-            await asyncio.to_thread(vm.process.destroy, self.config.stop_grace)
+            await vm.process.destroy(self.config.stop_grace)
         vm.state = VmState.ENDED
         vm.ended_at = self._monotonic()
         vm.ended_at_unix = self._clock()
@@ -248,6 +265,11 @@ class Runtime:
             vm.ended_at - vm.started_at,
             vm.invocations,
         )
+
+
+def _process_alive(vm: MicroVM) -> bool:
+    """False once the microVM's process has exited (True while it has none yet)."""
+    return vm.process is None or vm.process.alive()
 
 
 def _update_time(body: dict[str, Any]) -> float | None:
