@@ -31,9 +31,12 @@ class Runtime:
     def __init__(
         self, config: EmulatorConfig, *, clock: Clock = time.time, monotonic: Clock = time.monotonic
     ) -> None:
-        """``clock`` is the wall clock, read only for the times the session table shows; every
+        """Serve ``config``; start with :meth:`start`.
+
+        ``clock`` is the wall clock, read only for the times the session table shows. Every
         duration (age, idle time, both timers, last ping) is measured on ``monotonic``, so a
-        wall-clock jump ends no microVM."""
+        jump of the wall clock ends no microVM.
+        """
         self.config = config
         self._clock = clock
         self._monotonic = monotonic
