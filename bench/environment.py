@@ -100,6 +100,8 @@ def emulator(env: Environment, kind: AgentKind) -> Iterator[Server]:
         "--store-dir",
         str(store_dir),
         "--quiet-agent",
+        "--stop-grace",  # the bench's agents exit at once on SIGTERM; keep its shutdown bounded as before
+        "5",
         "--log-level",
         "WARNING",
     )

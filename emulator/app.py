@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator.errors import REQUEST_ID_HEADER, ServiceError, error_response
-from emulator.microvm import MicroVM
+from emulator.forwarding import deliver, read_error_body, relay
 from emulator.runtime import Runtime
 from emulator.session_ids import generated_session_id, session_id_problem
 
@@ -26,6 +25,9 @@ log = logging.getLogger("emulator")
 
 SESSION_HEADER: Final = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 MAX_PAYLOAD_BYTES: Final = 100_000_000
+AGENT_ERROR_MESSAGE: Final = (
+    "Received error ({status}) from runtime. Please check your CloudWatch logs for more information."
+)
 # Request headers the runtime hands on to the agent container.
 FORWARDED_HEADERS: Final = (
     "content-type",
@@ -44,18 +46,13 @@ class _ProxiedStream(StreamingResponse):
     """A streamed agent response that always runs ``on_close``, even if the caller hangs up."""
 
     def __init__(
-        self, upstream: httpx.Response, headers: dict[str, str], on_close: Callable[[], Awaitable[None]]
+        self,
+        chunks: AsyncIterator[bytes],
+        headers: dict[str, str],
+        on_close: Callable[[], Awaitable[None]],
     ) -> None:
-        super().__init__(self._chunks(upstream), status_code=200, headers=headers)
+        super().__init__(chunks, status_code=200, headers=headers)
         self._on_close = on_close
-
-    @staticmethod
-    async def _chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in upstream.aiter_raw():
-                yield chunk
-        except httpx.HTTPError:
-            log.warning("agent response stream cut off (microVM terminated?)")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -109,19 +106,27 @@ async def _read_payload(request: Request) -> bytes:
     return bytes(body)
 
 
-def _agent_error(status: int, body: bytes) -> ServiceError:
-    """What the caller sees when the agent answers non-2xx: AgentCore reports RuntimeClientError."""
-    code = None
+def _agent_error(status: int, body: bytes, *, detail: bool) -> ServiceError:
+    """What the caller sees when the agent answers non-2xx: AgentCore's RuntimeClientError.
+
+    AgentCore drops the agent's body and names only the status (the developer guide's runtime
+    troubleshooting page); ``detail`` (``--agent-error-detail``) appends the agent's error code.
+    """
+    message = AGENT_ERROR_MESSAGE.format(status=status)
+    code = _agent_error_code(body) if detail else None
+    if code is not None:
+        message += f" (agent error code: {code})"
+    return ServiceError("RuntimeClientError", message)
+
+
+def _agent_error_code(body: bytes) -> str | None:
+    """``error.code`` of the agent's ``{"error": {"code", "message"}}`` body, if it is an identifier."""
     try:
         parsed = json.loads(body)
         code = parsed["error"]["code"] if isinstance(parsed, dict) else None
     except (ValueError, KeyError, TypeError):
-        pass
-    detail = f" ({code})" if isinstance(code, str) and code.isidentifier() else ""
-    return ServiceError(
-        "RuntimeClientError",
-        f"Received error ({status}) from runtime{detail}. Check the agent's log for more information.",
-    )
+        return None
+    return code if isinstance(code, str) and code.isidentifier() else None
 
 
 async def invoke_agent_runtime(request: Request) -> Response:
@@ -130,21 +135,19 @@ async def invoke_agent_runtime(request: Request) -> Response:
     session_id = _session_id(request, required=False)
     payload = await _read_payload(request)
     runtime = _runtime(request)
-    vm = await runtime.acquire(arn, session_id)
-    try:
-        upstream = await _send(runtime, vm, request, session_id, payload)
-    except BaseException:
-        runtime.release(vm)
-        raise
+    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    headers.setdefault("content-type", "application/json")
+    headers[SESSION_HEADER] = session_id
+    vm, upstream = await deliver(runtime, arn, session_id, headers, payload)
     if upstream.status_code >= 300:
         try:
-            body = await upstream.aread()
+            body = await read_error_body(runtime, vm, upstream)
         finally:
             await upstream.aclose()
             runtime.release(vm)
         log.info("session=%s agent answered %d: %s", session_id, upstream.status_code, body[:500])
-        raise _agent_error(upstream.status_code, body)
-    headers = {
+        raise _agent_error(upstream.status_code, body, detail=runtime.config.agent_error_detail)
+    answer_headers = {
         SESSION_HEADER: session_id,
         REQUEST_ID_HEADER: str(uuid.uuid4()),
         "content-type": upstream.headers.get("content-type", "application/json"),
@@ -154,31 +157,14 @@ async def invoke_agent_runtime(request: Request) -> Response:
         await upstream.aclose()
         runtime.release(vm)
 
-    return _ProxiedStream(upstream, headers, close)
-
-
-async def _send(
-    runtime: Runtime, vm: MicroVM, request: Request, session_id: str, payload: bytes
-) -> httpx.Response:
-    assert vm.process is not None
-    headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
-    headers.setdefault("content-type", "application/json")
-    headers[SESSION_HEADER] = session_id
-    outgoing = runtime.http.build_request(
-        "POST", f"http://127.0.0.1:{vm.process.port}/invocations", content=payload, headers=headers
-    )
-    try:
-        return await runtime.http.send(outgoing, stream=True)
-    except httpx.HTTPError:
-        log.warning("session=%s microvm=%d did not answer the invocation", session_id, vm.number)
-        raise ServiceError("RuntimeClientError", "The runtime did not answer the invocation") from None
+    return _ProxiedStream(relay(vm, upstream), answer_headers, close)
 
 
 async def stop_runtime_session(request: Request) -> Response:
     """POST /runtimes/{agentRuntimeArn}/stopruntimesession: terminate the session's microVM."""
     arn = _check_target(request)
     session_id = _session_id(request, required=True)
-    await _runtime(request).stop_session(arn, session_id)
+    _runtime(request).stop_session(arn, session_id)
     return JSONResponse({}, headers={SESSION_HEADER: session_id, REQUEST_ID_HEADER: str(uuid.uuid4())})
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Final
 
 from emulator.cdk_out import lifecycle_from_cdk_out
-from emulator.config import DEFAULT_PORT, DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle
+from emulator.config import (
+    AWS_STOP_GRACE,
+    DEFAULT_PORT,
+    DEFAULT_RUNTIME_ARN,
+    ConfigError,
+    EmulatorConfig,
+    Lifecycle,
+)
 
 PRESETS: Final[dict[str, Lifecycle]] = {
     "interactive": Lifecycle(idle_timeout=900, max_lifetime=14400),
@@ -62,7 +69,13 @@ def parser() -> argparse.ArgumentParser:
     timers.add_argument(
         "--unhealthy-after", type=int, default=3, metavar="N", help="failed pings before replacement"
     )
-    timers.add_argument("--stop-grace", type=float, default=5.0, metavar="S", help="SIGTERM to SIGKILL delay")
+    timers.add_argument(
+        "--stop-grace",
+        type=float,
+        default=AWS_STOP_GRACE,
+        metavar="S",
+        help=f"SIGTERM to SIGKILL delay (default {AWS_STOP_GRACE:g}, AgentCore's upper bound)",
+    )
     timers.add_argument("--startup-timeout", type=float, default=30.0, metavar="S", help="time to first ping")
     p.add_argument(
         "--store-dir",
@@ -71,6 +84,11 @@ def parser() -> argparse.ArgumentParser:
         "(default: each microVM's own disk, lost with it)",
     )
     p.add_argument("--quiet-agent", action="store_true", help="discard the agent processes' output")
+    p.add_argument(
+        "--agent-error-detail",
+        action="store_true",
+        help="add the agent's error code to RuntimeClientError messages (AWS sends only the status)",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 
@@ -105,6 +123,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         startup_timeout=args.startup_timeout,
         store_dir=store_dir.resolve() if store_dir is not None else None,
         agent_output="quiet" if args.quiet_agent else "inherit",
+        agent_error_detail=args.agent_error_detail,
     ).validate()
 
 

@@ -12,6 +12,9 @@ DEFAULT_QUALIFIER: Final = "DEFAULT"
 DEFAULT_PORT: Final = 8090
 AWS_MIN_TIMER: Final = 60.0
 AWS_MAX_TIMER: Final = 28800.0
+AWS_STOP_GRACE: Final = 15.0
+"""AgentCore: "Termination can last up to 15 seconds due to logging and other process completion"
+(runtime-lifecycle-settings.html, the developer guide's lifecycle settings page)."""
 
 AgentOutput = Literal["inherit", "quiet"]
 
@@ -55,10 +58,11 @@ class EmulatorConfig:
     ping_interval: float = 15.0
     ping_timeout: float = 2.0
     unhealthy_after: int = 3
-    stop_grace: float = 5.0
+    stop_grace: float = AWS_STOP_GRACE
     startup_timeout: float = 30.0
     store_dir: Path | None = None
     agent_output: AgentOutput = "inherit"
+    agent_error_detail: bool = False
     history_size: int = 200
 
     def validate(self) -> EmulatorConfig:

@@ -25,11 +25,16 @@ class VmState(StrEnum):
 
 @dataclass(eq=False)
 class MicroVM:
-    """One agent process serving one runtime session. Mutated only on the event loop."""
+    """One agent process serving one runtime session. Mutated only on the event loop.
+
+    Moments ending in ``_at`` are monotonic seconds (durations are measured between them);
+    ``_unix`` ones are wall-clock times, kept only to show in the session table.
+    """
 
     runtime_arn: str
     session_id: str
     started_at: float
+    started_at_unix: float
     number: int = field(default_factory=lambda: next(_numbers))
     state: VmState = VmState.STARTING
     process: AgentProcess | None = None
@@ -37,12 +42,20 @@ class MicroVM:
     in_flight: int = 0
     invocations: int = 0
     ping_status: str | None = None
+    update_time: float | None = None
+    """The agent's last ``time_of_last_update``: its own unix seconds, compared only for change."""
+    pinged_update_time: bool = False
+    """Whether the last good ping carried ``time_of_last_update``."""
     status_changed_at: float | None = None
+    """When a new ``update_time`` was first seen."""
     last_ping_at: float | None = None
     failed_pings: int = 0
     ended_at: float | None = None
+    ended_at_unix: float | None = None
     end_reason: EndReason | None = None
     ready: asyncio.Future[None] | None = None
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by StopRuntimeSession: the calls in flight end at once."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     termination: asyncio.Task[None] | None = None
 
@@ -56,8 +69,13 @@ class MicroVM:
 
     @property
     def busy(self) -> bool:
-        """Whether the agent's last ping said HealthyBusy."""
-        return self.ping_status == "HealthyBusy"
+        """Whether the last ping keeps the session from idling: HealthyBusy *with* time_of_last_update.
+
+        AgentCore's idle reaper fires on a bare ``{"status": "HealthyBusy"}`` all the same
+        ("Runtime session lifecycle management" in the developer guide's runtime-long-run page;
+        aws/bedrock-agentcore-sdk-python issue 471 and the ``PingStatus`` contract of its PR 517).
+        """
+        return self.ping_status == "HealthyBusy" and self.pinged_update_time
 
     def activity(self) -> Activity:
         """The timer inputs as of now."""
@@ -70,7 +88,7 @@ class MicroVM:
         )
 
     def row(self, now: float) -> dict[str, Any]:
-        """This microVM as a session-table row (JSON-ready)."""
+        """This microVM as a session-table row (JSON-ready); ``now`` is monotonic."""
         end = self.ended_at if self.ended_at is not None else now
         live = self.state in (VmState.STARTING, VmState.RUNNING)
         return {
@@ -81,13 +99,13 @@ class MicroVM:
             "pid": self.process.pid if self.process else None,
             "port": self.process.port if self.process else None,
             "disk": str(self.process.disk) if self.process else None,
-            "started_at": round(self.started_at, 3),
+            "started_at": round(self.started_at_unix, 3),
             "age_seconds": round(end - self.started_at, 3),
             "idle_seconds": round(idle_seconds(now, self.activity()), 3) if live else None,
             "invocations": self.invocations,
             "in_flight": self.in_flight,
             "ping_status": self.ping_status,
             "last_ping_seconds_ago": None if self.last_ping_at is None else round(now - self.last_ping_at, 3),
-            "ended_at": None if self.ended_at is None else round(self.ended_at, 3),
+            "ended_at": None if self.ended_at_unix is None else round(self.ended_at_unix, 3),
             "end_reason": None if self.end_reason is None else self.end_reason.value,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from emulator.config import AWS_MAX_TIMER, AWS_MIN_TIMER, EmulatorConfig
 
 SQLITE_FILE: Final = "tasks.sqlite3"
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+EXIT_POLL_SECONDS: Final = 0.05
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -99,17 +102,27 @@ class AgentProcess:
         """Whether the process is still running."""
         return self.popen.poll() is None
 
-    def destroy(self, grace: float) -> None:
-        """SIGTERM, up to ``grace`` seconds, SIGKILL; then delete the disk. Blocks."""
+    async def destroy(self, grace: float) -> None:
+        """SIGTERM, up to ``grace`` seconds, SIGKILL; then delete the disk.
+
+        Waits on the event loop, not in a worker thread, so microVMs that take their whole
+        grace to shut down do not hold up the threads that start new ones.
+        """
         self._signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
+        if not await self._exited_within(grace):
             self._signal(signal.SIGKILL)
-            self.popen.wait()
+            await self._exited_within(None)
         # Children the agent left behind share its process group.
         self._signal(signal.SIGKILL)
-        shutil.rmtree(self.disk, ignore_errors=True)
+        await asyncio.to_thread(shutil.rmtree, self.disk, ignore_errors=True)
+
+    async def _exited_within(self, seconds: float | None) -> bool:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while self.popen.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(EXIT_POLL_SECONDS)
+        return True
 
     def _signal(self, signum: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

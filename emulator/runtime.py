@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,9 +28,18 @@ HEALTHY_STATUSES = frozenset({"Healthy", "HealthyBusy"})
 class Runtime:
     """Owns every microVM. All state changes happen on one event loop, so no locks are needed."""
 
-    def __init__(self, config: EmulatorConfig, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self, config: EmulatorConfig, *, clock: Clock = time.time, monotonic: Clock = time.monotonic
+    ) -> None:
+        """Serve ``config``; start with :meth:`start`.
+
+        ``clock`` is the wall clock, read only for the times the session table shows. Every
+        duration (age, idle time, both timers, last ping) is measured on ``monotonic``, so a
+        jump of the wall clock ends no microVM.
+        """
         self.config = config
         self._clock = clock
+        self._monotonic = monotonic
         self._live: dict[tuple[str, str], MicroVM] = {}
         self._ended: deque[MicroVM] = deque(maxlen=config.history_size)
         self._terminations: set[asyncio.Task[None]] = set()
@@ -66,13 +76,20 @@ class Runtime:
     # -- invocations ---------------------------------------------------------------------------
 
     async def acquire(self, runtime_arn: str, session_id: str) -> MicroVM:
-        """The running microVM for this session, started on first use; counts one call in flight."""
+        """The running microVM for this session, started on first use; counts one call in flight.
+
+        A microVM whose process has exited is replaced here, without waiting for a timer tick.
+        """
         vm = self._live.get((runtime_arn, session_id))
+        if vm is not None and vm.state is VmState.RUNNING and not _process_alive(vm):
+            log.warning("session=%s microvm=%d found dead on a call", session_id, vm.number)
+            self._terminate(vm, EndReason.UNHEALTHY)
+            vm = None
         if vm is None:
             vm = self._boot(runtime_arn, session_id)
         vm.in_flight += 1
         vm.invocations += 1
-        vm.last_invocation_at = self._clock()
+        vm.last_invocation_at = self._monotonic()
         try:
             assert vm.ready is not None
             await asyncio.shield(vm.ready)
@@ -84,26 +101,39 @@ class Runtime:
     def release(self, vm: MicroVM) -> None:
         """End one call in flight; the idle countdown restarts from now."""
         vm.in_flight = max(0, vm.in_flight - 1)
-        vm.last_invocation_at = self._clock()
+        vm.last_invocation_at = self._monotonic()
 
-    async def stop_session(self, runtime_arn: str, session_id: str) -> None:
-        """StopRuntimeSession: terminate the session's microVM and wait until it is gone."""
+    def retire(self, vm: MicroVM) -> None:
+        """Take a microVM that cannot be reached out of service; the next call gets a new one."""
+        self._terminate(vm, EndReason.UNHEALTHY)
+
+    def stop_session(self, runtime_arn: str, session_id: str) -> None:
+        """StopRuntimeSession: end the session now; its process shuts down in the background.
+
+        AgentCore "instantly terminates the specified session and stops any ongoing streaming
+        responses" (the developer guide's runtime-stop-session page): the microVM leaves service
+        and its calls in flight end at once; SIGTERM, grace and SIGKILL follow.
+        """
         vm = self._live.get((runtime_arn, session_id))
         if vm is None:
             raise ServiceError("ResourceNotFoundException", f"No active runtime session {session_id}")
-        task = self._terminate(vm, EndReason.STOPPED)
-        await asyncio.shield(task)
+        self._terminate(vm, EndReason.STOPPED)
 
     def table(self) -> list[dict[str, Any]]:
         """Every live microVM, then recently ended ones, newest first."""
-        now = self._clock()
+        now = self._monotonic()
         vms = sorted([*self._live.values(), *self._ended], key=lambda vm: vm.number, reverse=True)
         return [vm.row(now) for vm in vms]
 
     # -- microVM lifecycle ---------------------------------------------------------------------
 
     def _boot(self, runtime_arn: str, session_id: str) -> MicroVM:
-        vm = MicroVM(runtime_arn=runtime_arn, session_id=session_id, started_at=self._clock())
+        vm = MicroVM(
+            runtime_arn=runtime_arn,
+            session_id=session_id,
+            started_at=self._monotonic(),
+            started_at_unix=self._clock(),
+        )
         vm.ready = asyncio.get_running_loop().create_future()
         self._live[vm.key] = vm
         vm.tasks.append(asyncio.create_task(self._start_process(vm)))
@@ -118,7 +148,7 @@ class Runtime:
             # Terminated while the process was being created: do not leave it behind.
             with contextlib.suppress(OSError):
                 orphan = await spawning
-                await asyncio.to_thread(orphan.destroy, self.config.stop_grace)
+                await orphan.destroy(self.config.stop_grace)
             raise
         except OSError:
             log.exception("session=%s microvm=%d could not start the agent command", vm.session_id, vm.number)
@@ -131,8 +161,8 @@ class Runtime:
             vm.process.pid,
             vm.process.port,
         )
-        deadline = time.monotonic() + self.config.startup_timeout
-        while time.monotonic() < deadline and vm.state is VmState.STARTING and vm.process.alive():
+        deadline = self._monotonic() + self.config.startup_timeout
+        while self._monotonic() < deadline and vm.state is VmState.STARTING and vm.process.alive():
             if await self._ping(vm):
                 vm.state = VmState.RUNNING
                 vm.ready.set_result(None)
@@ -165,11 +195,14 @@ class Runtime:
             return False
         if status != vm.ping_status:
             log.info("session=%s microvm=%d ping %s", vm.session_id, vm.number, status)
+        now = vm.last_ping_at = self._monotonic()
         vm.ping_status = status
-        vm.last_ping_at = self._clock()
-        changed = body.get("time_of_last_update")
-        if isinstance(changed, int | float) and not isinstance(changed, bool):
-            vm.status_changed_at = float(changed)
+        update_time = _update_time(body)
+        vm.pinged_update_time = update_time is not None
+        if update_time is not None and update_time != vm.update_time:
+            # The agent's clock is not ours: only a change of its value counts, as of when we saw it.
+            vm.update_time = update_time
+            vm.status_changed_at = now
         return True
 
     async def _ping_loop(self, vm: MicroVM) -> None:
@@ -188,12 +221,12 @@ class Runtime:
     async def _supervise(self) -> None:
         while True:
             await asyncio.sleep(self.config.tick)
-            now = self._clock()
+            now = self._monotonic()
             for vm in list(self._live.values()):
                 if vm.state is not VmState.RUNNING:
                     continue
                 reason = due_end(now, self.config.lifecycle, vm.activity())
-                if reason is None and vm.process is not None and not vm.process.alive():
+                if reason is None and not _process_alive(vm):
                     reason = EndReason.UNHEALTHY
                 if reason is not None:
                     self._terminate(vm, reason)
@@ -212,6 +245,8 @@ class Runtime:
             vm.ready.exception()
         vm.state = VmState.TERMINATING
         vm.end_reason = reason
+        if reason is EndReason.STOPPED:
+            vm.stopped.set()
         self._ended.append(vm)  # stays in the table while it shuts down
         log.info("session=%s microvm=%d terminating reason=%s", vm.session_id, vm.number, reason)
         task = vm.termination = asyncio.create_task(self._destroy(vm))
@@ -221,9 +256,10 @@ class Runtime:
 
     async def _destroy(self, vm: MicroVM) -> None:
         if vm.process is not None:
-            await asyncio.to_thread(vm.process.destroy, self.config.stop_grace)
+            await vm.process.destroy(self.config.stop_grace)
         vm.state = VmState.ENDED
-        vm.ended_at = self._clock()
+        vm.ended_at = self._monotonic()
+        vm.ended_at_unix = self._clock()
         log.info(
             "session=%s microvm=%d ended reason=%s age=%.1fs invocations=%d",
             vm.session_id,
@@ -232,3 +268,16 @@ class Runtime:
             vm.ended_at - vm.started_at,
             vm.invocations,
         )
+
+
+def _process_alive(vm: MicroVM) -> bool:
+    """False once the microVM's process has exited (True while it has none yet)."""
+    return vm.process is None or vm.process.alive()
+
+
+def _update_time(body: dict[str, Any]) -> float | None:
+    """The ping's ``time_of_last_update`` when it is a finite number, else None."""
+    value = body.get("time_of_last_update")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -19,12 +19,13 @@ class EndReason(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Activity:
-    """What the timers look at, all times in unix seconds."""
+    """What the timers look at, all moments on one monotonic clock (never the wall clock)."""
 
     started_at: float
     last_invocation_at: float
     status_changed_at: float | None
     busy: bool
+    """The agent reports HealthyBusy with a time_of_last_update (see ``MicroVM.busy``)."""
     in_flight: int = 0
 
 
@@ -47,7 +48,7 @@ def due_end(now: float, lifecycle: Lifecycle, activity: Activity) -> EndReason |
     """The reason to terminate the microVM now, or None to keep it.
 
     Max lifetime is absolute from start and wins over everything. The idle timeout never
-    fires while the agent reports HealthyBusy or a call is in flight.
+    fires while the agent is busy (HealthyBusy with a time_of_last_update) or a call is in flight.
     """
     if now - activity.started_at >= lifecycle.max_lifetime:
         return EndReason.MAX_LIFETIME

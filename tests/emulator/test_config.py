@@ -115,3 +115,21 @@ def test_banner_names_the_endpoint_arn_and_client_commands() -> None:
     assert "http://127.0.0.1:9999" in text
     assert DEFAULT_RUNTIME_ARN in text
     assert "python -m client start" in text
+
+
+def test_the_shutdown_grace_is_agentcores_15_seconds_and_configurable() -> None:
+    # "Termination can last up to 15 seconds due to logging and other process completion."
+    # (idleRuntimeSessionTimeout and maxLifetime in
+    # https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/runtime-lifecycle-settings.html)
+    assert EmulatorConfig().stop_grace == 15
+    default, _ = parse([])
+    assert default.stop_grace == 15
+    quick, _ = parse(["--stop-grace", "2"])
+    assert quick.stop_grace == 2
+
+
+def test_agent_error_detail_is_off_unless_asked_for() -> None:
+    default, _ = parse([])
+    assert default.agent_error_detail is False
+    detailed, _ = parse(["--agent-error-detail"])
+    assert detailed.agent_error_detail is True

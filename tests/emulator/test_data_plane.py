@@ -136,8 +136,8 @@ def test_stop_runtime_session_terminates_the_microvm(emulator: RunningEmulator, 
     response = emulator.boto().stop_runtime_session(agentRuntimeArn=emulator.arn, runtimeSessionId=session_id)
     assert response["runtimeSessionId"] == session_id
     [after] = emulator.rows(session_id)
-    assert after["state"] == "ended"
-    assert after["end_reason"] == "stopped"
+    assert after["end_reason"] == "stopped"  # out of service at once; the process shuts down next
+    emulator.row_when(session_id, lambda row: row["state"] == "ended", 10)
     assert not pid_alive(before["pid"])
     assert not Path(before["disk"]).exists()
     again = error_of(
@@ -174,20 +174,6 @@ def test_concurrent_sessions_get_their_own_microvms(emulator: RunningEmulator) -
     # Each microVM's agent sees only its own session's tasks.
     listed = invoke(emulator, sessions[0], {"action": "list_tasks"})
     assert [task["task_id"] for task in listed["tasks"]] == [started[0]["task_id"]]
-
-
-def test_agent_errors_surface_as_runtime_client_error(emulator: RunningEmulator, session_id: str) -> None:
-    error = error_of(
-        lambda: emulator.boto().invoke_agent_runtime(
-            agentRuntimeArn=emulator.arn,
-            runtimeSessionId=session_id,
-            payload=json.dumps({"action": "get_task_result", "task_id": "not-a-uuid"}),
-        )
-    )
-    assert error["Error"]["Code"] == "RuntimeClientError"
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
-    assert "Received error (400) from runtime" in error["Error"]["Message"]
-    assert invoke(emulator, session_id, {"action": "list_tasks"})["tasks"] == []  # still serving
 
 
 def test_unknown_paths_get_a_json_error(emulator: RunningEmulator) -> None:
@@ -238,6 +224,6 @@ def test_stopping_a_session_while_its_microvm_boots(emulator: RunningEmulator, s
         with pytest.raises(ClientError) as caught:
             call.result(timeout=30)
     assert caught.value.response["Error"]["Code"] == "RuntimeClientError"
-    [ended] = emulator.rows(session_id)
-    assert (ended["state"], ended["end_reason"]) == ("ended", "stopped")
+    ended = emulator.row_when(session_id, lambda row: row["state"] == "ended", 10)
+    assert ended["end_reason"] == "stopped"
     assert ended["pid"] is None or not pid_alive(ended["pid"])

@@ -1,4 +1,4 @@
-"""The idle and max-lifetime rules, on a fake clock."""
+"""The idle and max-lifetime rules, on a fake monotonic clock."""
 
 from __future__ import annotations
 
