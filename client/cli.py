@@ -22,6 +22,7 @@ from client.models import TaskResult, TaskStatus
 from client.progress import wait_reporter
 from client.session_ids import check_session_id
 from client.session_table import fetch_session_table
+from client.smoke import SmokeRun, run_checks, stop_sessions, summary
 from client.state import SessionState, StateFileError, default_state_file
 from client.target import Target, TargetError, resolve_target
 
@@ -96,6 +97,11 @@ def parser() -> argparse.ArgumentParser:
     invoke.add_argument("--prompt", required=True)
     sub.add_parser("sessions", parents=[common], help="the emulator's session table (emulator only)")
     sub.add_parser("stop", parents=[common], help="stop the session's microVM (StopRuntimeSession)")
+    smoke = sub.add_parser(
+        "smoke", parents=[targeted], help="check a runtime end to end in fresh sessions (after a deploy)"
+    )
+    smoke.add_argument("--task-seconds", type=_positive, default=2.0, help="length of the short task")
+    smoke.add_argument("--timeout", type=_positive, default=120.0, help="longest wait for one task")
     return p
 
 
@@ -244,6 +250,24 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def _smoke(args: argparse.Namespace, target: Target, out: TextIO, console: Console) -> ExitCode:
+    boto = boto_client(target)
+    run = SmokeRun(
+        connect=lambda session_id: AgentClient(
+            boto, runtime_arn=target.runtime_arn, session_id=session_id, qualifier=target.qualifier
+        ),
+        task_seconds=args.task_seconds,
+        timeout=args.timeout,
+    )
+    where = target.endpoint_url or "AWS"
+    out.write(f"smoke: {target.runtime_arn} at {where}, session {run.session_id}\n")
+    outcomes = run_checks(run, out)
+    for note in stop_sessions(run):
+        console.print(note, markup=False)
+    out.write(summary(outcomes) + "\n")
+    return ExitCode.OK if all(outcome.passed for outcome in outcomes) else ExitCode.FAILED
+
+
 def run(args: argparse.Namespace, out: TextIO, console: Console) -> ExitCode:
     """Carry out one parsed command."""
     target = resolve_target(
@@ -256,6 +280,8 @@ def run(args: argparse.Namespace, out: TextIO, console: Console) -> ExitCode:
     )
     if args.command == "sessions":
         return _sessions(target, out, console)
+    if args.command == "smoke":
+        return _smoke(args, target, out, console)
     long_poll = getattr(args, "long_poll", 5)
     if not 1 <= long_poll <= 60:
         raise UsageError("--long-poll must be 1-60 seconds")
