@@ -28,7 +28,7 @@ STAGE     ?=
 LIFECYCLE ?=
 CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(LIFECYCLE),-c lifecycle=$(LIFECYCLE))
 
-.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo bench clean services
+.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo smoke bench clean services
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -76,6 +76,10 @@ local: bootstrap ## Run the emulator with the agent on the embedded SQLite store
 
 demo: bootstrap ## Run the seed's timeline end to end with fast timers
 	$(PY) -m emulator.demo
+
+# The target is read like every client command: AGENTCORE_* variables, else cdk-outputs.json.
+smoke: bootstrap ## After a deploy: start, wait, list, cancel and isolation checks (STAGE=dev)
+	$(PY) -m client smoke $(if $(STAGE),--stage $(STAGE))
 
 bench: bootstrap services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
 	$(PY) -m bench

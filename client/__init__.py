@@ -1,10 +1,50 @@
 """One client for async agents on AgentCore Runtime, deployed or emulated.
 
 It drives boto3's ``bedrock-agentcore`` client; only ``endpoint_url`` differs between AWS and
-the local emulator.
+the local emulator. Failed calls raise :class:`AgentError` subclasses carrying the agent's or
+AWS's code and message.
 """
 
-from client.api import AgentClient, AgentError, WaitTimeout
+from client.api import AgentClient, WaitTimeout
+from client.errors import (
+    AccessDenied,
+    AgentError,
+    AgentFailed,
+    BadAnswer,
+    ClientTokenConflict,
+    ConfigurationError,
+    ConnectionFailed,
+    InvalidInput,
+    RequestInvalid,
+    ResourceNotFound,
+    RuntimeUnavailable,
+    ServiceError,
+    ServiceUnavailable,
+    StorageUnavailable,
+    TaskNotFound,
+    Throttled,
+)
 from client.models import TaskResult, TaskStatus
 
-__all__ = ["AgentClient", "AgentError", "TaskResult", "TaskStatus", "WaitTimeout"]
+__all__ = [
+    "AccessDenied",
+    "AgentClient",
+    "AgentError",
+    "AgentFailed",
+    "BadAnswer",
+    "ClientTokenConflict",
+    "ConfigurationError",
+    "ConnectionFailed",
+    "InvalidInput",
+    "RequestInvalid",
+    "ResourceNotFound",
+    "RuntimeUnavailable",
+    "ServiceError",
+    "ServiceUnavailable",
+    "StorageUnavailable",
+    "TaskNotFound",
+    "TaskResult",
+    "TaskStatus",
+    "Throttled",
+    "WaitTimeout",
+]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -11,37 +10,33 @@ from typing import Any, Final
 import boto3
 import botocore
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from client.backoff import Backoff
+from client.errors import AgentError, BadAnswer, agent_error, service_error, transport_error
 from client.models import TaskResult
 from client.session_ids import check_session_id
-from client.target import Target
+from client.target import Target, TargetError
 
-RETRYABLE_CODES: Final = frozenset(
-    {"ThrottlingException", "RetryableConflictException", "InternalServerException", "ServiceUnavailable"}
-)
+__all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response"]
+
 MAX_WAIT_SECONDS: Final = 60
-AGENT_UNAVAILABLE: Final = re.compile(r"Received error \(503\) from runtime")
-"""How the runtime relays an agent's 503 (StorageUnavailable, NotReady): worth retrying."""
-
-
-class AgentError(Exception):
-    """The runtime or the agent refused a call; ``code`` is the AWS or agent error code."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
 
 
 class WaitTimeout(Exception):
-    """``wait`` gave up before the task finished; ``last`` is the last answer seen."""
+    """``wait`` gave up before the task finished; ``last`` is the last answer seen, ``last_error``
+    the last failed call (if the last attempt failed)."""
 
-    def __init__(self, task_id: str, last: TaskResult | None) -> None:
+    def __init__(
+        self, task_id: str, last: TaskResult | None, *, last_error: AgentError | None = None
+    ) -> None:
         super().__init__(f"task {task_id} did not finish in time")
         self.last = last
+        self.last_error = last_error
+
+
+RetryReporter = Callable[[AgentError, float], None]
+"""Told of each failed call ``wait`` retries: the error and the pause before the next try."""
 
 
 def boto_client(target: Target, *, read_timeout: float = MAX_WAIT_SECONDS + 30) -> Any:
@@ -54,7 +49,13 @@ def boto_client(target: Target, *, read_timeout: float = MAX_WAIT_SECONDS + 30) 
     if target.endpoint_url and session.get_credentials() is None:
         extra["signature_version"] = botocore.UNSIGNED
     config = Config(read_timeout=read_timeout, retries={"mode": "standard", "max_attempts": 3}, **extra)
-    return session.client("bedrock-agentcore", endpoint_url=target.endpoint_url, config=config)
+    try:
+        return session.client("bedrock-agentcore", endpoint_url=target.endpoint_url, config=config)
+    except NoRegionError:
+        raise TargetError(
+            f"no AWS region: the runtime ARN {target.runtime_arn} names none and none is configured; "
+            "pass --region or set AWS_DEFAULT_REGION"
+        ) from None
 
 
 def decode_response(content_type: str, body: bytes) -> Any:
@@ -128,18 +129,15 @@ class AgentClient:
             response = self._client.invoke_agent_runtime(**params)
             body = response["response"].read()
         except ClientError as error:
-            details = error.response.get("Error", {})
-            code = str(details.get("Code", "Unknown"))
-            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            message = str(details.get("Message", ""))
-            raise AgentError(code, message, retryable=_retryable(code, status, message)) from None
+            raise _from_client_error(error) from None
         except BotoCoreError as error:
-            raise AgentError("ConnectionError", str(error), retryable=True) from None
+            raise transport_error(error) from None
         answer = decode_response(str(response.get("contentType", "application/json")), body)
-        # A task record may carry an "error" too (FAILED, LOST); only an error-only body is a refusal.
+        # The agent's refusals travel in a 2xx answer (AgentCore drops non-2xx bodies). A task
+        # record may carry an "error" too (FAILED, LOST); only an error without a status is a refusal.
         if isinstance(answer, dict) and isinstance(answer.get("error"), dict) and "status" not in answer:
             err = answer["error"]
-            raise AgentError(str(err.get("code", "AgentError")), str(err.get("message", "")))
+            raise agent_error(str(err.get("code", "AgentError")), str(err.get("message", "")))
         return answer
 
     def start(
@@ -154,7 +152,7 @@ class AgentClient:
         answer = self._object(self.invoke(payload))
         task_id = answer.get("task_id")
         if not isinstance(task_id, str):
-            raise AgentError("BadAnswer", "the agent's answer has no task_id")
+            raise BadAnswer("BadAnswer", "the agent's answer has no task_id")
         return task_id
 
     def result(self, task_id: str, *, wait_seconds: int = 0) -> TaskResult:
@@ -165,20 +163,28 @@ class AgentClient:
         return self._task(self.invoke(payload))
 
     def wait(
-        self, task_id: str, timeout: float, *, on_update: Callable[[TaskResult], None] | None = None
+        self,
+        task_id: str,
+        timeout: float,
+        *,
+        on_update: Callable[[TaskResult], None] | None = None,
+        on_retry: RetryReporter | None = None,
     ) -> TaskResult:
         """Poll until the task finishes; raises :class:`WaitTimeout` after ``timeout`` seconds.
 
-        Each poll long-polls up to ``long_poll_seconds``. A poll the runtime did not hold
-        (or a retryable error) is followed by a capped, jittered exponential backoff.
+        Each poll long-polls up to ``long_poll_seconds``. A poll the runtime did not hold, or a
+        retryable error (the store or the endpoint is down, the microVM is being replaced), is
+        followed by a capped, jittered exponential backoff; ``on_retry`` hears of each such error.
+        Other errors are raised.
         """
         deadline = self._monotonic() + timeout
         attempt = 0
         last: TaskResult | None = None
+        last_error: AgentError | None = None
         while True:
             remaining = deadline - self._monotonic()
             if remaining <= 0:
-                raise WaitTimeout(task_id, last)
+                raise WaitTimeout(task_id, last, last_error=last_error)
             wait_seconds = int(min(self._long_poll, remaining))
             began = self._monotonic()
             try:
@@ -186,7 +192,9 @@ class AgentClient:
             except AgentError as error:
                 if not error.retryable:
                     raise
+                last_error = error
             else:
+                last_error = None
                 if on_update is not None:
                     on_update(last)
                 if last.status.finished:
@@ -194,7 +202,10 @@ class AgentClient:
                 if wait_seconds > 0 and self._monotonic() - began >= wait_seconds / 2:
                     attempt = 0
                     continue
-            self._sleep(min(self._backoff.delay(attempt), max(0.0, deadline - self._monotonic())))
+            pause = min(self._backoff.delay(attempt), max(0.0, deadline - self._monotonic()))
+            if last_error is not None and on_retry is not None:
+                on_retry(last_error, pause)
+            self._sleep(pause)
             attempt += 1
 
     def cancel(self, task_id: str) -> TaskResult:
@@ -227,13 +238,14 @@ class AgentClient:
                 agentRuntimeArn=self.runtime_arn, qualifier=self.qualifier, runtimeSessionId=self.session_id
             )
         except ClientError as error:
-            details = error.response.get("Error", {})
-            raise AgentError(str(details.get("Code", "Unknown")), str(details.get("Message", ""))) from None
+            raise _from_client_error(error) from None
+        except BotoCoreError as error:
+            raise transport_error(error) from None
 
     @staticmethod
     def _object(answer: Any) -> dict[str, Any]:
         if not isinstance(answer, dict):
-            raise AgentError(
+            raise BadAnswer(
                 "BadAnswer", f"expected a JSON object from the agent, got {type(answer).__name__}"
             )
         return answer
@@ -242,10 +254,9 @@ class AgentClient:
         try:
             return TaskResult.from_payload(self._object(answer))
         except ValueError as error:
-            raise AgentError("BadAnswer", str(error)) from None
+            raise BadAnswer("BadAnswer", str(error)) from None
 
 
-def _retryable(code: str, status: int, message: str) -> bool:
-    # The runtime reports an agent's own 503 as RuntimeClientError (424); an agent's 500 is not retried.
-    agent_unavailable = code == "RuntimeClientError" and AGENT_UNAVAILABLE.match(message) is not None
-    return code in RETRYABLE_CODES or status >= 500 or agent_unavailable
+def _from_client_error(error: ClientError) -> AgentError:
+    details = error.response.get("Error", {})
+    return service_error(str(details.get("Code", "Unknown")), str(details.get("Message", "")))

@@ -10,16 +10,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from client.api import AgentClient, AgentError, WaitTimeout
+from client.api import AgentClient, WaitTimeout, boto_client
+from client.errors import AgentError
 from client.exit_codes import ExitCode
 from client.models import TaskResult, TaskStatus
-from client.progress import progress_bar
-from client.session_ids import check_session_id, new_session_id
+from client.progress import wait_reporter
+from client.session_ids import check_session_id
 from client.session_table import fetch_session_table
-from client.state import SessionState, default_state_file
+from client.smoke import SmokeRun, run_checks, stop_sessions, summary
+from client.state import SessionState, StateFileError, default_state_file
 from client.target import Target, TargetError, resolve_target
 
 
@@ -44,8 +48,10 @@ def _positive(value: str) -> float:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser; argparse exits 2 on bad usage."""
-    common = argparse.ArgumentParser(add_help=False)
-    where = common.add_argument_group("target (flags, else AGENTCORE_* env vars, else the cdk outputs file)")
+    targeted = argparse.ArgumentParser(add_help=False)
+    where = targeted.add_argument_group(
+        "target (flags, else AGENTCORE_* env vars, else the cdk outputs file)"
+    )
     where.add_argument("--endpoint-url", help="the emulator's URL; omit to call AWS")
     where.add_argument("--runtime-arn", help="the AgentCore runtime ARN")
     where.add_argument("--region", help="AWS region (default: from the ARN)")
@@ -54,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
         "--outputs-file", type=Path, help="`cdk deploy --outputs-file` JSON holding RuntimeArn"
     )
     where.add_argument("--stage", help="stage whose Runtime stack to read from the outputs file")
+    common = argparse.ArgumentParser(add_help=False, parents=[targeted])
     session = common.add_argument_group("session")
     session.add_argument("--session-id", help="runtime session id to use (33-256 characters)")
     session.add_argument("--new-session", action="store_true", help="start a fresh session (start/invoke)")
@@ -62,7 +69,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m client",
         description="Run background tasks on an AgentCore runtime (AWS or the local emulator).",
-        epilog="Exit codes: 0 completed, 1 failed/lost/cancelled or call failed, 2 bad usage, 3 timeout.",
+        epilog=(
+            "Exit codes: 0 completed, 1 failed/lost/cancelled or call failed, 2 bad usage, 3 timeout, "
+            "130 interrupted (Ctrl-C)."
+        ),
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     start = sub.add_parser("start", parents=[common], help="start a background task; prints its id")
@@ -87,21 +97,35 @@ def parser() -> argparse.ArgumentParser:
     invoke.add_argument("--prompt", required=True)
     sub.add_parser("sessions", parents=[common], help="the emulator's session table (emulator only)")
     sub.add_parser("stop", parents=[common], help="stop the session's microVM (StopRuntimeSession)")
+    smoke = sub.add_parser(
+        "smoke", parents=[targeted], help="check a runtime end to end in fresh sessions (after a deploy)"
+    )
+    smoke.add_argument("--task-seconds", type=_positive, default=2.0, help="length of the short task")
+    smoke.add_argument("--timeout", type=_positive, default=120.0, help="longest wait for one task")
     return p
 
 
-def _session_id(args: argparse.Namespace, target: Target, state: SessionState, *, create: bool) -> str:
+def _session_id(args: argparse.Namespace, target: Target, state: SessionState, console: Console) -> str:
+    """The session to use; commands that start work create (and save) one when none is saved."""
+    creates = args.command in ("start", "invoke")
     if args.session_id:
         try:
-            return check_session_id(args.session_id)
+            session_id = check_session_id(args.session_id)
         except ValueError as error:
             raise UsageError(str(error)) from None
-    saved = None if args.new_session else state.load(target.runtime_arn)
-    if saved is not None:
-        return saved
-    if create:
-        return new_session_id()
-    raise UsageError(f"no saved session in {state.path}: pass --session-id, or run `start` first")
+        if creates:
+            state.save(target.runtime_arn, session_id)
+        return session_id
+    if creates:
+        session_id, created = state.session_for(target.runtime_arn, fresh=args.new_session)
+        console.print(
+            f"session {session_id} ({'new, saved to' if created else 'from'} {state.path})", markup=False
+        )
+        return session_id
+    saved = state.load(target.runtime_arn)
+    if saved is None:
+        raise UsageError(f"no saved session in {state.path}: pass --session-id, or run `start` first")
+    return saved
 
 
 def _emit(value: Any, out: TextIO) -> None:
@@ -120,7 +144,9 @@ def _sessions(target: Target, out: TextIO, console: Console) -> ExitCode:
     try:
         table = fetch_session_table(target.endpoint_url)
     except (OSError, ValueError) as error:
-        console.print(f"[red]cannot read the session table at {target.endpoint_url}: {error}[/red]")
+        console.print(
+            f"cannot read the session table at {target.endpoint_url}: {error}", style="red", markup=False
+        )
         return ExitCode.FAILED
     if not out.isatty():
         _emit(table, out)
@@ -157,16 +183,38 @@ def _result(args: argparse.Namespace, client: AgentClient, out: TextIO, console:
 
 
 def _wait(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
-    with progress_bar(args.task_id, console, enabled=not args.no_progress) as report:
+    # How it ended is printed after the bar is gone, so it is not drawn into the bar's frame.
+    ended: WaitTimeout | KeyboardInterrupt | None = None
+    with wait_reporter(args.task_id, console, bar=not args.no_progress) as reporter:
         try:
-            task = client.wait(args.task_id, args.timeout, on_update=report)
-        except WaitTimeout as timeout:
-            if timeout.last is not None:
-                _emit(timeout.last.as_dict(), out)
-            console.print(f"[yellow]timed out after {args.timeout:g}s[/yellow]")
-            return ExitCode.TIMEOUT
+            task = client.wait(
+                args.task_id, args.timeout, on_update=reporter.update, on_retry=reporter.retrying
+            )
+        except (WaitTimeout, KeyboardInterrupt) as stopped:
+            ended = stopped
+    if isinstance(ended, KeyboardInterrupt):
+        return _interrupted(args.task_id, reporter.last, out, console)
+    if isinstance(ended, WaitTimeout):
+        if ended.last is not None:
+            _emit(ended.last.as_dict(), out)
+        why = "" if ended.last_error is None else f"; last error {ended.last_error}"
+        console.print(f"timed out after {args.timeout:g}s{why}", style="yellow", markup=False)
+        return ExitCode.TIMEOUT
     _emit(task.as_dict(), out)
     return ExitCode.OK if task.status is TaskStatus.COMPLETED else ExitCode.FAILED
+
+
+def _interrupted(task_id: str, last: TaskResult | None, out: TextIO, console: Console) -> ExitCode:
+    """Ctrl-C during ``wait``: say where the task stands (it runs on, on the runtime)."""
+    resume = f"`python -m client wait {task_id}` resumes waiting"
+    if last is None:
+        console.print(f"interrupted before the first answer about task {task_id}; {resume}", markup=False)
+        return ExitCode.INTERRUPTED
+    _emit(last.as_dict(), out)
+    progress = "" if last.progress is None else f" ({last.progress:.0%})"
+    seen = f"interrupted; task {task_id} was last seen {last.status}{progress}"
+    console.print(seen if last.status.finished else f"{seen} and keeps running; {resume}", markup=False)
+    return ExitCode.INTERRUPTED
 
 
 def _cancel(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
@@ -202,6 +250,24 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def _smoke(args: argparse.Namespace, target: Target, out: TextIO, console: Console) -> ExitCode:
+    boto = boto_client(target)
+    run = SmokeRun(
+        connect=lambda session_id: AgentClient(
+            boto, runtime_arn=target.runtime_arn, session_id=session_id, qualifier=target.qualifier
+        ),
+        task_seconds=args.task_seconds,
+        timeout=args.timeout,
+    )
+    where = target.endpoint_url or "AWS"
+    out.write(f"smoke: {target.runtime_arn} at {where}, session {run.session_id}\n")
+    outcomes = run_checks(run, out)
+    for note in stop_sessions(run):
+        console.print(note, markup=False)
+    out.write(summary(outcomes) + "\n")
+    return ExitCode.OK if all(outcome.passed for outcome in outcomes) else ExitCode.FAILED
+
+
 def run(args: argparse.Namespace, out: TextIO, console: Console) -> ExitCode:
     """Carry out one parsed command."""
     target = resolve_target(
@@ -214,32 +280,43 @@ def run(args: argparse.Namespace, out: TextIO, console: Console) -> ExitCode:
     )
     if args.command == "sessions":
         return _sessions(target, out, console)
-    state = SessionState(args.state_file or default_state_file())
-    creates = args.command in ("start", "invoke")
-    session_id = _session_id(args, target, state, create=creates)
+    if args.command == "smoke":
+        return _smoke(args, target, out, console)
     long_poll = getattr(args, "long_poll", 5)
     if not 1 <= long_poll <= 60:
         raise UsageError("--long-poll must be 1-60 seconds")
-    client = AgentClient.connect(target, session_id=session_id, long_poll_seconds=long_poll)
-    if creates:
-        state.save(target.runtime_arn, session_id)
-        console.print(f"session {session_id} (saved to {state.path})")
+    boto = boto_client(target)
+    state = SessionState(args.state_file or default_state_file())
+    client = AgentClient(
+        boto,
+        runtime_arn=target.runtime_arn,
+        session_id=_session_id(args, target, state, console),
+        qualifier=target.qualifier,
+        long_poll_seconds=long_poll,
+    )
     return HANDLERS[args.command](args, client, out, console)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Parse ``argv`` and run it; returns the exit code."""
+    """Parse ``argv`` and run it; returns the exit code. Never raises: every failure is one line."""
     out = out or sys.stdout
-    console = Console(file=err or sys.stderr)
+    # soft_wrap: a long path or message stays one line (the terminal wraps it, not rich).
+    console = Console(file=err or sys.stderr, soft_wrap=True)
     try:
         args = parser().parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
         return run(args, out, console)
-    except (UsageError, TargetError) as error:
-        console.print(f"[red]error:[/red] {error}")
+    except (UsageError, TargetError, StateFileError) as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}")
         return ExitCode.USAGE
     except AgentError as error:
-        console.print(f"[red]{error.code}:[/red] {error.message}")
+        console.print(f"[red]{escape(error.code)}:[/red] {escape(error.message)}")
         return ExitCode.FAILED
+    except BotoCoreError as error:  # botocore refusing before any call, e.g. a broken profile
+        console.print(f"[red]{type(error).__name__}:[/red] {escape(str(error))}")
+        return ExitCode.FAILED
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return ExitCode.INTERRUPTED

@@ -1,42 +1,84 @@
-"""A progress bar for ``wait``, fed by the task's reported progress (0.0-1.0)."""
+"""What ``wait`` shows while it waits: a progress bar on a terminal, plain lines otherwise.
+
+Each retried failure says what ``wait`` waits for and why: on the status line under the bar on a
+terminal, as one line per backoff elsewhere (logs, CI).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
+from client.errors import AgentError
 from client.models import TaskResult
 
 
-class Reporter(Protocol):
-    """Receives each task state ``wait`` sees."""
+class BarWithStatus(Progress):
+    """A progress bar with a one-line status under it (cut to the terminal's width)."""
 
-    def __call__(self, result: TaskResult) -> None: ...
+    status: str = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        """The bar, then the status line when there is one."""
+        yield self.make_tasks_table(self.tasks)
+        if self.status:
+            yield Text(self.status, no_wrap=True, overflow="ellipsis")
+
+
+class WaitReporter:
+    """Receives each task state and each retried failure ``wait`` sees; remembers the last state."""
+
+    def __init__(self, task_id: str, console: Console, bar: BarWithStatus | None) -> None:
+        self.task_id = task_id
+        self.last: TaskResult | None = None
+        self._console = console
+        self._bar = bar
+        self._handle: TaskID | None = None
+        if bar is not None:
+            self._handle = bar.add_task(self._status(), total=1.0)
+
+    def update(self, result: TaskResult) -> None:
+        """A poll answered."""
+        self.last = result
+        if self._bar is not None and self._handle is not None:
+            self._bar.status = ""
+            completed = result.progress if result.progress is not None else 0.0
+            self._bar.update(
+                self._handle, completed=min(1.0, max(0.0, completed)), description=self._status()
+            )
+
+    def retrying(self, error: AgentError, pause: float) -> None:
+        """A poll failed with a retryable error; the next try comes after ``pause`` seconds."""
+        if self._bar is not None:
+            self._bar.status = f"retrying in {pause:.1f}s: {error.code}: {error.message}"
+            self._bar.refresh()
+            return
+        self._console.print(
+            f"waiting for {self.task_id}: {error.code}: {error.message}; retrying in {pause:.1f}s",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def _status(self) -> str:
+        return f"{self.task_id[:8]} {self.last.status if self.last else 'waiting'}"
 
 
 @contextmanager
-def progress_bar(task_id: str, console: Console, *, enabled: bool) -> Iterator[Reporter]:
-    """Yield a reporter drawing a bar on ``console`` (a no-op when not ``enabled``)."""
-    if not enabled:
-        yield lambda result: None
+def wait_reporter(task_id: str, console: Console, *, bar: bool) -> Iterator[WaitReporter]:
+    """A reporter drawing a progress bar when ``bar`` and ``console`` is a terminal, else lines."""
+    if not (bar and console.is_terminal):
+        yield WaitReporter(task_id, console, None)
         return
-    with Progress(
+    with BarWithStatus(
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
-    ) as bar:
-        handle = bar.add_task(f"{task_id[:8]} RUNNING", total=1.0)
-
-        def report(result: TaskResult) -> None:
-            completed = result.progress if result.progress is not None else 0.0
-            bar.update(
-                handle, completed=min(1.0, max(0.0, completed)), description=f"{task_id[:8]} {result.status}"
-            )
-
-        yield report
+    ) as progress:
+        yield WaitReporter(task_id, console, progress)

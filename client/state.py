@@ -1,17 +1,31 @@
-"""A small state file remembering the session id, so later commands reach the same microVM."""
+"""A small state file remembering the session id, so later commands reach the same microVM.
+
+Commands that may create a session do "load the saved one, else create and save one" under an
+exclusive lock on a sidecar file (``<state file>.lock``), so concurrent starts share one session.
+Writes go to a uniquely named temporary file in the same directory and replace the state file
+atomically, so a reader never sees half a file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from client.session_ids import check_session_id
+from client.session_ids import check_session_id, new_session_id
 
 ENV_STATE_FILE: Final = "AGENTCORE_STATE_FILE"
 DEFAULT_STATE_FILE: Final = Path(".agentcore-session.json")
+
+
+class StateFileError(Exception):
+    """The state file (or its lock or directory) cannot be read or written."""
 
 
 def default_state_file() -> Path:
@@ -26,11 +40,23 @@ class SessionState:
 
     path: Path
 
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar file whose lock serialises session creation (it is never deleted)."""
+        return self.path.with_name(self.path.name + ".lock")
+
     def load(self, runtime_arn: str) -> str | None:
-        """The saved session id for ``runtime_arn``, or None (missing, unreadable, other runtime)."""
+        """The saved session id for ``runtime_arn``; None when there is none (no file, another
+        runtime, a corrupt file). Raises :class:`StateFileError` when the file cannot be read."""
         try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise StateFileError(self._problem("cannot read", error)) from None
+        try:
+            saved = json.loads(text)
+        except ValueError:
             return None
         if not isinstance(saved, dict) or saved.get("runtime_arn") != runtime_arn:
             return None
@@ -41,10 +67,53 @@ class SessionState:
             return None
 
     def save(self, runtime_arn: str, session_id: str) -> None:
-        """Remember ``session_id`` for ``runtime_arn`` (written atomically)."""
+        """Remember ``session_id`` for ``runtime_arn``."""
         check_session_id(session_id)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(
-            json.dumps({"runtime_arn": runtime_arn, "session_id": session_id}) + "\n", encoding="utf-8"
-        )
-        tmp.replace(self.path)
+        with self._locked():
+            self._write(runtime_arn, session_id)
+
+    def session_for(
+        self, runtime_arn: str, *, fresh: bool = False, create: Callable[[], str] = new_session_id
+    ) -> tuple[str, bool]:
+        """The saved session of ``runtime_arn``, else (or when ``fresh``) a new one, saved.
+
+        Returns ``(session_id, created)``. Runs under the lock, so concurrent callers without a
+        saved session all get the one the first of them created.
+        """
+        with self._locked():
+            saved = None if fresh else self.load(runtime_arn)
+            if saved is not None:
+                return saved, False
+            session_id = check_session_id(create())
+            self._write(runtime_arn, session_id)
+            return session_id, True
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise StateFileError(self._problem("cannot lock", error)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _write(self, runtime_arn: str, session_id: str) -> None:
+        text = json.dumps({"runtime_arn": runtime_arn, "session_id": session_id}) + "\n"
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as error:
+            raise StateFileError(self._problem("cannot write", error)) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(text)
+            Path(tmp).replace(self.path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+            raise StateFileError(self._problem("cannot write", error)) from None
+
+    def _problem(self, what: str, error: OSError) -> str:
+        return f"{what} the state file {self.path}: {error.strerror or error}"

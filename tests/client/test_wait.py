@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from client.api import AgentClient, AgentError, WaitTimeout
+from client.api import AgentClient, WaitTimeout
 from client.backoff import Backoff
+from client.errors import AgentError, TaskNotFound
 from client.models import TaskResult, TaskStatus
 from tests.emulator.harness import RunningEmulator
 
@@ -101,11 +102,12 @@ def test_list_pages_with_the_cursor_the_agent_returned(emulator: RunningEmulator
     assert second["next_cursor"] is None
 
 
-def test_unknown_task_is_an_agent_error(emulator: RunningEmulator, session_id: str) -> None:
+def test_unknown_task_is_task_not_found(emulator: RunningEmulator, session_id: str) -> None:
     client = emulator.agent_client(session_id)
-    with pytest.raises(AgentError) as caught:
+    with pytest.raises(TaskNotFound) as caught:
         client.result("6f1c8a52-3a3e-4d55-9d43-1b2e8f5a7c10")
-    assert caught.value.code == "RuntimeClientError"
+    assert isinstance(caught.value, AgentError)  # callers catching the base class still do
+    assert caught.value.code == "TaskNotFound"
     assert not caught.value.retryable
 
 
