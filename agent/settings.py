@@ -47,6 +47,9 @@ class EnvVar:
     WRITE_ATTEMPTS: Final = "AGENT_WRITE_ATTEMPTS"
     RETRY_BASE_SECONDS: Final = "AGENT_RETRY_BASE_SECONDS"
     IO_THREADS: Final = "AGENT_IO_THREADS"
+    AWS_REGION: Final = "AWS_REGION"
+    """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
+    AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
 
 
 class TableSchema:
@@ -173,9 +176,28 @@ class Settings(BaseSettings):
         return "dynamodb" if self.table_name else "sqlite"
 
     @property
+    def uses_aws(self) -> bool:
+        """True when a store calls AWS (DynamoDB, S3, the cache's IAM tokens) and so needs a region."""
+        return self.backend == "dynamodb" or self.bucket_name is not None or self.redis_iam_user is not None
+
+    @property
     def max_duration_seconds(self) -> int:
         """Upper bound of a task's duration when the microVM's lifetime is unknown."""
         return self.max_lifetime_seconds or RUNTIME_MAX_SECONDS
+
+
+def aws_region(environ: Mapping[str, str]) -> str | None:
+    """The region the AWS clients will use: ``AWS_REGION``, else botocore's own lookup.
+
+    botocore reads ``AWS_DEFAULT_REGION`` and the profile's config file, but not ``AWS_REGION``.
+    """
+    region = environ.get(EnvVar.AWS_REGION) or environ.get(EnvVar.AWS_DEFAULT_REGION)
+    if region:
+        return region
+    import botocore.session  # noqa: PLC0415 - only the process entry point resolves the region
+
+    configured = botocore.session.Session().get_config_variable("region")
+    return str(configured) if configured else None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

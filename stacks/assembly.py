@@ -56,6 +56,7 @@ def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:
             app,
             stack_name(stage, "Network"),
             stage=config.stage,
+            zone_ids=config.availability_zones,
             description="AgentCore async agents: private VPC, endpoints, security groups",
             **common,
         )

@@ -11,6 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from stacks.availability_zones import (
+    SUBNET_ZONES,
+    SUPPORTED_AZ_IDS,
+    default_zones,
+    id_prefix_region,
+    region_of,
+)
 from stacks.lifecycle import MAX_SECONDS, MIN_SECONDS, PRESET_NAMES, PRESETS, Lifecycle, PresetName
 from stacks.stages import STAGE_NAMES, STAGES, StageConfig, StageName
 
@@ -42,6 +49,8 @@ class AppConfig:
     alarm_email: str | None
     account: str | None
     region: str | None
+    availability_zones: Mapping[str, tuple[str, ...]]
+    """Region -> the Availability Zone IDs of the private subnets; empty without a VPC."""
 
 
 def _text(key: str, value: object) -> str | None:
@@ -125,6 +134,55 @@ def parse_env(account: object, region: object) -> tuple[str | None, str | None]:
     return acct, reg
 
 
+def parse_availability_zone_ids(
+    value: object, region: str | None, stage: StageConfig
+) -> dict[str, tuple[str, ...]]:
+    """The subnets' Availability Zone IDs per region AgentCore supports them in (VPC stages only).
+
+    Without ``-c availability_zone_ids=a,b`` every listed region gets its default zones (the
+    stacks then pick the deploy region's row at deploy time); with it, the IDs must be listed for
+    one region, which must be the deploy region when that is known.
+    """
+    key = "availability_zone_ids"
+    text = _text(key, value)
+    if not stage.vpc_mode:
+        if text is not None:
+            raise ConfigError(
+                f"invalid context {key}={text!r}: stage {stage.name} runs the runtime in PUBLIC "
+                "network mode and has no subnets"
+            )
+        return {}
+    if region is not None and region not in SUPPORTED_AZ_IDS:
+        raise ConfigError(
+            f"invalid context region={region!r}: stage {stage.name} runs the runtime in a VPC and "
+            f"AgentCore lists no supported Availability Zone IDs for {region}; "
+            f"regions with supported IDs: {', '.join(SUPPORTED_AZ_IDS)}"
+        )
+    if text is None:
+        regions = [region] if region is not None else list(SUPPORTED_AZ_IDS)
+        return {name: default_zones(name) for name in regions}
+    ids = tuple(part.strip() for part in text.split(","))
+    if len(ids) != SUBNET_ZONES or len(set(ids)) != len(ids) or not all(ids):
+        raise ConfigError(
+            f"invalid context {key}={text!r}: allowed values are {SUBNET_ZONES} distinct "
+            "Availability Zone IDs separated by a comma, like use1-az1,use1-az2"
+        )
+    target = region or region_of(ids[0]) or id_prefix_region(ids[0])
+    if target is None:
+        raise ConfigError(
+            f"invalid context {key}={text!r}: {ids[0]} is no Availability Zone ID of a region "
+            f"AgentCore lists for VPC mode; regions with supported IDs: {', '.join(SUPPORTED_AZ_IDS)}"
+        )
+    supported = SUPPORTED_AZ_IDS[target]
+    for zone in ids:
+        if zone not in supported:
+            raise ConfigError(
+                f"invalid context {key}={text!r}: {zone} is not a supported AgentCore VPC Availability "
+                f"Zone ID in {target}; supported IDs there: {', '.join(supported)}"
+            )
+    return {target: ids}
+
+
 def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate every context key the app understands.
 
@@ -150,4 +208,5 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         alarm_email=parse_alarm_email(get("alarm_email")),
         account=account,
         region=region,
+        availability_zones=parse_availability_zone_ids(get("availability_zone_ids"), region, stage),
     )

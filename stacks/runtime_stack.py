@@ -42,6 +42,9 @@ class RuntimeStack(Stack):
         role.grant_model(config.model_id)
 
         environment = {
+            # boto3 finds no region in an AgentCore microVM unless one is given (the agent
+            # refuses to start without one); the stack's own region is where its stores are.
+            EnvVar.AWS_REGION: self.region,
             EnvVar.STORE_BACKEND: "dynamodb",
             EnvVar.TABLE_NAME: refs.table_name,
             EnvVar.BUCKET_NAME: refs.bucket_name,
@@ -65,13 +68,16 @@ class RuntimeStack(Stack):
 
         vpc = None
         if network is not None:
-            vpc = RuntimeVpc(subnets=network.subnets, security_group=network.security_groups.runtime)
+            vpc = RuntimeVpc(
+                vpc=network.vpc, subnets=network.subnets, security_group=network.security_groups.runtime
+            )
         agent = AgentRuntime(
             self,
             "Agent",
             runtime_name=runtime_name,
+            repository=image.repository,
             # The tag is the source hash: a literal here, so a new image never changes an export.
-            container_uri=f"{image.repository.repository_uri}:{image.image_tag}",
+            image_tag=image.image_tag,
             role=role.role,
             lifecycle=config.lifecycle,
             environment=environment,
@@ -86,13 +92,12 @@ class RuntimeStack(Stack):
         self.alarms = RuntimeAlarms(
             self,
             "Alarms",
-            runtime_arn=agent.runtime.attr_agent_runtime_arn,
-            endpoint_dimension=agent.metric_name_dimension,
+            runtime=agent.runtime,
             alarm_email=config.alarm_email,
             removal_policy=stage.removal_policy,
         )
 
-        CfnOutput(self, "RuntimeArn", value=agent.runtime.attr_agent_runtime_arn)
+        CfnOutput(self, "RuntimeArn", value=agent.runtime.agent_runtime_arn)
         CfnOutput(self, "ResultsTableName", value=refs.table_name)
         CfnOutput(self, "ResultsBucketName", value=refs.bucket_name)
         if refs.cache_endpoint is not None:

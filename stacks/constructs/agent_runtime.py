@@ -1,4 +1,4 @@
-"""The AgentCore runtime running the agent image, and its application log group."""
+"""The AgentCore runtime running the agent image (the ``Runtime`` L2), and its logs' retention."""
 
 from __future__ import annotations
 
@@ -6,29 +6,39 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from aws_cdk import Fn, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.constructs.runtime_log_retention import RuntimeLogRetention
 from stacks.constructs.runtime_role import RUNTIME_LOG_PREFIX
 from stacks.lifecycle import Lifecycle
+from stacks.nag import attribute_ref
 
 DEFAULT_ENDPOINT: Final = "DEFAULT"
+"""The endpoint AgentCore creates with every runtime; its output goes to ``<prefix><id>-DEFAULT``."""
 
 
 @dataclass(frozen=True)
 class RuntimeVpc:
     """Where the runtime's network interfaces go in ``VPC`` network mode."""
 
+    vpc: ec2.IVpc
     subnets: list[ec2.ISubnet]
     security_group: ec2.ISecurityGroup
 
 
 class AgentRuntime(Construct):
-    """A container runtime with the lifecycle timers of one preset."""
+    """A container runtime with the lifecycle timers of one preset.
+
+    The execution role is ours (``RuntimeRole``), handed to the L2 without policy updates: the
+    L2 would otherwise add its defaults to it, which reach every runtime's log groups in the
+    account and workload-identity tokens this agent never uses.
+    """
 
     def __init__(
         self,
@@ -36,8 +46,9 @@ class AgentRuntime(Construct):
         construct_id: str,
         *,
         runtime_name: str,
-        container_uri: str,
-        role: iam.IRole,
+        repository: ecr.IRepository,
+        image_tag: str,
+        role: iam.Role,
         lifecycle: Lifecycle,
         environment: Mapping[str, str],
         vpc: RuntimeVpc | None,
@@ -46,47 +57,39 @@ class AgentRuntime(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         if vpc is None:
-            network = agentcore.CfnRuntime.NetworkConfigurationProperty(network_mode="PUBLIC")
+            network = agentcore.RuntimeNetworkConfiguration.using_public_network()
         else:
-            network = agentcore.CfnRuntime.NetworkConfigurationProperty(
-                network_mode="VPC",
-                network_mode_config=agentcore.CfnRuntime.VpcConfigProperty(
-                    subnets=[subnet.subnet_id for subnet in vpc.subnets],
-                    security_groups=[vpc.security_group.security_group_id],
-                ),
+            network = agentcore.RuntimeNetworkConfiguration.using_vpc(
+                self,
+                vpc=vpc.vpc,
+                vpc_subnets=ec2.SubnetSelection(subnets=vpc.subnets),
+                security_groups=[vpc.security_group],
             )
-        self.runtime = agentcore.CfnRuntime(
+        self.runtime = agentcore.Runtime(
             self,
             "Runtime",
-            agent_runtime_name=runtime_name,
+            runtime_name=runtime_name,
             description=f"Asynchronous agent ({lifecycle.preset} lifecycle)",
-            agent_runtime_artifact=agentcore.CfnRuntime.AgentRuntimeArtifactProperty(
-                container_configuration=agentcore.CfnRuntime.ContainerConfigurationProperty(
-                    container_uri=container_uri
-                )
-            ),
-            role_arn=role.role_arn,
+            agent_runtime_artifact=agentcore.AgentRuntimeArtifact.from_ecr_repository(repository, image_tag),
+            execution_role=role.without_policy_updates(),
             network_configuration=network,
-            protocol_configuration="HTTP",
-            lifecycle_configuration=agentcore.CfnRuntime.LifecycleConfigurationProperty(
-                idle_runtime_session_timeout=lifecycle.idle_timeout_seconds,
-                max_lifetime=lifecycle.max_lifetime_seconds,
+            protocol_configuration=agentcore.ProtocolType.HTTP,
+            lifecycle_configuration=agentcore.LifecycleConfiguration(
+                idle_runtime_session_timeout=Duration.seconds(lifecycle.idle_timeout_seconds),
+                max_lifetime=Duration.seconds(lifecycle.max_lifetime_seconds),
             ),
             environment_variables=dict(environment),
         )
-        # The role's policy must exist before AgentCore pulls the image with it.
+        # AgentCore pulls the image with the role: its policy must exist first.
         self.runtime.node.add_dependency(role)
-        self.log_group = logs.LogGroup(
+        self.log_group = self.runtime.application_log_group
+        self.logs = RuntimeLogRetention(
             self,
-            "Logs",
-            log_group_name=Fn.join(
-                "", [RUNTIME_LOG_PREFIX, self.runtime.attr_agent_runtime_id, f"-{DEFAULT_ENDPOINT}"]
+            "LogRetention",
+            log_group_name=self.log_group.log_group_name,
+            nag_log_group_name=(
+                f"{RUNTIME_LOG_PREFIX}{attribute_ref(self.runtime, 'AgentRuntimeId')}-{DEFAULT_ENDPOINT}"
             ),
             retention=log_retention,
             removal_policy=removal_policy,
         )
-
-    @property
-    def metric_name_dimension(self) -> str:
-        """The ``Name`` dimension AgentCore publishes the default endpoint's metrics under."""
-        return f"{self.runtime.agent_runtime_name}::{DEFAULT_ENDPOINT}"

@@ -103,6 +103,12 @@ class ImageBuildTrigger(Construct):
                 "TimeoutSeconds": str(int(deadline.to_seconds())),
             },
         )
+        # The build runs with the project's role: its policy (ECR push, source download, logs)
+        # must exist before the build starts. The properties only reference the project, and
+        # CloudFormation creates resources that do not reference each other in parallel.
+        if project.role is None:
+            raise ValueError("the build project has no role")
+        self.resource.node.add_dependency(project, project.role)
         self._accept_provider_findings(handlers)
 
     def _accept_provider_findings(self, handlers: dict[str, lambda_.Function]) -> None:

@@ -25,7 +25,12 @@ GATEWAY_SERVICES: Final = {
 
 
 class PrivateNetwork(Construct):
-    """Isolated subnets in two AZs, flow logs, and the endpoints the runtime needs."""
+    """Isolated subnets in two AZs, flow logs, and the endpoints the runtime needs.
+
+    The stack's ``availability_zones`` must be Availability Zone *IDs*: each subnet is placed
+    with ``AvailabilityZoneId``, because AgentCore supports only certain zone IDs and zone names
+    map to different IDs in every account (see ``stacks/availability_zones.py``).
+    """
 
     def __init__(
         self,
@@ -51,6 +56,12 @@ class PrivateNetwork(Construct):
             ],
             restrict_default_security_group=True,
         )
+        for subnet in self.vpc.isolated_subnets:
+            cfn = subnet.node.default_child
+            if not isinstance(cfn, ec2.CfnSubnet) or cfn.availability_zone is None:
+                raise TypeError(f"{subnet.node.path} has no CloudFormation subnet with a zone")
+            cfn.availability_zone_id = cfn.availability_zone
+            cfn.availability_zone = None
         flow_logs = logs.LogGroup(
             self, "FlowLogs", retention=flow_log_retention, removal_policy=removal_policy
         )

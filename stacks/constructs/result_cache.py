@@ -1,7 +1,13 @@
 """ElastiCache Serverless for Valkey: fast TTL'd results, reachable only inside the VPC.
 
-Clients authenticate as an IAM-enabled user (short-lived SigV4 tokens, no password anywhere);
-the default user is switched off, so the security group alone never grants access.
+Clients authenticate as an IAM-enabled user (short-lived SigV4 tokens, no password anywhere).
+The user group holds that user only: "A user group configured for the 'VALKEY' engine can only
+contain users using an authentication mechanism (password or IAM)" (ElastiCache User Guide,
+"Role-Based Access Control (RBAC)",
+https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html), and unlike a Redis
+OSS group it needs no user named ``default``. With no password-less user in the group, a
+connection that does not authenticate has no user to act as, so the security group alone never
+grants access.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from constructs import Construct
 ENGINE: Final = "valkey"
 AGENT_ACCESS_STRING: Final = "on ~agent:* -@all +@read +@write +@scripting +@connection -@dangerous"
 """The agent's user reaches only its own ``agent:`` keys, with data and script commands."""
-DEFAULT_ACCESS_STRING: Final = "off ~* -@all"
 
 
 class ResultCache(Construct):
@@ -42,21 +47,12 @@ class ResultCache(Construct):
             access_string=AGENT_ACCESS_STRING,
             authentication_mode={"Type": "iam"},
         )
-        default_user = elasticache.CfnUser(
-            self,
-            "DefaultUser",
-            engine=ENGINE,
-            user_id=f"{name}-default",
-            user_name="default",
-            access_string=DEFAULT_ACCESS_STRING,
-            authentication_mode={"Type": "no-password-required"},
-        )
         users = elasticache.CfnUserGroup(
             self,
             "Users",
             engine=ENGINE,
             user_group_id=f"{name}-users",
-            user_ids=[default_user.ref, self.agent_user.ref],  # Ref (the user id) orders creation
+            user_ids=[self.agent_user.ref],  # Ref (the user id) orders creation
         )
         self.cache = elasticache.CfnServerlessCache(
             self,

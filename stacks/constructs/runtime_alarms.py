@@ -1,10 +1,15 @@
-"""CloudWatch alarms on the runtime's server errors and throttles, sent to an SNS topic."""
+"""CloudWatch alarms on the runtime's server errors and throttles, sent to an SNS topic.
+
+The metrics come from the ``Runtime`` L2's ``metric_*`` methods, which carry the namespace and
+dimensions AgentCore publishes for a runtime's DEFAULT endpoint; nothing here names a dimension.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -13,12 +18,19 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-NAMESPACE: Final = "AWS/Bedrock-AgentCore"
-OPERATION: Final = "InvokeAgentRuntime"
+PERIOD: Final = Duration.minutes(5)
 ALARMED_METRICS: Final = {
     "SystemErrors": "AgentCore returned server errors (5xx) for the runtime",
     "Throttles": "AgentCore throttled invocations of the runtime (429)",
 }
+
+
+def alarmed_metrics(runtime: agentcore.IBedrockAgentRuntime) -> dict[str, cloudwatch.Metric]:
+    """The metrics in :data:`ALARMED_METRICS`, summed per :data:`PERIOD`, as the L2 defines them."""
+    return {
+        "SystemErrors": runtime.metric_system_errors(period=PERIOD),
+        "Throttles": runtime.metric_throttles(period=PERIOD),
+    }
 
 
 class RuntimeAlarms(Construct):
@@ -29,8 +41,7 @@ class RuntimeAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        runtime_arn: str,
-        endpoint_dimension: str,
+        runtime: agentcore.IBedrockAgentRuntime,
         alarm_email: str | None,
         removal_policy: RemovalPolicy,
     ) -> None:
@@ -48,15 +59,9 @@ class RuntimeAlarms(Construct):
         if alarm_email is not None:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: list[cloudwatch.Alarm] = []
+        metrics = alarmed_metrics(runtime)
         for metric_name, description in ALARMED_METRICS.items():
-            metric = cloudwatch.Metric(
-                namespace=NAMESPACE,
-                metric_name=metric_name,
-                dimensions_map={"Operation": OPERATION, "Name": endpoint_dimension, "Resource": runtime_arn},
-                statistic=cloudwatch.Stats.SUM,
-                period=Duration.minutes(5),
-            )
-            alarm = metric.create_alarm(
+            alarm = metrics[metric_name].create_alarm(
                 self,
                 metric_name,
                 alarm_description=description,

@@ -1,8 +1,11 @@
 """The cache on AWS needs TLS and IAM auth; the agent authenticates with short-lived tokens.
 
-Locally a redis-server with the default user switched off and the agent's user given the exact
-ACL the stack deploys stands in for ElastiCache (which alone can verify the token's signature;
-the signature itself is checked here with the test credentials).
+The deployed user group holds only the agent's IAM user (a Valkey group may hold no password-less
+user, see ``tests/infra/aws_rules.py``), so no user exists that a connection could act as without
+authenticating. Locally a redis-server with the default user switched off (nobody to be without
+AUTH) and the agent's user given the exact ACL the stack deploys stands in for ElastiCache (which
+alone can verify the token's signature; the signature itself is checked here with the test
+credentials).
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ def test_the_agent_works_through_the_deployed_acl_only_when_authenticated(
         assert keys
         assert all(key.startswith("agent:") for key in keys)
 
+    unauthenticated = redis.Redis(host="127.0.0.1", port=acl_redis.port)
+    with pytest.raises(redis.AuthenticationError):
+        unauthenticated.set("agent:anonymous", "1")
+    unauthenticated.close()
+
     with running_agent(env) as anonymous:  # no IAM user configured: the cache refuses it
         status, body = anonymous.invoke(
             {"action": "start_background_task", "duration": 0.1, "retention": "ephemeral"}, new_session()
@@ -110,14 +118,12 @@ def test_the_deployed_cache_requires_iam_auth(templates: list[Template], stage: 
     group_id = cache["Properties"]["UserGroupId"]["Ref"]
     users = dict(storage.resources("AWS::ElastiCache::User"))
     members = [users[ref["Ref"]]["Properties"] for ref in groups[group_id]["Properties"]["UserIds"]]
-    for member in members:
-        mode = member["AuthenticationMode"]["Type"]
-        assert "Passwords" not in member and "Passwords" not in member["AuthenticationMode"]
-        if member["UserName"] == "default":
-            assert member["AccessString"].startswith("off "), member
-        else:
-            assert mode == "iam", member
-            assert member["AccessString"] == AGENT_ACCESS_STRING
+    assert members
+    for member in members:  # only the agent's IAM user: nobody to connect as without a token
+        assert member["AuthenticationMode"] == {"Type": "iam"}, member
+        assert "Passwords" not in member and "NoPasswordRequired" not in member
+        assert member["UserName"] != "default"
+        assert member["AccessString"] == AGENT_ACCESS_STRING
     [runtime] = [t for t in stage_templates if t.stack_name.endswith("-Runtime")]
     [agent_runtime] = [r for _, r in runtime.resources("AWS::BedrockAgentCore::Runtime")]
     variables = agent_runtime["Properties"]["EnvironmentVariables"]

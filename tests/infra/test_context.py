@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stacks.availability_zones import SUPPORTED_AZ_IDS
 from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, load_config
 from stacks.lifecycle import PRESETS, PresetName
 
@@ -26,6 +27,7 @@ def test_no_context_means_dev_development_default_model_and_no_environment() -> 
     assert (config.stage.name, config.lifecycle.preset) == ("dev", "development")
     assert config.model_id == DEFAULT_MODEL_ID
     assert (config.account, config.region, config.alarm_email) == (None, None, None)
+    assert config.availability_zones == {}
 
 
 @pytest.mark.parametrize(
@@ -81,7 +83,70 @@ def test_the_clis_default_account_is_not_used() -> None:
     assert (config.account, config.region) == (None, None)
 
 
+def test_vpc_stages_without_a_region_carry_every_listed_regions_default_zones() -> None:
+    for stage in ("staging", "prod"):
+        zones = config_from(stage=stage).availability_zones
+        assert zones == {region: ids[:2] for region, ids in SUPPORTED_AZ_IDS.items()}
+
+
+def test_a_known_region_gets_its_row_and_an_override_replaces_it() -> None:
+    pinned = {"account": "123456789012", "region": "ap-northeast-1"}
+    assert config_from(stage="prod", **pinned).availability_zones == {
+        "ap-northeast-1": ("apne1-az1", "apne1-az2")
+    }
+    override = config_from(stage="prod", availability_zone_ids=" apne1-az4, apne1-az1", **pinned)
+    assert override.availability_zones == {"ap-northeast-1": ("apne1-az4", "apne1-az1")}
+    # Without a region, the override's IDs say which region they are for.
+    assert config_from(stage="staging", availability_zone_ids="euc1-az3,euc1-az2").availability_zones == {
+        "eu-central-1": ("euc1-az3", "euc1-az2")
+    }
+
+
+def test_the_public_stage_has_no_zones_and_any_region_will_do() -> None:
+    config = config_from(stage="dev", account="123456789012", region="sa-east-1")
+    assert config.availability_zones == {}
+
+
+US_EAST_1 = "supported IDs there: use1-az1, use1-az2, use1-az4"
 REJECTIONS = [
+    (
+        {"stage": "prod", "account": "123456789012", "region": "eu-west-2"},
+        ["region='eu-west-2'", "no supported Availability Zone IDs for eu-west-2", "us-east-1, us-east-2"],
+    ),
+    (
+        {"stage": "staging", "availability_zone_ids": "use1-az3,use1-az1"},
+        [
+            "availability_zone_ids='use1-az3,use1-az1'",
+            "use1-az3 is not a supported",
+            "in us-east-1",
+            US_EAST_1,
+        ],
+    ),
+    (
+        {
+            "stage": "prod",
+            "account": "123456789012",
+            "region": "us-east-1",
+            "availability_zone_ids": "use1-az1,euw1-az1",
+        },
+        ["euw1-az1 is not a supported AgentCore VPC Availability Zone ID in us-east-1", US_EAST_1],
+    ),
+    (
+        {"stage": "prod", "availability_zone_ids": "use1-az1"},
+        ["availability_zone_ids='use1-az1'", "2 distinct"],
+    ),
+    ({"stage": "prod", "availability_zone_ids": "use1-az1,use1-az1"}, ["2 distinct"]),
+    (
+        {"stage": "prod", "availability_zone_ids": "mars1-az1,mars1-az2"},
+        [
+            "mars1-az1 is no Availability Zone ID of a region AgentCore lists",
+            "regions with supported IDs: us-east-1",
+        ],
+    ),
+    (
+        {"stage": "dev", "availability_zone_ids": "use1-az1,use1-az2"},
+        ["stage dev runs the runtime in PUBLIC"],
+    ),
     ({"stage": "qa"}, ["stage='qa'", "dev, staging, prod"]),
     ({"lifecycle": "forever"}, ["lifecycle='forever'", "interactive, long-running, development"]),
     ({"idle_timeout": "59"}, ["idle_timeout=59", "60 to 28800"]),

@@ -26,5 +26,7 @@ def test_explicit_account_and_region_need_no_lookups(tmp_path: Path) -> None:
         assert artifact.environment.region == "eu-west-1"
     assert AwsSolutionsChecks().validate_scope(app).violations == []
     network = assembly.get_stack_artifact(stacks.runtime.artifact_id.replace("Runtime", "Network")).template
-    for subnet in resources(network, "AWS::EC2::Subnet").values():
-        assert "Fn::GetAZs" in str(subnet["Properties"]["AvailabilityZone"])
+    zones = [subnet["Properties"] for subnet in resources(network, "AWS::EC2::Subnet").values()]
+    assert [zone.get("AvailabilityZoneId") for zone in zones] == ["euw1-az1", "euw1-az2"]
+    assert not any("AvailabilityZone" in zone for zone in zones)
+    assert "Mappings" not in network

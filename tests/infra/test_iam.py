@@ -75,8 +75,20 @@ def test_no_wildcard_actions_in_our_own_roles(synthesized: AllSynths) -> None:
     ]
 
 
+def execution_role(synth: Synthesized) -> str:
+    """Logical id of the role the runtime runs with."""
+    runtime = only(synth.template("Runtime"), "AWS::BedrockAgentCore::Runtime")["Properties"]
+    role: str = runtime["RoleArn"]["Fn::GetAtt"][0]
+    return role
+
+
 def runtime_statements(synth: Synthesized) -> dict[str, dict[str, Any]]:
-    role_policy = only(synth.template("Runtime"), "AWS::IAM::Policy")["Properties"]["PolicyDocument"]
+    role = execution_role(synth)
+    [role_policy] = [
+        policy["Properties"]["PolicyDocument"]
+        for policy in resources(synth.template("Runtime"), "AWS::IAM::Policy").values()
+        if policy["Properties"]["Roles"] == [{"Ref": role}]
+    ]
     return {statement["Sid"]: statement for statement in role_policy["Statement"]}
 
 
@@ -122,7 +134,8 @@ def test_runtime_role_invokes_only_the_configured_model(synthesized: AllSynths) 
 def test_runtime_role_can_only_be_assumed_by_agentcore_in_this_account(
     synthesized: AllSynths,
 ) -> None:
-    role = only(synthesized["prod", "long-running"].template("Runtime"), "AWS::IAM::Role")["Properties"]
+    synth = synthesized["prod", "long-running"]
+    role = synth.template("Runtime")["Resources"][execution_role(synth)]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}

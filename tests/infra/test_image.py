@@ -79,3 +79,19 @@ def test_repository_scans_keeps_tags_immutable_and_expires_old_images(
         (rule,) = json.loads(repository["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
         assert rule["selection"]["countType"] == "imageCountMoreThan"
         assert rule["selection"]["countNumber"] == STAGES[stage].max_images
+
+
+def test_the_build_starts_only_once_the_projects_role_policy_exists(synthesized: AllSynths) -> None:
+    """The build runs with the project's role; its grants (source, ECR push, logs) must be in place."""
+    for synth in synthesized.values():
+        template = synth.template("Image")
+        project = only(template, "AWS::CodeBuild::Project")["Properties"]
+        role = project["ServiceRole"]["Fn::GetAtt"][0]
+        policies = {
+            logical_id
+            for logical_id, policy in resources(template, "AWS::IAM::Policy").items()
+            if {"Ref": role} in policy["Properties"]["Roles"]
+        }
+        assert policies
+        build = only(template, "Custom::AgentImageBuild")
+        assert policies | {role} <= set(build["DependsOn"])

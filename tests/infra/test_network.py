@@ -1,11 +1,18 @@
-"""Network: private subnets, VPC endpoints, and security groups opened only where needed."""
+"""Network: private subnets in AgentCore-supported zone IDs, endpoints, security groups opened as needed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from stacks.availability_zones import SUPPORTED_AZ_IDS
+from stacks.context import load_config
+from stacks.network_stack import NetworkStack
 from stacks.stages import StageName
-from tests.infra.synth import AllSynths, resources
+from tests.infra.synth import FEATURE_FLAGS, AllSynths, resources
 
 VPC_STAGES: tuple[StageName, ...] = ("staging", "prod")
 
@@ -99,3 +106,48 @@ def test_runtime_may_only_send_https_and_valkey(synthesized: AllSynths) -> None:
         ]
         ports = {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in [*inline, *separate]}
         assert ports == {("tcp", 443, 443), ("tcp", 6379, 6380)}
+
+
+def network_template(stage: StageName, region: str) -> dict[str, Any]:
+    """The network stack alone, as ``-c stage=<stage> -c region=<region>`` configures it."""
+    context = {"stage": stage, "region": region, "account": "123456789012"}
+    config = load_config(context.get)
+    app = cdk.App(context=FEATURE_FLAGS)
+    stack = NetworkStack(
+        app,
+        f"Net-{stage}",
+        stage=config.stage,
+        zone_ids=config.availability_zones,
+        env=cdk.Environment(account=config.account, region=config.region),
+    )
+    template: dict[str, Any] = Template.from_stack(stack).to_json()
+    return template
+
+
+@pytest.mark.parametrize("region", list(SUPPORTED_AZ_IDS))
+def test_vpc_stages_place_subnets_by_supported_zone_id_in_every_listed_region(region: str) -> None:
+    for stage in VPC_STAGES:
+        subnets = resources(network_template(stage, region), "AWS::EC2::Subnet").values()
+        zones = [subnet["Properties"]["AvailabilityZoneId"] for subnet in subnets]
+        assert zones == list(SUPPORTED_AZ_IDS[region][:2])
+        assert not any("AvailabilityZone" in subnet["Properties"] for subnet in subnets)
+
+
+def test_without_a_region_the_deploy_region_picks_its_row_of_the_table(synthesized: AllSynths) -> None:
+    for stage, template in network_templates(synthesized):
+        mapping = template["Mappings"]["SubnetZoneIds"]
+        assert mapping == {
+            region: {"Zone1": ids[0], "Zone2": ids[1]} for region, ids in SUPPORTED_AZ_IDS.items()
+        }
+        for i, subnet in enumerate(resources(template, "AWS::EC2::Subnet").values()):
+            assert subnet["Properties"]["AvailabilityZoneId"] == {
+                "Fn::FindInMap": ["SubnetZoneIds", {"Ref": "AWS::Region"}, f"Zone{i + 1}"]
+            }, stage
+
+
+def test_an_override_puts_its_zones_in_its_region_only() -> None:
+    config = load_config({"stage": "prod", "availability_zone_ids": "use1-az4,use1-az2"}.get)
+    app = cdk.App(context=FEATURE_FLAGS)
+    stack = NetworkStack(app, "Net", stage=config.stage, zone_ids=config.availability_zones)
+    template = Template.from_stack(stack).to_json()
+    assert template["Mappings"]["SubnetZoneIds"] == {"us-east-1": {"Zone1": "use1-az4", "Zone2": "use1-az2"}}

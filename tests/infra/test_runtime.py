@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk.assertions import Match, Template
 
 from agent.settings import EnvVar
-from stacks.constructs.runtime_alarms import RuntimeAlarms
+from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
 from stacks.lifecycle import MAX_SECONDS, MIN_SECONDS, PRESETS, PresetName
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, only, resources
@@ -44,6 +46,7 @@ def test_environment_points_the_agent_at_this_stages_stores(synthesized: AllSynt
     for (stage, preset), synth in synthesized.items():
         lifecycle = PRESETS[preset]
         env = runtime_of(synth)["EnvironmentVariables"]
+        assert env[EnvVar.AWS_REGION] == {"Ref": "AWS::Region"}
         assert env[EnvVar.STORE_BACKEND] == "dynamodb"
         assert env[EnvVar.TABLE_NAME] == {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-TableName"}
         assert env[EnvVar.BUCKET_NAME] == {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-BucketName"}
@@ -85,9 +88,16 @@ def test_runtime_waits_for_the_image_build_of_the_same_source(
 
 def test_runtime_is_created_after_its_role_policy(synthesized: AllSynths) -> None:
     synth = synthesized["prod", "long-running"]
-    runtime = only(synth.template("Runtime"), RUNTIME)
-    policies = resources(synth.template("Runtime"), "AWS::IAM::Policy")
-    assert set(policies) <= set(runtime["DependsOn"])
+    template = synth.template("Runtime")
+    runtime = only(template, RUNTIME)
+    role = runtime["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    role_policies = {
+        logical_id
+        for logical_id, policy in resources(template, "AWS::IAM::Policy").items()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+    }
+    assert role_policies
+    assert role_policies | {role} <= set(runtime["DependsOn"])
 
 
 def test_outputs_have_the_documented_ids(synthesized: AllSynths) -> None:
@@ -104,16 +114,51 @@ def test_outputs_have_the_documented_ids(synthesized: AllSynths) -> None:
         assert tail[1][-1] == "--follow"
 
 
-def test_runtime_log_group_keeps_logs_for_the_stage_retention(
+def log_group_calls(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The SDK call a log-group custom resource makes on create, with the runtime id filled in."""
+    [resource] = resources(template, kind).values()
+    separator, parts = resource["Properties"]["Create"]["Fn::Join"]
+    text = separator.join(part if isinstance(part, str) else "<runtime-id>" for part in parts)
+    call: dict[str, Any] = json.loads(text)
+    return call
+
+
+def test_the_runtime_log_group_is_not_owned_but_kept_for_the_stage_retention(
     synthesized: AllSynths,
 ) -> None:
+    """AgentCore creates the group: an existing one is fine, and its retention follows the stage."""
     retention = {"dev": 7, "staging": 30, "prod": 365}
+    group = "/aws/bedrock-agentcore/runtimes/<runtime-id>-DEFAULT"
     for (stage, _), synth in synthesized.items():
-        for log_group in resources(synth.template("Runtime"), "AWS::Logs::LogGroup").values():
-            name = log_group["Properties"]["LogGroupName"]["Fn::Join"][1]
-            assert name[0] == "/aws/bedrock-agentcore/runtimes/"
-            assert name[-1] == "-DEFAULT"
-            assert log_group["Properties"]["RetentionInDays"] == retention[stage]
+        template = synth.template("Runtime")
+        for log_group in resources(template, "AWS::Logs::LogGroup").values():
+            assert "LogGroupName" not in log_group["Properties"]
+        create = log_group_calls(template, "Custom::AgentCoreLogGroup")
+        assert (create["action"], create["parameters"]) == ("CreateLogGroup", {"logGroupName": group})
+        assert create["ignoreErrorCodesMatching"] == "ResourceAlreadyExistsException"
+        put = log_group_calls(template, "Custom::AgentCoreLogRetention")
+        assert put["action"] == "PutRetentionPolicy"
+        assert put["parameters"] == {"logGroupName": group, "retentionInDays": retention[stage]}
+        [creator] = resources(template, "Custom::AgentCoreLogGroup")
+        [setter] = resources(template, "Custom::AgentCoreLogRetention").values()
+        assert creator in setter["DependsOn"]
+        tail = synth.template("Runtime")["Outputs"]["LogsTailCommand"]["Value"]["Fn::Join"][1][1]
+        name_parts = tail["Fn::Join"][1]
+        assert (name_parts[0], name_parts[-1]) == ("/aws/bedrock-agentcore/runtimes/", "-DEFAULT")
+        assert name_parts[1]["Fn::GetAtt"][1] == "AgentRuntimeId"
+
+
+def test_the_log_group_is_deleted_with_the_stack_only_where_the_stage_destroys_data(
+    synthesized: AllSynths,
+) -> None:
+    for (stage, _), synth in synthesized.items():
+        [creator] = resources(synth.template("Runtime"), "Custom::AgentCoreLogGroup").values()
+        destroys = STAGES[stage].removal_policy == cdk.RemovalPolicy.DESTROY
+        assert ("Delete" in creator["Properties"]) is destroys
+        if destroys:
+            assert '"action":"DeleteLogGroup"' in json.dumps(creator["Properties"]["Delete"]).replace(
+                "\\", ""
+            )
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -131,17 +176,55 @@ def test_alarms_watch_errors_and_throttles_of_this_runtime(
         assert len(alarm["AlarmActions"]) == 1
 
 
+def imported_runtime(stack: cdk.Stack) -> agentcore.IBedrockAgentRuntime:
+    return agentcore.Runtime.from_agent_runtime_attributes(
+        stack,
+        "Runtime",
+        agent_runtime_arn="arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/agent-abc1234567",
+        agent_runtime_id="agent-abc1234567",
+        agent_runtime_name="agent",
+        role_arn="arn:aws:iam::123456789012:role/agent",
+    )
+
+
 def alarm_template(email: str | None) -> Template:
     stack = cdk.Stack(cdk.App(), "Alarms")
     RuntimeAlarms(
         stack,
         "Alarms",
-        runtime_arn="arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/agent-abc",
-        endpoint_dimension="agent::DEFAULT",
+        runtime=imported_runtime(stack),
         alarm_email=email,
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
     return Template.from_stack(stack)
+
+
+def test_alarms_use_the_metrics_the_runtime_l2_defines() -> None:
+    """No dimension is hand-written: each alarm watches exactly what ``Runtime.metric_*`` returns."""
+    stack = cdk.Stack(cdk.App(), "Alarms")
+    runtime = imported_runtime(stack)
+    RuntimeAlarms(
+        stack, "Alarms", runtime=runtime, alarm_email=None, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    expected = {
+        name: {
+            "Namespace": metric.namespace,
+            "Dimensions": sorted(
+                ({"Name": key, "Value": value} for key, value in (metric.dimensions or {}).items()),
+                key=lambda dimension: str(dimension["Name"]),
+            ),
+            "Period": int(metric.period.to_seconds()),
+            "Statistic": metric.statistic,
+        }
+        for name, metric in alarmed_metrics(runtime).items()
+    }
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    found = {
+        alarm["Properties"]["MetricName"]: {key: alarm["Properties"][key] for key in expected["Throttles"]}
+        for alarm in alarms.values()
+    }
+    assert found == expected
+    assert expected["SystemErrors"]["Dimensions"][0] == {"Name": "Name", "Value": "agent::DEFAULT"}
 
 
 def test_alarm_email_subscribes_to_the_encrypted_topic_only_when_given() -> None:

@@ -131,3 +131,19 @@ def test_cache_is_serverless_valkey_in_the_private_subnets(synthesized: AllSynth
         assert "SecurityGroupsCache" in group["Fn::ImportValue"]
         assert all("privateSubnet" in subnet["Fn::ImportValue"] for subnet in props["SubnetIds"])
         assert len(props["SubnetIds"]) == 2
+
+
+def test_the_cache_user_group_holds_only_the_agents_iam_user(synthesized: AllSynths) -> None:
+    """A Valkey user group takes only users that authenticate (see ``tests/infra/aws_rules.py``)."""
+    for (stage, _), synth in synthesized.items():
+        template = synth.template("Storage")
+        groups = resources(template, "AWS::ElastiCache::UserGroup")
+        if not STAGES[stage].cache_enabled:
+            assert groups == {}
+            continue
+        (group,) = groups.values()
+        users = resources(template, "AWS::ElastiCache::User")
+        assert group["Properties"]["UserIds"] == [{"Ref": logical_id} for logical_id in users]
+        (user,) = (user["Properties"] for user in users.values())
+        assert user["AuthenticationMode"] == {"Type": "iam"}
+        assert user["UserName"] == user["UserId"] == f"agentcore-async-{stage}-agent"

@@ -1,0 +1,256 @@
+"""Rules AWS enforces at deploy time that cfn-lint does not: every stage keeps each one.
+
+Each rule has its source next to its checker in ``tests/infra/aws_rules.py`` and a control here:
+a template that breaks the rule, which the checker must report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from stacks.lifecycle import PRESET_NAMES
+from tests.infra import aws_rules
+from tests.infra.aws_rules import StageTemplates
+from tests.infra.synth import AllSynths
+
+Checker = Callable[[StageTemplates], list[str]]
+
+
+def findings_everywhere(synthesized: AllSynths, check: Checker) -> list[str]:
+    return [
+        f"{stage}/{preset}: {finding}"
+        for (stage, preset), synth in synthesized.items()
+        for finding in check(synth.templates)
+    ]
+
+
+def runtime(**properties: Any) -> dict[str, Any]:
+    return {"Type": aws_rules.RUNTIME, "Properties": {"AgentRuntimeName": "agent_dev", **properties}}
+
+
+# ---- 1. Valkey user groups hold only users that authenticate --------------------------------
+
+
+def test_valkey_user_groups_hold_only_authenticating_users(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.VALKEY_GROUP_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.valkey_groups_hold_only_authenticating_users) == []
+
+
+def test_control_a_no_password_default_user_in_a_valkey_group_is_reported() -> None:
+    storage = {
+        "Resources": {
+            "Agent": {
+                "Type": "AWS::ElastiCache::User",
+                "Properties": {"UserName": "a", "UserId": "a", "AuthenticationMode": {"Type": "iam"}},
+            },
+            "Default": {
+                "Type": "AWS::ElastiCache::User",
+                "Properties": {
+                    "UserName": "default",
+                    "UserId": "c-default",
+                    "AccessString": "off ~* -@all",
+                    "AuthenticationMode": {"Type": "no-password-required"},
+                },
+            },
+            "Users": {
+                "Type": "AWS::ElastiCache::UserGroup",
+                "Properties": {"Engine": "valkey", "UserIds": [{"Ref": "Default"}, {"Ref": "Agent"}]},
+            },
+        }
+    }
+    [finding] = aws_rules.valkey_groups_hold_only_authenticating_users({"Storage": storage})
+    assert "default authenticates with no-password-required" in finding
+
+
+# ---- 2. a VPC runtime's subnets sit in supported Availability Zone IDs ----------------------
+
+
+def test_runtime_subnets_are_placed_by_supported_zone_ids(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.SUBNET_ZONE_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.runtime_subnets_in_supported_zone_ids) == []
+    vpc_stages = [synth for (stage, _), synth in synthesized.items() if stage != "dev"]
+    assert vpc_stages
+    assert all("Mappings" in synth.template("Network") for synth in vpc_stages)
+
+
+def vpc_stage(*subnets: dict[str, Any], mappings: dict[str, Any] | None = None) -> dict[str, Any]:
+    network: dict[str, Any] = {
+        "Resources": {
+            f"Subnet{i}": {"Type": "AWS::EC2::Subnet", "Properties": props} for i, props in enumerate(subnets)
+        },
+        "Outputs": {
+            f"Out{i}": {"Value": {"Ref": f"Subnet{i}"}, "Export": {"Name": f"net-subnet-{i}"}}
+            for i in range(len(subnets))
+        },
+    }
+    if mappings:
+        network["Mappings"] = mappings
+    refs = [{"Fn::ImportValue": f"net-subnet-{i}"} for i in range(len(subnets))]
+    config = {"NetworkMode": "VPC", "NetworkModeConfig": {"Subnets": refs, "SecurityGroups": ["sg-1"]}}
+    return {"Network": network, "Runtime": {"Resources": {"Agent": runtime(NetworkConfiguration=config)}}}
+
+
+def test_control_subnets_by_zone_name_or_unsupported_zone_id_are_reported() -> None:
+    by_name = vpc_stage({"AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}})
+    assert any("placed by zone name" in f for f in aws_rules.runtime_subnets_in_supported_zone_ids(by_name))
+    unsupported = vpc_stage(
+        {"AvailabilityZoneId": {"Fn::FindInMap": ["Zones", {"Ref": "AWS::Region"}, "Zone1"]}},
+        mappings={"Zones": {"us-east-1": {"Zone1": "use1-az3"}, "eu-west-2": {"Zone1": "euw2-az1"}}},
+    )
+    findings = aws_rules.runtime_subnets_in_supported_zone_ids(unsupported)
+    assert any("use1-az3 in us-east-1 is unsupported" in f for f in findings)
+    assert any("euw2-az1 in eu-west-2 is unsupported (supported: none listed)" in f for f in findings)
+    mixed = vpc_stage({"AvailabilityZoneId": "use1-az1"}, {"AvailabilityZoneId": "euw1-az1"})
+    assert any("several regions" in f for f in aws_rules.runtime_subnets_in_supported_zone_ids(mixed))
+
+
+# ---- 3. nothing the stack owns sits in a name space AWS creates itself ----------------------
+
+
+def test_no_stack_owned_log_group_in_a_name_space_aws_creates(synthesized: AllSynths) -> None:
+    """Sources: ``aws_rules.AWS_CREATED_LOG_GROUPS``."""
+    assert findings_everywhere(synthesized, aws_rules.no_stack_owned_log_group_in_aws_name_spaces) == []
+
+
+def test_control_a_stack_owned_runtime_log_group_is_reported() -> None:
+    name = {
+        "Fn::Join": [
+            "",
+            ["/aws/bedrock-agentcore/runtimes/", {"Fn::GetAtt": ["Agent", "AgentRuntimeId"]}, "-DEFAULT"],
+        ]
+    }
+    template = {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name}}}}
+    [finding] = aws_rules.no_stack_owned_log_group_in_aws_name_spaces({"Runtime": template})
+    assert "which AWS creates itself" in finding
+
+
+# ---- 4. names match AWS's patterns and lengths ----------------------------------------------
+
+
+def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -> None:
+    """Sources: ``aws_rules.NAME_RULES`` and ``aws_rules.IAM_USER_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.names_match_aws_patterns) == []
+    checked = {
+        entry.rule.kind for synth in synthesized.values() for entry in aws_rules.named(synth.templates)
+    }
+    assert {aws_rules.RUNTIME, "AWS::ElastiCache::ServerlessCache", "AWS::Logs::LogGroup"} <= checked
+
+
+def test_control_names_aws_refuses_are_reported() -> None:
+    log_call = json.dumps({"action": "CreateLogGroup", "parameters": {"logGroupName": "runtime logs"}})
+    template = {
+        "Resources": {
+            "Agent": runtime(AgentRuntimeName="agentcore-async-dev"),
+            "Cache": {
+                "Type": "AWS::ElastiCache::ServerlessCache",
+                "Properties": {"ServerlessCacheName": "Cache"},
+            },
+            "User": {
+                "Type": "AWS::ElastiCache::User",
+                "Properties": {"UserId": "agent", "UserName": "other", "AuthenticationMode": {"Type": "iam"}},
+            },
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r" * 65}},
+            "Group": {"Type": "Custom::AgentCoreLogGroup", "Properties": {"Create": log_call}},
+        }
+    }
+    findings = "\n".join(aws_rules.names_match_aws_patterns({"Runtime": template}))
+    for expected in (
+        "'agentcore-async-dev'",
+        "'Cache'",
+        "'rrrr",
+        "'runtime logs'",
+        "name other is not its id",
+    ):
+        assert expected in findings
+
+
+# ---- 5. the runtime's environment fits AgentCore's limits -----------------------------------
+
+
+def test_runtime_environment_fits_the_limits(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.ENVIRONMENT_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.runtime_environment_within_limits) == []
+
+
+def test_control_too_many_or_too_long_variables_are_reported() -> None:
+    many = {f"VAR_{i}": "x" for i in range(aws_rules.MAX_VARIABLES + 1)}
+    template = {"Resources": {"Agent": runtime(EnvironmentVariables=many)}}
+    assert any(
+        "51 environment variables" in f
+        for f in aws_rules.runtime_environment_within_limits({"Runtime": template})
+    )
+    joined = {"Fn::Join": ["", ["x" * 1800, {"Fn::ImportValue": "somewhere-else"}]]}
+    long_values = {"LITERAL": "x" * 2049, "RESOLVED": joined, "1BAD": "x"}
+    template = {"Resources": {"Agent": runtime(EnvironmentVariables=long_values)}}
+    findings = "\n".join(aws_rules.runtime_environment_within_limits({"Runtime": template}))
+    assert "LITERAL may be 2049 characters" in findings
+    assert "RESOLVED may be 2055 characters" in findings
+    assert "'1BAD' is invalid" in findings
+
+
+# ---- 6. the execution role trusts AgentCore only --------------------------------------------
+
+
+def test_execution_role_trusts_only_agentcore_in_this_account(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.TRUST_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.execution_role_trusts_only_agentcore) == []
+
+
+def test_control_a_role_trusting_another_principal_is_reported() -> None:
+    trust = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": [trust]}}}
+    template = {"Resources": {"Role": role, "Agent": runtime(RoleArn={"Fn::GetAtt": ["Role", "Arn"]})}}
+    [finding] = aws_rules.execution_role_trusts_only_agentcore({"Runtime": template})
+    assert "lambda.amazonaws.com" in finding
+
+
+# ---- 7. two stages deploy side by side ------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", PRESET_NAMES)
+def test_fixed_names_carry_the_stage(synthesized: AllSynths, preset: str) -> None:
+    """Source: ``aws_rules.SIDE_BY_SIDE_SOURCE``."""
+    stages = {stage: synth.templates for (stage, p), synth in synthesized.items() if p == preset}
+    assert len(stages) == 3
+    assert aws_rules.fixed_names_carry_the_stage(stages) == []
+    assert all(any(True for _ in aws_rules.fixed_names(templates)) for templates in stages.values())
+
+
+def test_control_names_without_the_stage_or_shared_by_stages_are_reported() -> None:
+    def stage(name: str, export: str) -> dict[str, Any]:
+        return {
+            "Runtime": {
+                "Resources": {"Agent": runtime(AgentRuntimeName=name)},
+                "Outputs": {"Out": {"Value": "x", "Export": {"Name": export}}},
+            }
+        }
+
+    findings = aws_rules.fixed_names_carry_the_stage(
+        {"dev": stage("agent_dev", "shared-dev-prod"), "prod": stage("agent", "shared-dev-prod")}
+    )
+    assert any("'agent' does not name the stage" in f for f in findings)
+    assert any("'shared-dev-prod' is also a name in dev" in f for f in findings)
+
+
+# ---- 8. each template within CloudFormation's quotas ----------------------------------------
+
+
+def test_templates_fit_cloudformation_quotas(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.QUOTA_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.template_within_quotas) == []
+
+
+def test_control_templates_over_the_quotas_are_reported() -> None:
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q" * 2000}}
+    big = {
+        "Resources": {f"Queue{i}": queue for i in range(501)},
+        "Outputs": {f"Out{i}": {"Value": "x"} for i in range(201)},
+        "Description": "d" * 1025,
+    }
+    findings = "\n".join(aws_rules.template_within_quotas({"Storage": big}))
+    for expected in ("501 Resources", "201 Outputs", "template is", "description is 1025 bytes"):
+        assert expected in findings
