@@ -8,23 +8,26 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Retention = Literal["durable", "ephemeral"]
+ResultFormat = Literal["text", "json"]
 
 
 class TaskStatus(enum.StrEnum):
-    """States of the task status machine; only RUNNING may change, and only once."""
+    """States of a task. RUNNING and SUSPENDED may change; every other state is final."""
 
     RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    """A resumable task whose microVM ended: its last checkpoint waits for the session's next
+    microVM, which resumes it as the next attempt."""
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
     LOST = "LOST"
-    """How a RUNNING record reads when its heartbeat is older than the lease; stored directly
-    when the agent is stopped (SIGTERM) mid-task."""
+    """A task that is not resumable and whose microVM ended before it finished."""
 
     @property
     def finished(self) -> bool:
-        """True for the terminal states."""
-        return self is not TaskStatus.RUNNING
+        """True for the final states."""
+        return self not in (TaskStatus.RUNNING, TaskStatus.SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -34,19 +37,28 @@ class TaskRecord:
     session_id: str
     task_id: str
     status: TaskStatus
-    duration: float
-    result_bytes: int
+    kind: str
+    input_json: str
+    """The validated input, as canonical JSON (defaults filled in)."""
     created_at: float
     updated_at: float
     heartbeat_at: float
     expires_at: int
+    attempt: int = 1
+    """Which run of the task this is; every write of an older attempt is rejected (a fencing token)."""
     progress: float = 0.0
+    message: str | None = None
+    """The work's own progress message."""
     retention: Retention = "durable"
     client_token: str | None = None
     start_id: str | None = None
     """Unique per start call: a store that finds the record already written by the same call (a
     retried write whose first reply was lost) reports it as this start's own."""
+    checkpoint: str | None = None
+    """The work's last checkpoint, as JSON text (or in the blob store under ``checkpoint_key``)."""
+    checkpoint_key: str | None = None
     result: str | None = None
+    result_format: ResultFormat = "text"
     result_key: str | None = None
     result_size: int | None = None
     error_code: str | None = None
@@ -68,10 +80,11 @@ class TaskRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in item.items() if key in names}
         values["status"] = TaskStatus(values["status"])
-        for key in ("duration", "created_at", "updated_at", "heartbeat_at", "progress"):
+        for key in ("created_at", "updated_at", "heartbeat_at", "progress"):
             values[key] = float(values[key]) if key in values else 0.0
-        for key in ("result_bytes", "expires_at"):
-            values[key] = int(values[key])
+        for key in ("expires_at", "attempt"):
+            if key in values:
+                values[key] = int(values[key])
         if values.get("result_size") is not None:
             values["result_size"] = int(values["result_size"])
         return cls(**values)

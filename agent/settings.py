@@ -47,6 +47,8 @@ class EnvVar:
     WRITE_ATTEMPTS: Final = "AGENT_WRITE_ATTEMPTS"
     RETRY_BASE_SECONDS: Final = "AGENT_RETRY_BASE_SECONDS"
     IO_THREADS: Final = "AGENT_IO_THREADS"
+    MAX_ATTEMPTS: Final = "AGENT_MAX_ATTEMPTS"
+    EXTRA_KINDS: Final = "AGENT_EXTRA_KINDS"
     AWS_REGION: Final = "AWS_REGION"
     """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
     AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
@@ -64,6 +66,8 @@ class TableSchema:
 
 RESULTS_PREFIX: Final = "results/"
 """S3 key prefix under which large results are stored (the bucket's lifecycle rule expires it)."""
+INPUTS_PREFIX: Final = "inputs/"
+"""S3 key prefix of objects tasks may read as input (the ``batch`` kind's ``s3_key`` items)."""
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
 DEFAULT_MODEL_ID: Final = "global.anthropic.claude-sonnet-4-6"
@@ -108,11 +112,12 @@ class Settings(BaseSettings):
     model_factory: str | None = Field(
         None, pattern=r"^[\w.]+:\w+$", validation_alias=_env(EnvVar.MODEL_FACTORY)
     )
-    max_lifetime_seconds: int | None = Field(
-        None, ge=60, le=RUNTIME_MAX_SECONDS, validation_alias=_env(EnvVar.MAX_LIFETIME_SECONDS)
+    max_lifetime_seconds: float | None = Field(
+        None, gt=0, le=RUNTIME_MAX_SECONDS, validation_alias=_env(EnvVar.MAX_LIFETIME_SECONDS)
     )
-    idle_timeout_seconds: int = Field(
-        900, ge=60, le=28800, validation_alias=_env(EnvVar.IDLE_TIMEOUT_SECONDS)
+    """The runtime's maxLifetime (AgentCore allows 60-28800 s; the emulator's fast timers go lower)."""
+    idle_timeout_seconds: float = Field(
+        900, gt=0, le=RUNTIME_MAX_SECONDS, validation_alias=_env(EnvVar.IDLE_TIMEOUT_SECONDS)
     )
     heartbeat_seconds: float = Field(10.0, gt=0, le=3600, validation_alias=_env(EnvVar.HEARTBEAT_SECONDS))
     lease_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env(EnvVar.LEASE_SECONDS))
@@ -144,6 +149,12 @@ class Settings(BaseSettings):
     write_attempts: int = Field(4, ge=1, le=20, validation_alias=_env(EnvVar.WRITE_ATTEMPTS))
     retry_base_seconds: float = Field(0.1, gt=0, le=10, validation_alias=_env(EnvVar.RETRY_BASE_SECONDS))
     io_threads: int = Field(32, ge=1, le=512, validation_alias=_env(EnvVar.IO_THREADS))
+    max_attempts: int = Field(10, ge=1, le=1000, validation_alias=_env(EnvVar.MAX_ATTEMPTS))
+    """How many microVMs may run a resumable task (the first run and its resumes)."""
+    extra_kinds_text: str = Field(
+        "", pattern=r"^([\w.]+(,[\w.]+)*)?$", validation_alias=_env(EnvVar.EXTRA_KINDS)
+    )
+    """Comma-separated modules with more task kinds (each exposes ``KIND``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -181,9 +192,19 @@ class Settings(BaseSettings):
         return self.backend == "dynamodb" or self.bucket_name is not None or self.redis_iam_user is not None
 
     @property
-    def max_duration_seconds(self) -> int:
-        """Upper bound of a task's duration when the microVM's lifetime is unknown."""
+    def max_duration_seconds(self) -> float:
+        """The microVM's lifetime, or AgentCore's upper bound when it is unknown."""
         return self.max_lifetime_seconds or RUNTIME_MAX_SECONDS
+
+    @property
+    def extra_kinds(self) -> tuple[str, ...]:
+        """The module paths of ``AGENT_EXTRA_KINDS``."""
+        return tuple(name for name in self.extra_kinds_text.split(",") if name)
+
+    @property
+    def resumable_seconds(self) -> float:
+        """The longest a resumable task can run: every allowed attempt a whole microVM lifetime."""
+        return self.max_attempts * self.max_duration_seconds
 
 
 def aws_region(environ: Mapping[str, str]) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.records import TaskRecord
+from agent.records import TaskRecord, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,43 @@ def older_than(record: TaskRecord, cursor: Cursor | None) -> bool:
     return (record.created_at, record.task_id) < (cursor.created_at, cursor.task_id)
 
 
+@dataclass(frozen=True)
+class Beat:
+    """What a running attempt writes while it works: progress, liveness and, optionally, a checkpoint."""
+
+    progress: float
+    message: str | None
+    at: float
+    expires_at: int
+    checkpoint: tuple[str | None, str | None] | None = None
+    """``(inline JSON, blob key)`` of a new checkpoint (one of them set); None leaves it unchanged."""
+
+
+def apply_beat(record: TaskRecord, beat: Beat) -> TaskRecord:
+    """``record`` with ``beat`` applied (for stores that rewrite whole records)."""
+    changes: dict[str, object] = {
+        "progress": beat.progress,
+        "message": beat.message,
+        "heartbeat_at": beat.at,
+        "updated_at": beat.at,
+        "expires_at": max(record.expires_at, beat.expires_at),
+    }
+    if beat.checkpoint is not None:
+        changes["checkpoint"], changes["checkpoint_key"] = beat.checkpoint
+    return record.replace(**changes)
+
+
+def accepts(record: TaskRecord | None, expected: TaskStatus, attempt: int) -> bool:
+    """Whether a conditional write expecting ``expected`` at ``attempt`` may replace ``record``."""
+    return record is not None and record.status is expected and record.attempt == attempt
+
+
 class TaskStore(Protocol):
-    """Durable (or, for Redis, ephemeral) storage of task records."""
+    """Durable (or, for Redis, ephemeral) storage of task records.
+
+    Every change after creation is conditional on the stored status and attempt, so a record
+    leaves a state at most once and an older attempt can never overwrite a newer one.
+    """
 
     def create(self, record: TaskRecord) -> TaskRecord:
         """Insert ``record`` unless its (session, task id) exists; return the stored record.
@@ -80,12 +115,16 @@ class TaskStore(Protocol):
         """The record, or None if this session has no such task."""
         ...
 
-    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
-        """Refresh a RUNNING record's heartbeat and progress; False if it is no longer RUNNING."""
+    def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
+        """Apply ``beat`` while the record is RUNNING at ``attempt``; False otherwise."""
         ...
 
-    def finish(self, record: TaskRecord) -> bool:
-        """Write a terminal ``record`` only if the stored one is still RUNNING; False otherwise."""
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        """Replace the stored record with ``record`` only if it is ``expected`` at ``attempt``."""
+        ...
+
+    def unfinished(self, session_id: str) -> list[TaskRecord]:
+        """Every RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
         ...
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:

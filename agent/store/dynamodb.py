@@ -12,11 +12,10 @@ from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import TableSchema
-from agent.store.base import Cursor
+from agent.store.base import Beat, Cursor
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-_RUNNING = {":running": {"S": TaskStatus.RUNNING.value}}
 
 
 def task_table_definition(table_name: str) -> dict[str, Any]:
@@ -116,20 +115,37 @@ class DynamoStore:
         item = response.get("Item")
         return None if item is None else _record(item)
 
-    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
-        """Update heartbeat and progress only while the record is RUNNING."""
+    def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
+        """Update progress, liveness (and a checkpoint) only while RUNNING at ``attempt``."""
+        values: dict[str, Any] = {
+            ":p": {"N": repr(beat.progress)},
+            ":h": {"N": repr(beat.at)},
+            ":e": {"N": str(beat.expires_at)},
+            ":running": {"S": TaskStatus.RUNNING.value},
+            ":a": {"N": str(attempt)},
+        }
+        names = {"#s": "status", "#a": "attempt", "#e": TableSchema.TTL_ATTRIBUTE, "#m": "message"}
+        sets = ["progress = :p", "heartbeat_at = :h", "updated_at = :h", "#e = :e"]
+        removes = []
+        fields: dict[str, str | None] = {"#m": beat.message}
+        if beat.checkpoint is not None:
+            names |= {"#c": "checkpoint", "#k": "checkpoint_key"}
+            fields |= {"#c": beat.checkpoint[0], "#k": beat.checkpoint[1]}
+        for name, value in fields.items():
+            if value is None:
+                removes.append(name)
+            else:
+                values[f":{name[1:]}"] = {"S": value}
+                sets.append(f"{name} = :{name[1:]}")
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(session_id, task_id),
-                UpdateExpression="SET progress = :p, heartbeat_at = :h, updated_at = :h",
-                ConditionExpression="#s = :running",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":p": {"N": repr(progress)},
-                    ":h": {"N": repr(now)},
-                    **_RUNNING,
-                },
+                UpdateExpression=update,
+                ConditionExpression="#s = :running AND #a = :a",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
             return True
         except ClientError as exc:
@@ -137,21 +153,43 @@ class DynamoStore:
                 return False
             raise
 
-    def finish(self, record: TaskRecord) -> bool:
-        """Conditional put of the terminal record: only over a RUNNING one."""
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        """Conditional put of the whole record: only over one that is ``expected`` at ``attempt``."""
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=_item(record),
-                ConditionExpression="#s = :running",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_RUNNING,
+                ConditionExpression="#s = :expected AND #a = :a",
+                ExpressionAttributeNames={"#s": "status", "#a": "attempt"},
+                ExpressionAttributeValues={":expected": {"S": expected.value}, ":a": {"N": str(attempt)}},
             )
             return True
         except ClientError as exc:
             if _condition_failed(exc):
                 return False
             raise
+
+    def unfinished(self, session_id: str) -> list[TaskRecord]:
+        """RUNNING and SUSPENDED records of the session (one query, all pages)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "FilterExpression": "#s IN (:running, :suspended)",
+            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#s": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": session_id},
+                ":running": {"S": TaskStatus.RUNNING.value},
+                ":suspended": {"S": TaskStatus.SUSPENDED.value},
+            },
+            "ConsistentRead": True,
+        }
+        records: list[TaskRecord] = []
+        while True:
+            response = self._client.query(**params)
+            records += [_record(item) for item in response.get("Items", [])]
+            if not response.get("LastEvaluatedKey"):
+                return records
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
         """Query the ``by_created_at`` LSI newest first, resuming after the cursor; records past

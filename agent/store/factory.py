@@ -44,6 +44,7 @@ def build_stores(settings: Settings) -> Stores:
                 max_connections=settings.io_threads,
                 auth=auth,
                 ttl_seconds=settings.ephemeral_ttl_seconds,
+                horizon_seconds=settings.resumable_seconds,
             ),
             cache=RedisCache(
                 settings.redis_url,

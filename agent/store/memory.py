@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Cursor, live, older_than
+from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than
 
 
 class MemoryStore:
@@ -25,25 +25,28 @@ class MemoryStore:
         with self._lock:
             return self._records.get((session_id, task_id))
 
-    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
-        """Refresh a RUNNING record."""
+    def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
+        """Apply a beat to a RUNNING record of this attempt."""
         with self._lock:
             current = self._records.get((session_id, task_id))
-            if current is None or current.status is not TaskStatus.RUNNING:
+            if current is None or not accepts(current, TaskStatus.RUNNING, attempt):
                 return False
-            self._records[(session_id, task_id)] = current.replace(
-                progress=progress, heartbeat_at=now, updated_at=now
-            )
+            self._records[(session_id, task_id)] = apply_beat(current, beat)
             return True
 
-    def finish(self, record: TaskRecord) -> bool:
-        """Replace a RUNNING record with a terminal one."""
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        """Replace the record if it is ``expected`` at ``attempt``."""
+        key = (record.session_id, record.task_id)
         with self._lock:
-            current = self._records.get((record.session_id, record.task_id))
-            if current is None or current.status is not TaskStatus.RUNNING:
+            if not accepts(self._records.get(key), expected, attempt):
                 return False
-            self._records[(record.session_id, record.task_id)] = record
+            self._records[key] = record
             return True
+
+    def unfinished(self, session_id: str) -> list[TaskRecord]:
+        """RUNNING and SUSPENDED records of the session."""
+        with self._lock:
+            return [r for (s, _), r in self._records.items() if s == session_id and not r.status.finished]
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
         """Newest first, after the cursor, live records only."""

@@ -16,30 +16,38 @@ from redis.credentials import CredentialProvider
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Cursor, live, older_than
+from agent.store.base import Beat, Cursor, live, older_than
 
 CREATE_SCRIPT = """
 if ARGV[6] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'record') end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'record', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'attempt', ARGV[7], 'record', ARGV[2])
 redis.call('EXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
 if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIREAT', KEYS[2], ARGV[3])
 else redis.call('EXPIREAT', KEYS[2], ARGV[3], 'GT') end
 return false
 """
-_HEARTBEAT = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
-redis.call('HSET', KEYS[1], 'progress', ARGV[1], 'heartbeat_at', ARGV[2], 'updated_at', ARGV[2])
+_BEAT = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1]
+then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT')
+redis.call('EXPIREAT', KEYS[2], ARGV[2], 'GT')
 return 1
 """
-_FINISH = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'record', ARGV[2])
-redis.call('HDEL', KEYS[1], 'progress', 'heartbeat_at', 'updated_at')
+_TRANSITION = """
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2]
+then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[3], 'attempt', ARGV[4], 'record', ARGV[5])
+redis.call('HDEL', KEYS[1], 'progress', 'message', 'heartbeat_at', 'updated_at', 'expires_at',
+    'checkpoint', 'checkpoint_key')
+redis.call('EXPIREAT', KEYS[1], ARGV[6])
+redis.call('EXPIREAT', KEYS[2], ARGV[6], 'GT')
 return 1
 """
-
+OVERLAY = ("progress", "message", "heartbeat_at", "updated_at", "expires_at", "checkpoint", "checkpoint_key")
+"""Fields a beat writes next to the record (as JSON values); a transition folds them back in."""
 
 LIST_SLACK = 16
 """Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
@@ -81,19 +89,21 @@ class RedisStore:
         max_connections: int = 32,
         auth: CredentialProvider | None = None,
         ttl_seconds: int | None = None,
+        horizon_seconds: float = RUNTIME_MAX_SECONDS,
     ) -> None:
-        """``ttl_seconds`` (the ephemeral TTL) lets each create drop index entries that must have
-        expired; without it a session's index only shrinks when the whole index expires."""
+        """``ttl_seconds`` (the ephemeral TTL) and ``horizon_seconds`` (the longest a task can run,
+        resumes included) let each create drop index entries that must have expired; without
+        them a session's index only shrinks when the whole index expires or a listing prunes it."""
         self._redis = _client(url, max_connections, auth)
         self._ttl = ttl_seconds
+        self._horizon = horizon_seconds
         self._create = self._redis.register_script(CREATE_SCRIPT)
-        self._heartbeat = self._redis.register_script(_HEARTBEAT)
-        self._finish = self._redis.register_script(_FINISH)
+        self._beat = self._redis.register_script(_BEAT)
+        self._transition = self._redis.register_script(_TRANSITION)
 
     def create(self, record: TaskRecord) -> TaskRecord:
         """Insert unless present (atomically), indexing it for listing; returns the stored record."""
-        # No task outlives created_at + the longest duration + the TTL, so older entries are stale.
-        stale_before = "" if self._ttl is None else repr(record.created_at - RUNTIME_MAX_SECONDS - self._ttl)
+        stale_before = "" if self._ttl is None else repr(record.created_at - self._horizon - self._ttl)
         existing = self._create(
             keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
             args=[
@@ -103,6 +113,7 @@ class RedisStore:
                 repr(record.created_at),
                 record.task_id,
                 stale_before,
+                record.attempt,
             ],
         )
         if existing:
@@ -111,21 +122,53 @@ class RedisStore:
         return record
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The record with its latest heartbeat fields, or None (also once expired)."""
+        """The record with its latest beat applied, or None (also once expired)."""
         fields = self._redis.hgetall(_task_key(session_id, task_id))
         return _from_hash({str(k): v for k, v in fields.items()})
 
-    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
-        """Refresh a RUNNING record."""
-        return bool(self._heartbeat(keys=[_task_key(session_id, task_id)], args=[repr(progress), repr(now)]))
-
-    def finish(self, record: TaskRecord) -> bool:
-        """Terminal write only over RUNNING."""
+    def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
+        """Apply a beat to a RUNNING record of this attempt."""
+        overlay: dict[str, object] = {
+            "progress": beat.progress,
+            "message": beat.message,
+            "heartbeat_at": beat.at,
+            "updated_at": beat.at,
+            "expires_at": beat.expires_at,
+        }
+        if beat.checkpoint is not None:
+            overlay["checkpoint"], overlay["checkpoint_key"] = beat.checkpoint
+        pairs = [part for name, value in overlay.items() for part in (name, json.dumps(value))]
         return bool(
-            self._finish(
-                keys=[_task_key(record.session_id, record.task_id)], args=[record.status.value, _dump(record)]
+            self._beat(
+                keys=[_task_key(session_id, task_id), _index_key(session_id)],
+                args=[attempt, beat.expires_at, *pairs],
             )
         )
+
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        """Replace the record only if it is ``expected`` at ``attempt``."""
+        return bool(
+            self._transition(
+                keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
+                args=[
+                    expected.value,
+                    attempt,
+                    record.status.value,
+                    record.attempt,
+                    _dump(record),
+                    record.expires_at,
+                ],
+            )
+        )
+
+    def unfinished(self, session_id: str) -> list[TaskRecord]:
+        """RUNNING and SUSPENDED records of the session, from its index."""
+        records = []
+        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+            record = self.get(session_id, str(task_id))
+            if record is not None and not record.status.finished:
+                records.append(record)
+        return records
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
         """Newest first from the session's sorted-set index, skipping (and unindexing) entries whose
@@ -165,13 +208,8 @@ def _from_hash(fields: dict[str, Any]) -> TaskRecord | None:
     if not fields or "record" not in fields:
         return None
     record = TaskRecord.from_item(json.loads(fields["record"]))
-    if record.status is TaskStatus.RUNNING and "heartbeat_at" in fields:
-        record = record.replace(
-            progress=float(fields["progress"]),
-            heartbeat_at=float(fields["heartbeat_at"]),
-            updated_at=float(fields["updated_at"]),
-        )
-    return record
+    overlay = {name: json.loads(fields[name]) for name in OVERLAY if name in fields}
+    return record.replace(**overlay) if overlay else record
 
 
 class RedisCache:

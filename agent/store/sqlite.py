@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Cursor
+from agent.store.base import Beat, Cursor, accepts, apply_beat
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -75,37 +75,47 @@ class SqliteStore:
         ).fetchone()
         return None if row is None else _load(row[0])
 
-    def heartbeat(self, session_id: str, task_id: str, progress: float, now: float) -> bool:
-        """Refresh a RUNNING record (read-modify-write inside one transaction)."""
+    def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
+        """Apply a beat to a RUNNING record of this attempt (read-modify-write in one transaction)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 current = self._get_locked(session_id, task_id)
-                if current is None or current.status is not TaskStatus.RUNNING:
+                if current is None or not accepts(current, TaskStatus.RUNNING, attempt):
                     return False
-                updated = current.replace(progress=progress, heartbeat_at=now, updated_at=now)
                 self._conn.execute(
-                    "UPDATE tasks SET record = ? WHERE session_id = ? AND task_id = ? AND status = ?",
-                    (_dump(updated), session_id, task_id, TaskStatus.RUNNING.value),
+                    "UPDATE tasks SET record = ? WHERE session_id = ? AND task_id = ?",
+                    (_dump(apply_beat(current, beat)), session_id, task_id),
                 )
                 return True
             finally:
                 self._conn.execute("COMMIT")
 
-    def finish(self, record: TaskRecord) -> bool:
-        """Conditional update: only a RUNNING row changes."""
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        """Conditional update: only a row that is ``expected`` at ``attempt`` changes."""
         with self._lock:
             cursor = self._conn.execute(
-                "UPDATE tasks SET status = ?, record = ? WHERE session_id = ? AND task_id = ? AND status = ?",
+                "UPDATE tasks SET status = ?, record = ? WHERE session_id = ? AND task_id = ?"
+                " AND status = ? AND json_extract(record, '$.attempt') = ?",
                 (
                     record.status.value,
                     _dump(record),
                     record.session_id,
                     record.task_id,
-                    TaskStatus.RUNNING.value,
+                    expected.value,
+                    attempt,
                 ),
             )
             return cursor.rowcount == 1
+
+    def unfinished(self, session_id: str) -> list[TaskRecord]:
+        """RUNNING and SUSPENDED records of the session."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT record FROM tasks WHERE session_id = ? AND status IN (?, ?)",
+                (session_id, TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value),
+            ).fetchall()
+        return [_load(row[0]) for row in rows]
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
         """Newest first by (created_at, task_id), keyset-paginated, live records only."""

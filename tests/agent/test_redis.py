@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from agent.settings import RUNTIME_MAX_SECONDS
+from agent.settings import load_settings
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
@@ -88,8 +88,10 @@ def test_creating_an_ephemeral_task_drops_index_entries_that_must_have_expired(
     session = new_session()
     first = start_task(redis_agent, session, duration=0.1, retention="ephemeral")
     [index] = [k for k in client.scan_iter(match="agent:*:tasks") if client.zscore(k, first) is not None]
-    # An entry older than the longest task plus the TTL (as left behind by a long-lived session).
-    client.zadd(index, {"stale-task": time.time() - RUNTIME_MAX_SECONDS - 5 - 60})
+    # An entry older than the longest task (resumes included) plus the TTL, as a long-lived session
+    # leaves behind.
+    horizon = load_settings({}).resumable_seconds
+    client.zadd(index, {"stale-task": time.time() - horizon - 5 - 60})
     second = start_task(redis_agent, session, duration=0.1, retention="ephemeral")
     assert client.zscore(index, "stale-task") is None
     assert client.zscore(index, first) is not None

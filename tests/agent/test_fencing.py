@@ -1,0 +1,117 @@
+"""At most one process ever runs a task: resuming takes the next attempt with a conditional write, and
+every write of an older attempt is rejected. Checked on each store against its real server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from agent.records import TaskRecord, TaskStatus
+from agent.store.base import Beat, TaskStore
+from agent.store.dynamodb import DynamoStore
+from agent.store.redis_store import RedisStore
+from agent.store.sqlite import SqliteStore
+from tests.agent.aws import create_resources
+from tests.support.servers import MotoServer, RedisServer
+
+CONTENDERS = 8
+
+
+@pytest.fixture(params=["sqlite", "dynamodb", "redis"])
+def store(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[TaskStore]:
+    backend: TaskStore
+    if request.param == "sqlite":
+        backend = SqliteStore(tmp_path / "tasks.sqlite3")
+    elif request.param == "dynamodb":
+        moto: MotoServer = request.getfixturevalue("moto_server")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", moto.url)
+        backend = DynamoStore(create_resources(moto).table)
+    else:
+        redis_server: RedisServer = request.getfixturevalue("redis_server")
+        backend = RedisStore(redis_server.url, ttl_seconds=3600)
+    yield backend
+    backend.close()
+
+
+def _suspended() -> TaskRecord:
+    now = time.time()
+    return TaskRecord(
+        session_id=f"session-{uuid.uuid4()}",
+        task_id=str(uuid.uuid4()),
+        status=TaskStatus.SUSPENDED,
+        kind="batch",
+        input_json=json.dumps({"instruction": "upper", "items": ["a", "b"]}),
+        created_at=now,
+        updated_at=now,
+        heartbeat_at=now,
+        expires_at=int(now + 3600),
+        attempt=1,
+        checkpoint=json.dumps({"outputs": ["A"]}),
+    )
+
+
+def _beat(now: float) -> Beat:
+    return Beat(progress=0.5, message="half", at=now, expires_at=int(now + 3600))
+
+
+def test_exactly_one_contender_resumes_and_older_attempts_are_fenced_off(store: TaskStore) -> None:
+    suspended = store.create(_suspended())
+    barrier = threading.Barrier(CONTENDERS)
+
+    def resume(contender: int) -> bool:
+        resumed = suspended.replace(
+            status=TaskStatus.RUNNING, attempt=2, message=f"contender {contender}", updated_at=time.time()
+        )
+        barrier.wait()
+        return store.transition(resumed, TaskStatus.SUSPENDED, 1)
+
+    with ThreadPoolExecutor(max_workers=CONTENDERS) as pool:
+        won = list(pool.map(resume, range(CONTENDERS)))
+    assert won.count(True) == 1, won
+    stored = store.get(suspended.session_id, suspended.task_id)
+    assert stored is not None
+    assert (stored.status, stored.attempt) == (TaskStatus.RUNNING, 2)
+    assert stored.message == f"contender {won.index(True)}"
+    assert stored.checkpoint == suspended.checkpoint  # resumed with the last checkpoint
+
+    # The first attempt, still alive somewhere, can no longer write anything.
+    now = time.time()
+    assert not store.beat(suspended.session_id, suspended.task_id, 1, _beat(now))
+    late = suspended.replace(status=TaskStatus.COMPLETED, result="stale", attempt=1)
+    assert not store.transition(late, TaskStatus.RUNNING, 1)
+    assert not store.transition(late, TaskStatus.SUSPENDED, 1)
+
+    # The winner can.
+    assert store.beat(suspended.session_id, suspended.task_id, 2, _beat(now))
+    done = stored.replace(status=TaskStatus.COMPLETED, result='["A","B"]', result_format="json")
+    assert store.transition(done, TaskStatus.RUNNING, 2)
+    final = store.get(suspended.session_id, suspended.task_id)
+    assert final is not None
+    assert (final.status, final.attempt, final.result) == (TaskStatus.COMPLETED, 2, '["A","B"]')
+    # A final state never changes, whatever attempt asks.
+    assert not store.transition(late.replace(attempt=2), TaskStatus.RUNNING, 2)
+
+
+def test_a_checkpoint_beat_is_kept_and_only_for_the_running_attempt(store: TaskStore) -> None:
+    running = store.create(_suspended().replace(status=TaskStatus.RUNNING))
+    now = time.time()
+    beat = Beat(
+        progress=0.75, message="3 of 4", at=now, expires_at=int(now + 7200), checkpoint=('{"n":3}', None)
+    )
+    assert store.beat(running.session_id, running.task_id, 1, beat)
+    stored = store.get(running.session_id, running.task_id)
+    assert stored is not None
+    assert (stored.progress, stored.message, stored.checkpoint) == (0.75, "3 of 4", '{"n":3}')
+    assert stored.heartbeat_at == pytest.approx(now)
+    assert not store.beat(running.session_id, running.task_id, 2, beat)
