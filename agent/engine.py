@@ -1,21 +1,21 @@
-"""The task engine: starts background tasks as asyncio tasks and answers from the store.
+"""The task engine: runs tasks of every kind as asyncio tasks and answers from the store.
 
-Every blocking store call runs in a bounded thread pool, so the event loop (which
-also serves /ping) never waits on I/O. The store record is the source of truth;
-the engine only keeps what it needs to signal its own running tasks.
+Every blocking store call runs in a bounded thread pool, so the event loop (which also serves
+/ping) never waits on I/O. The store record is the source of truth; the engine keeps only what
+it needs to drive its own running attempts. Every write after creation is conditional on the
+record's status and attempt, so at most one process ever runs a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -26,16 +26,24 @@ from agent.errors import (
     shutting_down,
     task_not_found,
 )
+from agent.kinds.base import InputProblem, StartLimits, TaskError, TaskKind
+from agent.kinds.registry import Kinds, parse_input
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
+from agent.run_context import RunContext, Running
 from agent.settings import Settings
-from agent.store.base import Cursor, Stores, TaskStore
+from agent.store.base import Beat, Cursor, Stores, TaskStore
 from agent.store.retry import RetryPolicy, is_transient
-from agent.work import result_text, task_id_for_token
+from agent.work import task_id_for_token
 
 T = TypeVar("T")
 log = logging.getLogger("agent.engine")
 Key = tuple[str, str]
+
+SHUTDOWN_RECORD_SECONDS = 3.0
+"""How long SIGTERM handling waits for in-flight tasks to record themselves before answering
+pending long-polls; well inside AgentCore's 15 s grace period."""
+LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
 class BusyTracker(Protocol):
@@ -50,51 +58,69 @@ class BusyTracker(Protocol):
         ...
 
 
-@dataclass
-class _Running:
-    task: asyncio.Task[None]
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    cancel_requested: bool = False
-    recording: bool = False
-    """The outcome is decided and being written: a cancel must not interrupt (and lose) it."""
-
-
 class _SupersededError(Exception):
-    """The stored record left RUNNING while this process was still working on it."""
-
-
-SHUTDOWN_RECORD_SECONDS = 3.0
-"""How long SIGTERM handling waits for in-flight tasks to record themselves before answering
-pending long-polls; well inside AgentCore's 15 s grace period."""
-LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
+    """The stored record moved on while this attempt was still working on it."""
 
 
 class TaskEngine:
-    """Runs, reads, cancels and lists tasks for sessions."""
+    """Runs, reads, resumes, cancels and lists tasks for sessions."""
 
-    def __init__(self, settings: Settings, stores: Stores, busy: BusyTracker) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Stores,
+        busy: BusyTracker,
+        kinds: Kinds,
+        model: Callable[[], Any] | None = None,
+    ) -> None:
         self._settings = settings
         self._stores = stores
         self._busy = busy
+        self.kinds = kinds
+        self._model = model
         self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
         self._retry = RetryPolicy(attempts=settings.write_attempts, base_seconds=settings.retry_base_seconds)
-        self._running: dict[Key, _Running] = {}
+        self._running: dict[Key, Running] = {}
         self._unconfirmed: dict[Key, TaskRecord] = {}
         """Records whose create failed from our side: a client-token retry may adopt them."""
         self._ephemeral: dict[Key, int] = {}
         """Ephemeral tasks created here (with their expiry): unknown ids are not ephemeral ones."""
         self._background: set[asyncio.Task[None]] = set()
+        self._sessions_seen: set[str] = set()
         self._draining = False
         self._released = asyncio.Event()
         """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
-        self._started_at = time.time()
+        self._started = time.monotonic()
 
     @property
     def running_count(self) -> int:
         """Tasks of this process still running."""
         return len(self._running)
 
+    @property
+    def stopping(self) -> bool:
+        """Whether SIGTERM arrived."""
+        return self._draining
+
+    def remaining_seconds(self) -> float:
+        """Seconds until this microVM reaches its maximum lifetime."""
+        return max(0.0, self._settings.max_duration_seconds - (time.monotonic() - self._started))
+
     # ---- public operations -------------------------------------------------------------
+
+    async def visit(self, session_id: str) -> None:
+        """Called before every invocation: the first one of a session in this process resumes the
+        session's suspended tasks (and settles those whose microVM died)."""
+        if session_id in self._sessions_seen or self._draining:
+            return
+        self._sessions_seen.add(session_id)
+        try:
+            for store in self._task_stores():
+                for record in await self._io("unfinished", store.unfinished, session_id):
+                    await self._driven(record)
+        except (StoreUnavailableError, ApiError):
+            self._sessions_seen.discard(session_id)  # try again on the next invocation
+            log.warning("suspended tasks not resumed yet", extra={"session_id": session_id})
 
     async def start(self, session_id: str, request: StartTask) -> dict[str, Any]:
         """Create the task record and start the work; idempotent per (session, client_token).
@@ -104,23 +130,23 @@ class TaskEngine:
         """
         if self._draining:
             raise shutting_down()
-        self._check_start(request)
+        kind = self.kinds.get(request.kind)
+        task_input = parse_input(kind, request.input, request.input_prefix)
+        self._check_start(kind, task_input, request)
         now = time.time()
         task_id = (
             task_id_for_token(session_id, request.client_token) if request.client_token else str(uuid.uuid4())
         )
-        ttl = self._settings.ephemeral_ttl_seconds if request.retention == "ephemeral" else None
         record = TaskRecord(
             session_id=session_id,
             task_id=task_id,
             status=TaskStatus.RUNNING,
-            duration=request.duration,
-            result_bytes=-1 if request.result_bytes is None else request.result_bytes,
+            kind=kind.name,
+            input_json=task_input.model_dump_json(),
             created_at=now,
             updated_at=now,
             heartbeat_at=now,
-            # The TTL counts from the end of the work: a task longer than its TTL must not expire mid-run.
-            expires_at=int(now + request.duration + (ttl or self._settings.result_ttl_seconds)),
+            expires_at=self._running_expiry(now, request.retention),
             retention=request.retention,
             client_token=request.client_token,
             start_id=uuid.uuid4().hex,
@@ -138,16 +164,16 @@ class TaskEngine:
             raise
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
-            log.info("task started", extra={**_ids(stored), "duration_s": stored.duration})
+            log.info("task started", extra={**_ids(stored), "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
-        if (stored.duration, stored.result_bytes, stored.retention) != (
-            record.duration,
-            record.result_bytes,
+        if (stored.kind, stored.input_json, stored.retention) != (
+            record.kind,
+            record.input_json,
             record.retention,
         ):
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
         log.info("idempotent start", extra=_ids(stored))
-        stored = await self._settled(stored)
+        stored = await self._driven(stored)
         return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
 
     async def get(self, session_id: str, task_id: str, wait_seconds: float = 0.0) -> dict[str, Any]:
@@ -156,10 +182,10 @@ class TaskEngine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
-            record = await self._settled(await self._read(session_id, task_id))
+            record = await self._driven(await self._read(session_id, task_id))
             status = self._status_of(record, time.time())
             remaining = deadline - loop.time()
-            if status is not TaskStatus.RUNNING or remaining <= 0 or self._released.is_set():
+            if status.finished or remaining <= 0 or self._released.is_set():
                 return await self._view(record, status)
             running = self._running.get((session_id, task_id))
             wake = running.done if running is not None else self._released
@@ -169,24 +195,23 @@ class TaskEngine:
                 await asyncio.wait_for(wake.wait(), timeout=timeout)
 
     async def cancel(self, session_id: str, task_id: str) -> dict[str, Any]:
-        """Ask a running task to stop; a finished task (LOST included) is returned unchanged."""
+        """Stop a running or suspended task; a finished one (LOST included) is returned unchanged."""
         record = await self._settled(await self._read(session_id, task_id))
         if record.status.finished:
             return await self._view(record, record.status)
         running = self._running.get((session_id, task_id))
         if running is not None:
-            if not running.recording:
-                running.cancel_requested = True
+            running.cancel_requested = True
+            if not running.recording and running.task is not None:
                 running.task.cancel()
             try:
                 await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=10)
             except TimeoutError:
                 log.warning("cancelled task did not stop in time", extra=_ids(record))
         else:
-            # Another process works on it (its lease is live): the record decides; its next
-            # heartbeat sees the change and stops the work there.
+            # Suspended, or run by another process whose next heartbeat sees the change and stops.
             final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
-            await self._io("finish", self._store_for(record).finish, final)
+            await self._transition(final, record.status, record.attempt)
         log.info("task cancel requested", extra=_ids(record))
         return await self.get(session_id, task_id)
 
@@ -202,17 +227,16 @@ class TaskEngine:
         now = time.time()
         records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now)
         warning = None
-        if self._stores.ephemeral is not None:
+        ephemeral = self._stores.ephemeral
+        if ephemeral is not None:
             try:
-                records += await self._io(
-                    "list", self._stores.ephemeral.list, session_id, limit + 1, cursor, now
-                )
+                records += await self._io("list", ephemeral.list, session_id, limit + 1, cursor, now)
             except StoreUnavailableError:
                 warning = "ephemeral tasks are not listed: their store is unavailable"
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
-        window = [await self._settled(record) for record in records[:limit]]
+        window = [await self._driven(record) for record in records[:limit]]
         page: dict[str, Any] = {
-            "tasks": [_summary(r, self._status_of(r, now)) for r in window],
+            "tasks": [self._summary(r, self._status_of(r, now)) for r in window],
             "next_cursor": Cursor.after(window[-1]).encode() if len(records) > limit else None,
         }
         if warning is not None:
@@ -220,12 +244,12 @@ class TaskEngine:
         return page
 
     async def drain(self) -> None:
-        """On SIGTERM: refuse new starts, stop local work recording each unfinished task, then
-        answer every pending long-poll with the task's current state."""
+        """On SIGTERM: refuse new starts, stop local work (resumable tasks are suspended with their
+        last checkpoint, others recorded LOST), then answer every pending long-poll."""
         if self._draining:
             return
         self._draining = True
-        tasks = [running.task for running in self._running.values()]
+        tasks = [running.task for running in self._running.values() if running.task is not None]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -233,31 +257,98 @@ class TaskEngine:
         self._released.set()
 
     async def shutdown(self) -> None:
-        """Stop local work, recording each unfinished task as LOST (see :meth:`_record_lost`)."""
+        """Stop local work (see :meth:`drain`) and release the stores."""
         await self.drain()
-        if self._running:
-            await asyncio.gather(*(r.task for r in self._running.values()), return_exceptions=True)
+        pending = [r.task for r in self._running.values() if r.task is not None]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         for task in self._background:
             task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._stores.close()
 
+    # ---- what running tasks use (RunHost) ----------------------------------------------
+
+    async def save_checkpoint(self, running: Running, state: Any) -> None:
+        """Store a checkpoint durably (large ones in the blob store), riding out outages."""
+        try:
+            text = json.dumps(state, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"a checkpoint must be JSON: {exc}") from None
+        record = running.record
+        inline: str | None = text
+        key: str | None = None
+        data = text.encode()
+        if len(data) > self._settings.s3_threshold_bytes and record.retention == "durable":
+            blobs = self._stores.blobs
+            if blobs is None or self._stores.blob_key is None:
+                raise TaskError("CheckpointTooLarge", "a checkpoint this large needs AGENT_BUCKET_NAME")
+            # A new key per write: an older attempt's late upload can never replace this one.
+            key = f"{self._stores.blob_key(record)}.checkpoint-{record.attempt}-{uuid.uuid4().hex[:8]}"
+            await self._io_until_stored("put checkpoint", blobs.put, key, data)
+            inline = None
+        await self._beat(running, checkpoint=(inline, key))
+        running.record = running.record.replace(checkpoint=inline, checkpoint_key=key)
+
+    async def read_object(self, key: str) -> bytes:
+        """An object of the configured bucket."""
+        blobs = self._stores.blobs
+        if blobs is None:
+            raise TaskError("NoBucket", "reading objects needs AGENT_BUCKET_NAME")
+        return await self._io("get object", blobs.get, key)
+
+    def model(self) -> Any:
+        """The configured strands model."""
+        if self._model is None:
+            raise TaskError("NoModel", "this agent has no model configured")
+        return self._model()
+
     # ---- internals ---------------------------------------------------------------------
 
-    def _check_start(self, request: StartTask) -> None:
-        limit = float(self._settings.max_duration_seconds)
-        if self._settings.max_lifetime_seconds is not None:
-            limit -= time.time() - self._started_at
-            if request.duration > limit:
-                raise invalid_field(
-                    "duration", f"exceeds the remaining lifetime of this microVM ({max(limit, 0):.0f}s)"
-                )
-        if request.duration > limit:
-            raise invalid_field("duration", f"must be at most {limit:.0f} seconds")
-        if request.result_bytes is not None and request.result_bytes > self._settings.max_result_bytes:
-            raise invalid_field("result_bytes", f"must be at most {self._settings.max_result_bytes}")
+    def _check_start(self, kind: TaskKind[Any], task_input: Any, request: StartTask) -> None:
         if request.retention == "ephemeral" and self._stores.ephemeral is None:
             raise invalid_field("retention", "'ephemeral' needs a Redis store, which is not configured")
+        if kind.check is None:
+            return
+        if kind.resumable:
+            attempts = self._settings.max_attempts
+            budget = self._settings.resumable_seconds
+            over = (
+                f"exceeds what {attempts} microVM lifetimes of {self._settings.max_duration_seconds:g}s"
+                f" can run ({budget:.0f}s)"
+            )
+        else:
+            budget = self.remaining_seconds()
+            over = f"exceeds the remaining lifetime of this microVM ({budget:.0f}s)"
+        limits = StartLimits(
+            max_seconds=budget, over_time=over, max_result_bytes=self._settings.max_result_bytes
+        )
+        try:
+            kind.check(task_input, limits)
+        except InputProblem as problem:
+            raise invalid_field(request.input_prefix + problem.field, problem.message) from None
+
+    def _running_expiry(self, now: float, retention: str) -> int:
+        """A running record outlives its last sign of life by the lease and the TTL."""
+        ttl = (
+            self._settings.ephemeral_ttl_seconds
+            if retention == "ephemeral"
+            else self._settings.result_ttl_seconds
+        )
+        return int(now + self._settings.lease_seconds + ttl)
+
+    def _final_expiry(self, record: TaskRecord) -> int:
+        """A final (or suspended) record is kept for the TTL from now."""
+        ttl = (
+            self._settings.ephemeral_ttl_seconds
+            if record.retention == "ephemeral"
+            else self._settings.result_ttl_seconds
+        )
+        return int(time.time() + ttl)
+
+    def _task_stores(self) -> tuple[TaskStore, ...]:
+        ephemeral = self._stores.ephemeral
+        return (self._stores.tasks,) if ephemeral is None else (self._stores.tasks, ephemeral)
 
     def _store_for(self, record: TaskRecord) -> TaskStore:
         if record.retention == "ephemeral" and self._stores.ephemeral is not None:
@@ -265,13 +356,18 @@ class TaskEngine:
         return self._stores.tasks
 
     def _status_of(self, record: TaskRecord, now: float) -> TaskStatus:
-        if record.status is not TaskStatus.RUNNING:
+        """RUNNING records of other processes whose heartbeat is older than the lease are dead."""
+        if record.status is not TaskStatus.RUNNING or (record.session_id, record.task_id) in self._running:
             return record.status
-        if (record.session_id, record.task_id) in self._running:
-            return TaskStatus.RUNNING
         if now - record.heartbeat_at > self._settings.lease_seconds:
-            return TaskStatus.LOST
+            return TaskStatus.SUSPENDED if self._resumable(record) else TaskStatus.LOST
         return TaskStatus.RUNNING
+
+    def _resumable(self, record: TaskRecord) -> bool:
+        try:
+            return self.kinds.get(record.kind).resumable
+        except ApiError:
+            return False
 
     async def _io(self, what: str, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -281,7 +377,7 @@ class TaskEngine:
         """Like :meth:`_io`, but rides out a storage outage: keeps retrying while the failure is
         transient. The task stays in ``_running`` meanwhile, so it reads RUNNING here and /ping
         stays HealthyBusy (keeping the microVM and the finished result alive) until storage returns
-        or the process stops (the record then reads LOST, as after any termination)."""
+        or the process stops."""
         delay = self._settings.retry_base_seconds
         while True:
             try:
@@ -289,13 +385,16 @@ class TaskEngine:
             except StoreUnavailableError as exc:
                 if exc.__cause__ is None or not is_transient(exc.__cause__):
                     raise
-            log.warning("storage unavailable; holding the result and retrying", extra={"operation": what})
+            log.warning("storage unavailable; holding the work and retrying", extra={"operation": what})
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
     async def _io_once(self, func: Callable[..., T], *args: Any) -> T:
         """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
+
+    async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        return await self._io("transition", self._store_for(record).transition, record, expected, attempt)
 
     async def _read(self, session_id: str, task_id: str) -> TaskRecord:
         cache = self._stores.cache
@@ -326,19 +425,57 @@ class TaskEngine:
         return record
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
-        """``record``, except that a RUNNING record whose lease ran out is written LOST first.
+        """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a
+        resumable kind) or LOST first.
 
-        Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish
-        the task afterwards (its conditional writes fail and its next heartbeat stops it).
+        Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish the
+        task afterwards (its conditional writes fail and its next heartbeat stops it).
         """
-        if record.status.finished or self._status_of(record, time.time()) is not TaskStatus.LOST:
+        status = self._status_of(record, time.time())
+        if record.status is not TaskStatus.RUNNING or status is TaskStatus.RUNNING:
             return record
-        lost = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
-        store = self._store_for(record)
-        if await self._io("finish", store.finish, lost):
-            log.info("task lease ran out; recorded LOST", extra=_ids(record))
-            return lost
-        current = await self._io("get", store.get, record.session_id, record.task_id)
+        if status is TaskStatus.SUSPENDED:
+            settled = _finished(record, status, None, None, keep_checkpoint=True)
+        else:
+            settled = _finished(record, status, "TaskLost", LOST_MESSAGE)
+        settled = settled.replace(expires_at=self._final_expiry(record))
+        if await self._transition(settled, TaskStatus.RUNNING, record.attempt):
+            log.info("task lease ran out", extra={**_ids(record), "status": status.value})
+            return settled
+        return await self._reread(record)
+
+    async def _driven(self, record: TaskRecord) -> TaskRecord:
+        """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
+        record = await self._settled(record)
+        if record.status is not TaskStatus.SUSPENDED or self._draining:
+            return record
+        if record.attempt >= self._settings.max_attempts:
+            failed = _finished(
+                record,
+                TaskStatus.FAILED,
+                "ResumeLimit",
+                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
+            ).replace(expires_at=self._final_expiry(record))
+            if await self._transition(failed, TaskStatus.SUSPENDED, record.attempt):
+                return failed
+            return await self._reread(record)
+        now = time.time()
+        resumed = record.replace(
+            status=TaskStatus.RUNNING,
+            attempt=record.attempt + 1,
+            heartbeat_at=now,
+            updated_at=now,
+            expires_at=self._running_expiry(now, record.retention),
+        )
+        # The fencing step: only one process moves SUSPENDED at this attempt to the next attempt.
+        if not await self._transition(resumed, TaskStatus.SUSPENDED, record.attempt):
+            return await self._reread(record)
+        self._launch(resumed)
+        log.info("task resumed", extra={**_ids(resumed), "attempt": resumed.attempt})
+        return resumed
+
+    async def _reread(self, record: TaskRecord) -> TaskRecord:
+        current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
         if current is None:
             raise task_not_found(record.task_id)
         return current
@@ -348,7 +485,7 @@ class TaskEngine:
         taken over (a client-token retry of that start now runs it)."""
         key = (stored.session_id, stored.task_id)
         mine = self._unconfirmed.get(key)
-        if mine is None or mine.start_id != stored.start_id or stored.status.finished:
+        if mine is None or mine.start_id != stored.start_id or stored.status is not TaskStatus.RUNNING:
             return False
         del self._unconfirmed[key]
         return True
@@ -372,13 +509,10 @@ class TaskEngine:
             if stored is None or stored.start_id != record.start_id or stored.status.finished:
                 return
             failed = _finished(
-                stored,
-                TaskStatus.FAILED,
-                "StartFailed",
-                "its start answered StorageUnavailable; start it again",
+                stored, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
             )
             with contextlib.suppress(StoreUnavailableError):
-                await self._io("finish", store.finish, failed)
+                await self._transition(failed, TaskStatus.RUNNING, stored.attempt)
             log.info("unconfirmed start closed", extra=_ids(record))
 
     def _remember_ephemeral(self, record: TaskRecord) -> None:
@@ -388,17 +522,34 @@ class TaskEngine:
         self._ephemeral[(record.session_id, record.task_id)] = record.expires_at
 
     def _is_ephemeral(self, key: Key) -> bool:
-        return self._ephemeral.get(key, 0) >= time.time()
+        return key in self._ephemeral
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def _summary(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
+        running = self._running.get((record.session_id, record.task_id))
+        live = running.record if running is not None else record  # fresher progress than the store
+        summary: dict[str, Any] = {
+            "task_id": record.task_id,
+            "kind": record.kind,
+            "status": status.value,
+            "progress": live.progress,
+            "attempt": record.attempt,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+            "retention": record.retention,
+        }
+        if live.message is not None:
+            summary["message"] = live.message
+        return summary
+
     async def _view(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
-        view = _summary(record, status)
+        view = self._summary(record, status)
         if record.result is not None:
-            view["result"] = record.result
+            view["result"] = _decode_result(record.result, record.result_format)
         elif record.result_key is not None and self._stores.blobs is not None:
             blobs = self._stores.blobs
             size = record.result_size or 0
@@ -407,7 +558,7 @@ class TaskEngine:
                 view["result_url"] = await self._io("presign", blobs.presign, record.result_key, expiry)
             else:
                 data = await self._io("get result", blobs.get, record.result_key)
-                view["result"] = data.decode("utf-8")
+                view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
         return view
@@ -416,31 +567,53 @@ class TaskEngine:
         key = (record.session_id, record.task_id)
         if key in self._running:
             return
-        task = asyncio.get_running_loop().create_task(self._run(record), name=f"task-{record.task_id}")
-        self._running[key] = _Running(task=task)
+        running = Running(record=record, kind=self.kinds.get(record.kind))
+        running.last_beat = asyncio.get_running_loop().time()
+        self._running[key] = running
+        running.task = asyncio.get_running_loop().create_task(
+            self._run(running), name=f"task-{record.task_id}"
+        )
 
-    async def _run(self, record: TaskRecord) -> None:
-        key = (record.session_id, record.task_id)
+    async def _run(self, running: Running) -> None:
+        record = running.record
+        kind = running.kind
         self._busy.enter()
         started = time.monotonic()
+        heartbeat = asyncio.create_task(self._heartbeats(running))
         final: TaskRecord | None = None
         try:
             try:
-                await self._work(record)
-                final = await self._complete(record)
+                context = RunContext(
+                    running,
+                    self,
+                    resume_state=await self._resume_state(record),
+                    checkpoint_interval=self._settings.heartbeat_seconds,
+                )
+                task_input = kind.input_model.model_validate_json(record.input_json)
+                output = await kind.run(context, task_input)
+                final = await self._completed(running, output)
             except asyncio.CancelledError:
-                if not self._running[key].cancel_requested:
-                    await self._record_lost(record)  # shutdown (SIGTERM): say so before exiting
+                if running.superseded:
+                    log.info("task record changed elsewhere; stopping", extra=_ids(record))
+                elif running.cancel_requested:
+                    final = _finished(
+                        running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
+                    )
+                else:
+                    await self._record_stop(running)  # shutdown (SIGTERM): say so before exiting
                     raise
-                final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
             except _SupersededError:
                 log.info("task record changed elsewhere; stopping", extra=_ids(record))
-            except Exception:
+            except TaskError as error:
+                final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
+            except Exception as exc:
                 log.exception("task failed", extra=_ids(record))
-                final = _finished(record, TaskStatus.FAILED, "TaskFailed", "the task failed")
+                final = _finished(
+                    running.record, TaskStatus.FAILED, "TaskFailed", f"the task failed ({type(exc).__name__})"
+                )
             if final is not None:
-                self._running[key].recording = True
-                await self._record_final(final)
+                running.recording = True
+                await self._record_final(final.replace(expires_at=self._final_expiry(final)), record.attempt)
                 log.info(
                     "task finished",
                     extra={
@@ -450,39 +623,71 @@ class TaskEngine:
                     },
                 )
         finally:
+            heartbeat.cancel()
             self._busy.leave()
-            running = self._running.pop(key, None)
-            if running is not None:
-                running.done.set()
+            self._running.pop(running.key, None)
+            running.done.set()
+            running.changed.set()
 
-    async def _work(self, record: TaskRecord) -> None:
+    async def _resume_state(self, record: TaskRecord) -> Any:
+        if record.checkpoint is not None:
+            return json.loads(record.checkpoint)
+        if record.checkpoint_key is not None and self._stores.blobs is not None:
+            data = await self._io("get checkpoint", self._stores.blobs.get, record.checkpoint_key)
+            return json.loads(data)
+        return None
+
+    async def _heartbeats(self, running: Running) -> None:
+        """Prove the attempt alive every heartbeat interval (a checkpoint counts as one)."""
         loop = asyncio.get_running_loop()
-        start = loop.time()
-        end = start + record.duration
-        store = self._store_for(record)
-        # A random first beat spreads the writes of tasks started in one burst over the interval.
-        interval = self._settings.heartbeat_seconds * (0.5 + random.random() / 2)
-        while (now := loop.time()) < end:
-            await asyncio.sleep(min(interval, end - now))
-            interval = self._settings.heartbeat_seconds
-            if loop.time() >= end:
-                break
-            progress = round(min(1.0, (loop.time() - start) / record.duration), 4)
-            try:
-                alive = await self._io(
-                    "heartbeat", store.heartbeat, record.session_id, record.task_id, progress, time.time()
-                )
-            except StoreUnavailableError:
-                log.warning("heartbeat not recorded", extra=_ids(record))
+        interval = self._settings.heartbeat_seconds
+        while True:
+            await asyncio.sleep(max(0.0, running.last_beat + interval - loop.time()))
+            if loop.time() < running.last_beat + interval:
                 continue
-            if not alive:
-                raise _SupersededError
+            try:
+                await self._beat(running)
+            except StoreUnavailableError:
+                log.warning("heartbeat not recorded", extra=_ids(running.record))
+                running.last_beat = loop.time()
+            except _SupersededError:
+                if running.task is not None and not running.recording:
+                    running.task.cancel()
+                return
 
-    async def _complete(self, record: TaskRecord) -> TaskRecord:
-        size = None if record.result_bytes < 0 else record.result_bytes
-        text = await asyncio.to_thread(result_text, record.duration, size)
+    async def _beat(self, running: Running, checkpoint: tuple[str | None, str | None] | None = None) -> None:
+        record = running.record
+        now = time.time()
+        beat = Beat(
+            progress=record.progress,
+            message=record.message,
+            at=now,
+            expires_at=self._running_expiry(now, record.retention),
+            checkpoint=checkpoint,
+        )
+        store = self._store_for(record)
+        call = self._io_until_stored if checkpoint is not None else self._io
+        alive = await call("heartbeat", store.beat, record.session_id, record.task_id, record.attempt, beat)
+        if not alive:
+            running.superseded = True
+            raise _SupersededError
+        running.last_beat = asyncio.get_running_loop().time()
+
+    async def _completed(self, running: Running, output: Any) -> TaskRecord:
+        record = running.record
+        if isinstance(output, str):
+            text, result_format = output, "text"
+        else:
+            try:
+                text = json.dumps(output, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError):
+                raise TaskError("BadResult", "the task's result is neither text nor JSON") from None
+            result_format = "json"
         data = text.encode()
+        if len(data) > self._settings.max_result_bytes:
+            raise TaskError("ResultTooLarge", f"the result exceeds {self._settings.max_result_bytes} bytes")
         blobs = self._stores.blobs
+        done = partial(_finished, record, TaskStatus.COMPLETED, None, None, result_format=result_format)
         if (
             blobs is not None
             and record.retention == "durable"
@@ -496,22 +701,32 @@ class TaskEngine:
                 return _finished(
                     record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
                 )
-            return _finished(record, TaskStatus.COMPLETED, None, None, result_key=key, result_size=len(data))
-        return _finished(record, TaskStatus.COMPLETED, None, None, result=text, result_size=len(data))
+            return done(result_key=key, result_size=len(data))
+        return done(result=text, result_size=len(data))
 
-    async def _record_lost(self, record: TaskRecord) -> None:
-        """Store LOST now, with the usual bounded retries: the runtime's grace period is short, and
-        a task whose mark cannot be written still reads LOST once its lease runs out."""
-        lost = _finished(record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished")
+    async def _record_stop(self, running: Running) -> None:
+        """SIGTERM: store SUSPENDED (resumable, with the last checkpoint) or LOST now, with the usual
+        bounded retries; a record whose mark cannot be written is settled after its lease."""
+        record = running.record
+        if running.kind.resumable:
+            stopped = _finished(record, TaskStatus.SUSPENDED, None, None, keep_checkpoint=True)
+        else:
+            stopped = _finished(
+                record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished"
+            )
         try:
-            await self._io("finish", self._store_for(record).finish, lost)
+            await self._transition(
+                stopped.replace(expires_at=self._final_expiry(record)), TaskStatus.RUNNING, record.attempt
+            )
         except Exception:
-            log.warning("task left RUNNING at shutdown; it reads LOST after the lease", extra=_ids(record))
+            log.warning("task left RUNNING at shutdown; it is settled after the lease", extra=_ids(record))
 
-    async def _record_final(self, final: TaskRecord) -> None:
+    async def _record_final(self, final: TaskRecord, attempt: int) -> None:
         store = self._store_for(final)
         try:
-            if not await self._io_until_stored("finish", store.finish, final):
+            if not await self._io_until_stored(
+                "finish", store.transition, final, TaskStatus.RUNNING, attempt
+            ):
                 log.warning("record changed elsewhere; outcome not recorded", extra=_ids(final))
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
@@ -522,32 +737,33 @@ class TaskEngine:
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
             )
             try:
-                await self._io("finish", store.finish, failed)
+                await self._io("finish", store.transition, failed, TaskStatus.RUNNING, attempt)
             except Exception:
                 log.exception("final state not recorded", extra=_ids(final))
 
 
 def _finished(
-    record: TaskRecord, status: TaskStatus, code: str | None, message: str | None, **fields: Any
+    record: TaskRecord,
+    status: TaskStatus,
+    code: str | None,
+    message: str | None,
+    *,
+    keep_checkpoint: bool = False,
+    **fields: Any,
 ) -> TaskRecord:
     now = time.time()
     progress = 1.0 if status is TaskStatus.COMPLETED else record.progress
     values: dict[str, Any] = {"result": None, "result_key": None, "result_size": None, **fields}
+    if not keep_checkpoint:
+        values |= {"checkpoint": None, "checkpoint_key": None}
     return record.replace(
         status=status, updated_at=now, progress=progress, error_code=code, error_message=message, **values
     )
 
 
+def _decode_result(text: str, result_format: str) -> Any:
+    return json.loads(text) if result_format == "json" else text
+
+
 def _ids(record: TaskRecord) -> dict[str, Any]:
     return {"session_id": record.session_id, "task_id": record.task_id}
-
-
-def _summary(record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
-    return {
-        "task_id": record.task_id,
-        "status": status.value,
-        "progress": record.progress,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "retention": record.retention,
-    }

@@ -21,14 +21,58 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+ClientToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+KindName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 class StartTask(_Request):
-    """Start the demo work in the background."""
+    """Start a task of a registered kind in the background."""
+
+    action: Literal["start_task"]
+    kind: KindName
+    input: dict[str, Any] = Field(default_factory=dict)
+    client_token: ClientToken | None = None
+    retention: Retention = "durable"
+
+    @property
+    def input_prefix(self) -> str:
+        """How error messages name fields of ``input``."""
+        return "input."
+
+
+class StartBackgroundTask(_Request):
+    """The seed's start: the ``sleep`` kind with its input fields at the top level."""
 
     action: Literal["start_background_task"]
-    duration: float = Field(gt=0, allow_inf_nan=False)
-    result_bytes: int | None = Field(None, ge=0)
-    client_token: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] | None = None
+    duration: Any
+    result_bytes: Any = None
+    client_token: ClientToken | None = None
     retention: Retention = "durable"
+
+    def as_start_task(self) -> StartTask:
+        """The same start as a ``start_task`` of kind ``sleep``."""
+        fields = {"duration": self.duration}
+        if self.result_bytes is not None:
+            fields["result_bytes"] = self.result_bytes
+        return _TopLevelStart(
+            action="start_task",
+            kind="sleep",
+            input=fields,
+            client_token=self.client_token,
+            retention=self.retention,
+        )
+
+
+class _TopLevelStart(StartTask):
+    @property
+    def input_prefix(self) -> str:
+        return ""
+
+
+class ListKinds(_Request):
+    """Describe every kind: name, input JSON schema, whether it is resumable."""
+
+    action: Literal["list_kinds"]
 
 
 class GetTask(_Request):
@@ -60,9 +104,11 @@ class Prompt(_Request):
     prompt: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 
 
-Request = StartTask | GetTask | CancelTask | ListTasks | Prompt
+Request = StartTask | StartBackgroundTask | GetTask | CancelTask | ListTasks | ListKinds | Prompt
 _ACTIONS: dict[str, type[_Request]] = {
-    "start_background_task": StartTask,
+    "start_task": StartTask,
+    "start_background_task": StartBackgroundTask,
+    "list_kinds": ListKinds,
     "get_task_result": GetTask,
     "cancel_task": CancelTask,
     "list_tasks": ListTasks,
@@ -135,9 +181,6 @@ def parse_request(payload: dict[str, Any]) -> Request:
         request = model.model_validate(payload)
     except ValidationError as exc:
         raise _first_error(exc) from None
-    if isinstance(request, (StartTask, GetTask)):
-        for name in ("duration", "wait_seconds"):
-            value = getattr(request, name, 0.0)
-            if not math.isfinite(value):
-                raise invalid_field(name, "must be a finite number")
+    if isinstance(request, GetTask) and not math.isfinite(request.wait_seconds):
+        raise invalid_field("wait_seconds", "must be a finite number")
     return request  # type: ignore[return-value]

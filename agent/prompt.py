@@ -1,89 +1,119 @@
-"""The prompt path: a strands ``Agent`` whose tools call the same task engine.
+"""The prompt path: a strands ``Agent`` whose tools start and manage tasks through the same engine.
 
-The model is ``BedrockModel(model_id=settings.model_id)`` unless ``AGENT_MODEL_FACTORY``
-names a ``module:function`` returning a ``strands.models.Model`` (tests use it to run
-a scripted model offline through the real agent loop).
+Every registered kind becomes a tool ``start_<kind>`` whose input schema is the kind's input model,
+next to ``get_task_result``, ``cancel_task`` and ``list_tasks``; so "research X in the background"
+starts the right kind and answers with its id at once.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
+import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
-from strands import Agent, tool
-from strands.models import Model
+from strands import Agent
+from strands.tools.tools import PythonAgentTool
+from strands.types.tools import ToolResult, ToolUse
 
 from agent.engine import TaskEngine
 from agent.errors import ApiError
+from agent.kinds.base import TaskKind
+from agent.model import load_model
 from agent.payloads import StartTask
 from agent.settings import Settings
 
 log = logging.getLogger("agent.prompt")
 SYSTEM_PROMPT = (
-    "You run long background tasks. Use start_background_task to start one and tell the user its id; "
-    "use get_task_result to report a task's status or result. Never invent results."
+    "You run long tasks in the background. Start one with the matching start_* tool and tell the user "
+    "its task id at once; use get_task_result to report a task's status or result, cancel_task to stop "
+    "one and list_tasks to show them. Never invent results."
 )
 
-
-@functools.cache
-def load_model(settings: Settings) -> Model:
-    """The configured model (built once per process): ``AGENT_MODEL_FACTORY``'s, else Bedrock."""
-    if settings.model_factory:
-        module_name, _, attribute = settings.model_factory.partition(":")
-        factory = getattr(importlib.import_module(module_name), attribute)
-        model: Model = factory(settings)
-        return model
-    from strands.models.bedrock import BedrockModel  # noqa: PLC0415 - only in production
-
-    return BedrockModel(model_id=settings.model_id)
+ToolHandler = Callable[[dict[str, Any]], Awaitable[str]]
 
 
-def build_agent(settings: Settings, engine: TaskEngine, session_id: str) -> Agent:
-    """A fresh agent for one request, its tools bound to the caller's session."""
-
-    @tool
-    async def start_background_task(duration: float) -> str:
-        """Start a background task that works for `duration` seconds; returns its task id."""
+def _tool(name: str, description: str, schema: dict[str, Any], handler: ToolHandler) -> PythonAgentTool:
+    async def call(tool_use: ToolUse, **_: Any) -> ToolResult:
         try:
-            request = StartTask.model_validate({"action": "start_background_task", "duration": duration})
-            started = await engine.start(session_id, request)
-        except ValidationError:
-            return "duration must be a positive number of seconds"
+            text = await handler(dict(tool_use.get("input") or {}))
+            status = "success"
         except ApiError as error:
-            return f"could not start the task: {error.message}"
-        task_id = started["task_id"]
-        return f"Task {task_id} started. Poll with get_task_result({task_id})"
+            text, status = f"{error.code}: {error.message}", "error"
+        return {"toolUseId": tool_use["toolUseId"], "status": status, "content": [{"text": text}]}  # type: ignore[typeddict-item]
 
-    @tool
-    async def get_task_result(task_id: str) -> str:
-        """Get the status of a background task, and its result once completed."""
-        try:
-            view = await engine.get(session_id, task_id.strip())
-        except ApiError:
-            return f"Task {task_id} not found"
+    spec = {"name": name, "description": description, "inputSchema": {"json": schema}}
+    return PythonAgentTool(name, spec, call)  # type: ignore[arg-type]
+
+
+def _task_id_schema(description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"task_id": {"type": "string", "description": description}},
+        "required": ["task_id"],
+    }
+
+
+def task_tools(engine: TaskEngine, session_id: str) -> list[Any]:
+    """The tools of one request, bound to the caller's session."""
+
+    def starter(kind: TaskKind[Any]) -> PythonAgentTool:
+        async def start(arguments: dict[str, Any]) -> str:
+            request = StartTask(action="start_task", kind=kind.name, input=arguments)
+            started = await engine.start(session_id, request)
+            task_id = started["task_id"]
+            return f"Task {task_id} started. Poll with get_task_result({task_id})"
+
+        description = f"{kind.description} Runs in the background: returns a task id at once."
+        return _tool(f"start_{kind.name}", description, kind.input_model.model_json_schema(), start)
+
+    async def get(arguments: dict[str, Any]) -> str:
+        view = await engine.get(session_id, str(arguments.get("task_id", "")).strip())
         if view["status"] == "COMPLETED":
-            return f"Result: {view.get('result') or view.get('result_url')}"
-        if view["status"] == "RUNNING":
-            return f"Task {task_id} still running ({view['progress']:.0%} done)"
+            result = view.get("result", view.get("result_url"))
+            return f"Result: {result if isinstance(result, str) else json.dumps(result)}"
+        if view["status"] in ("RUNNING", "SUSPENDED"):
+            return f"Task {view['task_id']} is {view['status']} ({view['progress']:.0%} done)"
         error = view.get("error", {}).get("message", "")
-        return f"Task {task_id} is {view['status']}: {error}"
+        return f"Task {view['task_id']} is {view['status']}: {error}"
 
-    return Agent(
-        model=load_model(settings),
-        tools=[start_background_task, get_task_result],
-        system_prompt=SYSTEM_PROMPT,
-        callback_handler=None,
-    )
+    async def cancel(arguments: dict[str, Any]) -> str:
+        view = await engine.cancel(session_id, str(arguments.get("task_id", "")).strip())
+        return f"Task {view['task_id']} is {view['status']}"
+
+    async def listing(arguments: dict[str, Any]) -> str:
+        page = await engine.list(session_id, 20, None)
+        lines = [f"{t['task_id']} {t['kind']} {t['status']} {t['progress']:.0%}" for t in page["tasks"]]
+        return "\n".join(lines) or "No tasks in this session."
+
+    return [
+        *(starter(kind) for kind in engine.kinds),
+        _tool(
+            "get_task_result",
+            "Get the status of a background task, and its result once completed.",
+            _task_id_schema("The task id a start_* tool returned."),
+            get,
+        ),
+        _tool("cancel_task", "Cancel a background task.", _task_id_schema("The task to cancel."), cancel),
+        _tool(
+            "list_tasks",
+            "List this session's background tasks, newest first.",
+            {"type": "object", "properties": {}},
+            listing,
+        ),
+    ]
 
 
 async def run_prompt(settings: Settings, engine: TaskEngine, session_id: str, prompt: str) -> dict[str, Any]:
     """Run the agent loop for one prompt; returns ``{"response": text}``."""
     started = time.monotonic()
-    agent = build_agent(settings, engine, session_id)
+    agent = Agent(
+        model=load_model(settings),
+        tools=task_tools(engine, session_id),
+        system_prompt=SYSTEM_PROMPT,
+        callback_handler=None,
+    )
     result = await agent.invoke_async(prompt)
     log.info(
         "prompt answered",

@@ -4,20 +4,69 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 
 from agent.app import AgentApp
 from agent.engine import TaskEngine
-from agent.payloads import CancelTask, GetTask, ListTasks, Prompt, StartTask, parse_request
+from agent.kinds import KIND_MODULES
+from agent.kinds.registry import Kinds
+from agent.model import load_model
+from agent.payloads import (
+    CancelTask,
+    GetTask,
+    ListKinds,
+    ListTasks,
+    Prompt,
+    StartBackgroundTask,
+    StartTask,
+    parse_request,
+)
 from agent.ping import PingState
-from agent.settings import Settings
+from agent.settings import Settings, SettingsError
 from agent.store.base import Stores
 from agent.store.factory import build_stores
 
 log = logging.getLogger("agent.service")
+
+
+Route = Callable[[str, Any], Awaitable[dict[str, Any]]]
+
+
+def _routes(engine: TaskEngine, settings: Settings) -> dict[type[Any], Route]:
+    """Each request type mapped straight onto the engine method that answers it."""
+
+    async def prompt(session_id: str, request: Prompt) -> dict[str, Any]:
+        from agent.prompt import run_prompt  # noqa: PLC0415 - strands loads only when prompted
+
+        return await run_prompt(settings, engine, session_id, request.prompt)
+
+    async def kinds(_session_id: str, _request: ListKinds) -> dict[str, Any]:
+        return {"kinds": engine.kinds.describe()}
+
+    async def start_background_task(session_id: str, request: StartBackgroundTask) -> dict[str, Any]:
+        return await engine.start(session_id, request.as_start_task())
+
+    async def get(session_id: str, request: GetTask) -> dict[str, Any]:
+        return await engine.get(session_id, request.task_id, request.wait_seconds)
+
+    async def cancel(session_id: str, request: CancelTask) -> dict[str, Any]:
+        return await engine.cancel(session_id, request.task_id)
+
+    async def list_tasks(session_id: str, request: ListTasks) -> dict[str, Any]:
+        return await engine.list(session_id, request.limit, request.cursor)
+
+    return {
+        StartTask: engine.start,
+        StartBackgroundTask: start_background_task,
+        GetTask: get,
+        CancelTask: cancel,
+        ListTasks: list_tasks,
+        ListKinds: kinds,
+        Prompt: prompt,
+    }
 
 
 def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
@@ -25,23 +74,25 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
 
     ``app.state.engine`` is the task engine, for the server's SIGTERM hook.
     """
+    try:
+        kinds = Kinds.load((*KIND_MODULES, *settings.extra_kinds))
+    except (ImportError, ValueError) as exc:
+        raise SettingsError(f"cannot load the task kinds: {exc}") from None
     ping_state = PingState()
-    engine = TaskEngine(settings, stores or build_stores(settings), busy=ping_state)
+    engine = TaskEngine(
+        settings,
+        stores or build_stores(settings),
+        busy=ping_state,
+        kinds=kinds,
+        model=lambda: load_model(settings),
+    )
+
+    routes = _routes(engine, settings)
 
     async def dispatch(session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        match parse_request(payload):
-            case StartTask() as start:
-                return await engine.start(session_id, start)
-            case GetTask(task_id=task_id, wait_seconds=wait_seconds):
-                return await engine.get(session_id, task_id, wait_seconds)
-            case CancelTask(task_id=task_id):
-                return await engine.cancel(session_id, task_id)
-            case ListTasks(limit=limit, cursor=cursor):
-                return await engine.list(session_id, limit, cursor)
-            case Prompt(prompt=prompt):
-                from agent.prompt import run_prompt  # noqa: PLC0415 - strands loads only when prompted
-
-                return await run_prompt(settings, engine, session_id, prompt)
+        request = parse_request(payload)
+        await engine.visit(session_id)
+        return await routes[type(request)](session_id, request)
 
     app = AgentApp(ping_state=ping_state, dispatch=dispatch, max_payload_bytes=settings.max_payload_bytes)
     app.state.engine = engine

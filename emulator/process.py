@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from agent.settings import EnvVar
-from emulator.config import AWS_MAX_TIMER, AWS_MIN_TIMER, EmulatorConfig
+from emulator.config import EmulatorConfig
 
 SQLITE_FILE: Final = "tasks.sqlite3"
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -43,16 +43,9 @@ def agent_environment(
     env = dict(base)
     env[EnvVar.PORT] = str(port)
     env[EnvVar.HOST] = "127.0.0.1"
-    # The agent accepts AgentCore's range only; fast (sub-60 s) timers are not passed on.
-    timers = {
-        EnvVar.MAX_LIFETIME_SECONDS: config.lifecycle.max_lifetime,
-        EnvVar.IDLE_TIMEOUT_SECONDS: config.lifecycle.idle_timeout,
-    }
-    for name, seconds in timers.items():
-        if AWS_MIN_TIMER <= seconds <= AWS_MAX_TIMER:
-            env[name] = str(int(seconds))
-        else:
-            env.pop(name, None)
+    # The agent knows its lifetime (for resumable work and duration limits), fast timers included.
+    env[EnvVar.MAX_LIFETIME_SECONDS] = f"{config.lifecycle.max_lifetime:g}"
+    env[EnvVar.IDLE_TIMEOUT_SECONDS] = f"{config.lifecycle.idle_timeout:g}"
     if not env.get(EnvVar.TABLE_NAME):  # a table name alone selects DynamoDB (see agent.settings)
         env.setdefault(EnvVar.STORE_BACKEND, "sqlite")
     if env.get(EnvVar.STORE_BACKEND) == "sqlite" and EnvVar.SQLITE_PATH not in env:

@@ -8,6 +8,7 @@ same client code: the comparison measures the pattern, not a different store.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -33,8 +34,8 @@ class SeedStore:
                 session_id=session_id,
                 task_id=task_id,
                 status=TaskStatus.COMPLETED,
-                duration=duration,
-                result_bytes=len(result),
+                kind="sleep",
+                input_json=json.dumps({"duration": duration}),
                 created_at=now,
                 updated_at=now,
                 heartbeat_at=now,

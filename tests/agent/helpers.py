@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from tests.support.agent_process import DEFAULT_SESSION, AgentProcess
 from tests.support.waiting import eventually
 
-__all__ = ["eventually", "get_task", "new_session", "start_task"]
+__all__ = ["eventually", "get_task", "new_session", "start_once", "start_task"]
 
 T = TypeVar("T")
 
@@ -23,6 +23,14 @@ def start_task(agent: AgentProcess, session: str = DEFAULT_SESSION, **fields: An
     status, body = agent.invoke({"action": "start_background_task", "duration": 0.5, **fields}, session)
     assert status == 200, body
     assert body["status"] == "RUNNING"
+    return str(body["task_id"])
+
+
+def start_once(agent: AgentProcess, session: str, duration: float) -> str:
+    """Start work of the ``once`` kind (not resumable) and return its id."""
+    payload = {"action": "start_task", "kind": "once", "input": {"duration": duration}}
+    status, body = agent.invoke(payload, session)
+    assert (status, body.get("status")) == (200, "RUNNING"), body
     return str(body["task_id"])
 
 

@@ -5,17 +5,30 @@ It streams the same events a real model does (``messageStart``, ``contentBlockSt
 real strands agent loop runs the real tools. Select it in an agent process with
 ``AGENT_MODEL_FACTORY=tests.agent.scripted_model:create``.
 
-Script: "start a N second task" → calls ``start_background_task(duration=N)``;
-"get_task_result(<id>)" → calls ``get_task_result(task_id=<id>)``; after a tool result it answers
-with that result's text; anything else gets a plain text reply.
+Scripts:
+
+- Prompt path: "start a N second task" → ``start_sleep(duration=N)``; "batch <instruction>: a, b" →
+  ``start_batch``; "get_task_result(<id>)" → ``get_task_result(task_id=<id>)``; after a tool result
+  it answers with that result's text; anything else gets a plain text reply.
+- ``agent_run``: instructions "take N steps of S seconds" → one ``wait_seconds(S)`` call per turn
+  until N were made, then "done after N steps".
+- ``batch``: an item under the batch system prompt → "<instruction word>: <item>" (``upper`` gives
+  the item in capitals).
+
+``SCRIPTED_MODEL_SECONDS`` makes every call take that long (like a real model's latency), and
+``SCRIPTED_MODEL_CALLS`` names a file that gets one line per call, so a test can count model calls
+across processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable
+from pathlib import Path
 from typing import Any
 
 from strands.models import Model
@@ -26,7 +39,10 @@ from strands.types.tools import ToolSpec
 from agent.settings import Settings
 
 _START = re.compile(r"start an? (\d+(?:\.\d+)?)[- ]second task", re.IGNORECASE)
+_BATCH = re.compile(r"^batch (\w+): (.+)$", re.IGNORECASE)
 _GET = re.compile(r"get_task_result\(\s*([0-9a-f-]+)\s*\)")
+_STEPS = re.compile(r"take (\d+) steps? of (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
+_BATCH_SYSTEM = re.compile(r"Apply this instruction .*?: (.*)$", re.DOTALL)
 
 
 def create(settings: Settings) -> ScriptedModel:
@@ -60,23 +76,46 @@ class ScriptedModel(Model):
         **kwargs: Any,
     ) -> AsyncIterable[StreamEvent]:
         """Stream a tool call or a text answer."""
-        available = {spec["name"] for spec in tool_specs or []}
-        last = messages[-1]
-        tool_results = [block["toolResult"] for block in last["content"] if "toolResult" in block]
-        if tool_results:
-            text = " ".join(part.get("text", "") for r in tool_results for part in r["content"])
-            for event in _text(text):
-                yield event
-            return
-        prompt = " ".join(block.get("text", "") for block in last["content"])
-        if (match := _START.search(prompt)) and "start_background_task" in available:
-            events = _tool_use("start_background_task", {"duration": float(match.group(1))})
-        elif (match := _GET.search(prompt)) and "get_task_result" in available:
-            events = _tool_use("get_task_result", {"task_id": match.group(1)})
-        else:
-            events = _text("I can start a background task or check one.")
-        for event in events:
+        if calls := os.environ.get("SCRIPTED_MODEL_CALLS"):
+            with Path(calls).open("a", encoding="utf-8") as file:
+                file.write(f"{_text_of(messages[-1])[:80]!r}\n")
+        if delay := float(os.environ.get("SCRIPTED_MODEL_SECONDS", "0")):
+            await asyncio.sleep(delay)
+        for event in _answer(messages, {spec["name"] for spec in tool_specs or []}, system_prompt or ""):
             yield event
+
+
+def _text_of(message: Any) -> str:
+    return " ".join(block.get("text", "") for block in message["content"])
+
+
+def _answer(messages: Messages, available: set[str], system_prompt: str) -> list[StreamEvent]:
+    if batch := _BATCH_SYSTEM.match(system_prompt):
+        item = _text_of(messages[-1])
+        word = batch.group(1).split()[0].lower()
+        return _text(item.upper() if word == "upper" else f"{word}: {item}")
+    first = _text_of(messages[0])
+    if (steps := _STEPS.search(first)) and "wait_seconds" in available:
+        taken = sum(1 for m in messages if any("toolUse" in block for block in m["content"]))
+        if taken < int(steps.group(1)):
+            return _tool_use("wait_seconds", {"seconds": float(steps.group(2))})
+        return _text(f"done after {taken} steps")
+    return _prompt_answer(messages[-1], available)
+
+
+def _prompt_answer(last: Any, available: set[str]) -> list[StreamEvent]:
+    tool_results = [block["toolResult"] for block in last["content"] if "toolResult" in block]
+    if tool_results:
+        return _text(" ".join(part.get("text", "") for r in tool_results for part in r["content"]))
+    prompt = _text_of(last)
+    if (match := _START.search(prompt)) and "start_sleep" in available:
+        return _tool_use("start_sleep", {"duration": float(match.group(1))})
+    if (match := _BATCH.search(prompt)) and "start_batch" in available:
+        items = [item.strip() for item in match.group(2).split(",")]
+        return _tool_use("start_batch", {"instruction": match.group(1), "items": items})
+    if (match := _GET.search(prompt)) and "get_task_result" in available:
+        return _tool_use("get_task_result", {"task_id": match.group(1)})
+    return _text("I can start a background task or check one.")
 
 
 def _tool_use(name: str, arguments: dict[str, Any]) -> list[StreamEvent]:

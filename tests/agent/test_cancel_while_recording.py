@@ -6,7 +6,9 @@ import asyncio
 from typing import Any
 
 from agent.engine import TaskEngine
-from agent.payloads import StartTask
+from agent.kinds import KIND_MODULES
+from agent.kinds.registry import Kinds
+from agent.payloads import StartBackgroundTask
 from agent.ping import PingState
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import load_settings
@@ -24,11 +26,11 @@ class FinishOutage(MemoryStore):
         self.down = True
         self.failed_finishes = 0
 
-    def finish(self, record: TaskRecord) -> bool:
-        if self.down:
+    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+        if self.down and record.status.finished:
             self.failed_finishes += 1
             raise ConnectionError("storage unreachable")
-        return super().finish(record)
+        return super().transition(record, expected, attempt)
 
 
 async def _cancel_during_recording() -> tuple[dict[str, Any], TaskRecord | None]:
@@ -41,9 +43,11 @@ async def _cancel_during_recording() -> tuple[dict[str, Any], TaskRecord | None]
         }
     )
     store = FinishOutage()
-    engine = TaskEngine(settings, Stores(tasks=store), busy=PingState())
+    engine = TaskEngine(settings, Stores(tasks=store), busy=PingState(), kinds=Kinds.load(KIND_MODULES))
     try:
-        started = await engine.start(SESSION, StartTask(action="start_background_task", duration=0.1))
+        started = await engine.start(
+            SESSION, StartBackgroundTask(action="start_background_task", duration=0.1).as_start_task()
+        )
         async with asyncio.timeout(10):
             while store.failed_finishes == 0:  # the work is done; its result is being held
                 await asyncio.sleep(0.01)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from agent.engine import TaskEngine
-from agent.payloads import StartTask
+from agent.kinds import KIND_MODULES
+from agent.kinds.registry import Kinds
+from agent.payloads import StartBackgroundTask
 from agent.ping import PingState
 from agent.settings import load_settings
 from agent.store.base import Stores
@@ -16,9 +18,14 @@ SESSION = "session-long-poll-0000000000000000000000"
 
 async def _poll_a_running_task(polls: int) -> tuple[int, int]:
     settings = load_settings({"AGENT_STORE_BACKEND": "memory", "AGENT_ALLOW_MEMORY_STORE": "true"})
-    engine = TaskEngine(settings, Stores(tasks=MemoryStore()), busy=PingState())
+    engine = TaskEngine(
+        settings, Stores(tasks=MemoryStore()), busy=PingState(), kinds=Kinds.load(KIND_MODULES)
+    )
     try:
-        started = await engine.start(SESSION, StartTask(action="start_background_task", duration=60.0))
+        started = await engine.start(
+            SESSION, StartBackgroundTask(action="start_background_task", duration=60.0).as_start_task()
+        )
+        await engine.get(SESSION, started["task_id"], wait_seconds=0.01)  # the task and its heartbeat run
         before = len(asyncio.all_tasks())
         for _ in range(polls):
             view = await engine.get(SESSION, started["task_id"], wait_seconds=0.01)

@@ -1,4 +1,4 @@
-"""A kill -9 mid-task: a fresh process answers from the store, and the orphan reads as LOST."""
+"""A kill -9 mid-task: a fresh process answers from the store, and work that is not resumable reads LOST."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import signal
 
 from tests.agent.aws import create_resources
 from tests.agent.conftest import StartAgent
-from tests.agent.helpers import eventually, get_task, new_session, start_task
+from tests.agent.helpers import eventually, get_task, new_session, start_once, start_task
 from tests.support.agent_process import AgentProcess
 from tests.support.servers import MotoServer
 
@@ -15,8 +15,10 @@ def _kill_mid_task_then_poll(agent: AgentProcess) -> None:
     session = new_session()
     done_before = start_task(agent, session, duration=0.1)
     assert get_task(agent, done_before, session, wait=20)["status"] == "COMPLETED"
-    orphan = start_task(agent, session, duration=120)
-    eventually(lambda: get_task(agent, orphan, session)["progress"] > 0)  # it has heartbeated
+    orphan = start_once(agent, session, 120)
+    # Progress is reported in memory at once; wait for a heartbeat that stored some.
+    seen = eventually(lambda: (view := get_task(agent, orphan, session))["progress"] > 0 and view)
+    eventually(lambda: get_task(agent, orphan, session)["updated_at"] > seen["updated_at"])
     agent.kill()
     agent.restart()
     assert agent.ping()["status"] == "Healthy"  # the fresh process runs nothing
@@ -46,7 +48,7 @@ def test_kill_9_on_dynamodb_reads_lost_from_a_fresh_process(
 def test_sigterm_stops_promptly_and_records_unfinished_work_as_lost(start_agent: StartAgent) -> None:
     agent = start_agent()
     session = new_session()
-    task_id = start_task(agent, session, duration=120)
+    task_id = start_once(agent, session, 120)
     assert agent.process is not None
     agent.stop(timeout=15)  # SIGTERM: graceful shutdown must not wait for the 120 s of work
     # uvicorn re-raises the signal after its graceful shutdown, so the exit status is -SIGTERM.

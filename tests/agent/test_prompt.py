@@ -39,7 +39,7 @@ def test_seed_prompts_start_a_task_and_fetch_its_result(prompt_agent: AgentProce
 
     status, body = prompt_agent.invoke({"prompt": f"get_task_result({task_id})"}, session)
     assert status == 200
-    assert f"Task {task_id} still running" in body["response"] or "Result:" in body["response"]
+    assert f"Task {task_id} is RUNNING" in body["response"] or "Result:" in body["response"]
 
     def completed() -> str | None:
         status, body = prompt_agent.invoke({"prompt": f"get_task_result({task_id})"}, session)
@@ -57,9 +57,21 @@ def test_prompt_tools_are_scoped_to_the_session(prompt_agent: AgentProcess) -> N
     assert match
     status, body = prompt_agent.invoke({"prompt": f"get_task_result({match.group(1)})"}, new_session())
     assert status == 200
-    assert body["response"] == f"Task {match.group(1)} not found"
+    assert body["response"] == f"TaskNotFound: no task {match.group(1)} in this session"
 
 
 def test_prompt_without_a_tool_call_gets_text(prompt_agent: AgentProcess) -> None:
     status, body = prompt_agent.invoke({"prompt": "hello"}, new_session())
     assert (status, body) == (200, {"response": "I can start a background task or check one."})
+
+
+def test_every_kind_is_a_tool_so_a_prompt_starts_the_right_kind(prompt_agent: AgentProcess) -> None:
+    session = new_session()
+    status, body = prompt_agent.invoke({"prompt": "batch upper: first, second"}, session)
+    match = TASK_ID.search(body["response"])
+    assert (status, bool(match)) == (200, True), body
+    assert match is not None
+    _status, view = prompt_agent.invoke(
+        {"action": "get_task_result", "task_id": match.group(1), "wait_seconds": 20}, session
+    )
+    assert (view["kind"], view["status"], view["result"]) == ("batch", "COMPLETED", ["FIRST", "SECOND"])

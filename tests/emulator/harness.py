@@ -21,12 +21,18 @@ from botocore.config import Config
 from client.api import AgentClient
 from client.session_table import fetch_session_table, microvms
 from emulator.config import DEFAULT_RUNTIME_ARN
+from tests.support.agent_process import TEST_KINDS
 from tests.support.servers import free_port, wait_for_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
-AGENT_TEST_ENV = {"AGENT_HEARTBEAT_SECONDS": "0.2", "AGENT_LEASE_SECONDS": "1", "AGENT_LOG_LEVEL": "INFO"}
-"""Agent heartbeat and LOST lease scaled down for the fast timers."""
+AGENT_TEST_ENV = {
+    "AGENT_HEARTBEAT_SECONDS": "0.2",
+    "AGENT_LEASE_SECONDS": "1",
+    "AGENT_LOG_LEVEL": "INFO",
+    **TEST_KINDS,
+}
+"""Agent heartbeat and LOST lease scaled down for the fast timers; the test-only ``once`` kind."""
 _STORE_VARS = ("AGENT_STORE_BACKEND", "AGENT_SQLITE_PATH", "AGENT_TABLE_NAME", "AGENT_REDIS_URL")
 
 

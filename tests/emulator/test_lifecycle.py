@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from client.api import AgentError
-from client.models import TaskResult, TaskStatus
+from client.models import TaskStatus
 from tests.emulator.harness import (
     REPO_ROOT,
     RunningEmulator,
     emulator_env,
     pid_alive,
     running_emulator,
-    wait_until,
 )
 
 
@@ -88,7 +87,7 @@ def test_idle_timer_restarts_with_each_invocation(short_idle: RunningEmulator) -
     assert row["state"] == "running"
 
 
-def test_healthy_busy_prevents_idle_but_max_lifetime_kills_and_the_task_is_lost(
+def test_healthy_busy_prevents_idle_but_max_lifetime_ends_the_microvm_and_the_next_resumes_the_task(
     short_life: RunningEmulator,
 ) -> None:
     session_id = new_session()
@@ -105,22 +104,24 @@ def test_healthy_busy_prevents_idle_but_max_lifetime_kills_and_the_task_is_lost(
     assert ended["end_reason"] == "max_lifetime"
     assert ended["age_seconds"] >= 15
 
-    # A fresh microVM reads the record; its heartbeat has stopped, so the task is LOST.
-    def finished() -> TaskResult | None:
-        answer = client.result(task_id)
-        return answer if answer.status.finished else None
-
-    assert wait_until(finished, 15, "the task to be reported LOST").status is TaskStatus.LOST
+    # A fresh microVM reads the record: the task was suspended at SIGTERM and is resumed there.
+    resumed = client.result(task_id)
+    assert (resumed.status, resumed.attempt) == (TaskStatus.RUNNING, 2), resumed
+    assert resumed.progress is not None and resumed.progress > 0.1
+    assert len(short_life.rows(session_id)) == 2
 
 
 def test_make_demo_prints_the_timeline() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "emulator.demo", "--duration", "1.5", "--idle", "1.5"],
+        [
+            *(sys.executable, "-m", "emulator.demo", "--duration", "1.5", "--idle", "1.5"),
+            *("--long", "8", "--lifetime", "4"),
+        ],
         cwd=REPO_ROOT,
         env=emulator_env(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -133,5 +134,8 @@ def test_make_demo_prints_the_timeline() -> None:
         "reason idle",
         "from the store",
         "cannot see",
+        "attempt 2",
+        "ended at their max lifetime",
+        "Task completed after 8s",
     ):
         assert step in out

@@ -61,8 +61,9 @@ def test_a_table_name_alone_selects_dynamodb_as_it_does_outside_the_emulator(tmp
     assert EnvVar.SQLITE_PATH not in env
 
 
-def test_fast_timers_are_not_passed_to_the_agent(tmp_path: Path) -> None:
-    config = EmulatorConfig(lifecycle=Lifecycle(idle_timeout=2, max_lifetime=5), fast_timers=True)
+def test_fast_timers_are_passed_to_the_agent_too(tmp_path: Path) -> None:
+    """The agent needs its real lifetime for resumable work and duration limits, fast timers included."""
+    config = EmulatorConfig(lifecycle=Lifecycle(idle_timeout=2, max_lifetime=7.5), fast_timers=True)
     env = agent_environment(config, port=1, disk=tmp_path, base={EnvVar.MAX_LIFETIME_SECONDS: "100"})
-    assert EnvVar.MAX_LIFETIME_SECONDS not in env
-    assert EnvVar.IDLE_TIMEOUT_SECONDS not in env
+    settings = load_settings(env)
+    assert (settings.max_lifetime_seconds, settings.idle_timeout_seconds) == (7.5, 2)

@@ -10,6 +10,8 @@ PAYLOAD_CAP: Final = 4096
 """AGENT_MAX_PAYLOAD_BYTES of the agents under test: small, so "over the cap" is cheap to send."""
 LIFETIME_SECONDS: Final = 600
 """AGENT_MAX_LIFETIME_SECONDS of the agents under test."""
+MAX_ATTEMPTS: Final = 10
+"""AGENT_MAX_ATTEMPTS (its default): a resumable task may run up to this many lifetimes."""
 UNKNOWN_TASK: Final = "3f2b8c1e-9d4a-4b7e-a1c2-d3e4f5a6b7c8"
 
 
@@ -81,10 +83,29 @@ AGENT_BAD_INPUTS: Final[tuple[BadInput, ...]] = (
     BadInput("zero duration", _start(duration=0), "InvalidField", "duration"),
     BadInput("huge duration", _start(duration=1e300), "InvalidField", "duration"),
     BadInput(
-        "duration beyond max lifetime",
-        _start(duration=LIFETIME_SECONDS + 1),
+        "duration beyond every resume",
+        _start(duration=MAX_ATTEMPTS * LIFETIME_SECONDS + 1),
         "InvalidField",
         "lifetime",
+    ),
+    BadInput(
+        "not resumable, beyond max lifetime",
+        _json({"action": "start_task", "kind": "once", "input": {"duration": LIFETIME_SECONDS + 1}}),
+        "InvalidField",
+        "input.duration",
+    ),
+    BadInput("unknown kind", _json({"action": "start_task", "kind": "rm -rf"}), "UnknownKind", "rm -rf"),
+    BadInput(
+        "kind input not an object",
+        _json({"action": "start_task", "kind": "sleep", "input": "5"}),
+        "InvalidField",
+        "input",
+    ),
+    BadInput(
+        "kind input with a bad item",
+        _json({"action": "start_task", "kind": "batch", "input": {"instruction": "x", "items": [{}]}}),
+        "InvalidField",
+        "input.items.0",
     ),
     BadInput("negative result_bytes", _start(result_bytes=-1), "InvalidField", "result_bytes"),
     BadInput("huge result_bytes", _start(result_bytes=10**12), "InvalidField", "result_bytes"),

@@ -23,6 +23,14 @@ def start(agent: AgentProcess, session: str, duration: float, **fields: Any) -> 
     return body
 
 
+def start_once(agent: AgentProcess, session: str, duration: float, **fields: Any) -> dict[str, Any]:
+    """start_task of the ``once`` kind (work that is not resumable); asserts HTTP 200, returns the body."""
+    payload = {"action": "start_task", "kind": "once", "input": {"duration": duration}, **fields}
+    status, body = agent.invoke(payload, session)
+    assert status == 200 and "error" not in body, body
+    return body
+
+
 def get(agent: AgentProcess, session: str, task_id: str, wait: float = 0.0) -> dict[str, Any]:
     """get_task_result; asserts HTTP 200 and returns the task view."""
     payload: dict[str, Any] = {"action": "get_task_result", "task_id": task_id}

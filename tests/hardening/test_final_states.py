@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.hardening.tasks import get, new_session, start
+from tests.hardening.tasks import get, new_session, start_once
 from tests.support.agent_process import FAST_TIMERS, running_agent
 from tests.support.waiting import eventually
 
@@ -19,7 +19,7 @@ QUIET = {**FAST_TIMERS, "AGENT_LOG_LEVEL": "WARNING"}
 def test_cancel_returns_a_lost_task_unchanged(sqlite_path: Path) -> None:
     session = new_session()
     with running_agent({**QUIET, "AGENT_SQLITE_PATH": str(sqlite_path)}) as agent:
-        task_id = start(agent, session, 60)["task_id"]
+        task_id = start_once(agent, session, 60)["task_id"]
         eventually(lambda: get(agent, session, task_id)["progress"] > 0, 15, what="a first heartbeat")
         agent.kill()
         agent.restart()
@@ -36,7 +36,7 @@ def test_a_frozen_process_cannot_revive_a_task_read_as_lost(sqlite_path: Path) -
     session = new_session()
     env = {**QUIET, "AGENT_SQLITE_PATH": str(sqlite_path)}
     with running_agent(env) as worker, running_agent(env) as reader:
-        task_id = start(worker, session, 2.0)["task_id"]
+        task_id = start_once(worker, session, 2.0)["task_id"]
         eventually(lambda: get(reader, session, task_id)["progress"] > 0, 15, what="a first heartbeat")
         assert worker.process is not None
         worker.process.send_signal(signal.SIGSTOP)

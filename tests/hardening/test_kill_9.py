@@ -1,4 +1,5 @@
-"""kill -9 mid-task (a terminated microVM): LOST within one lease, nothing finished lost, no double run."""
+"""kill -9 mid-task (a terminated microVM): work that is not resumable reads LOST within one lease,
+nothing finished is lost, and no client token runs twice."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from typing import Final
 
 from tests.agent.aws import create_resources
-from tests.hardening.tasks import finished, get, list_ids, new_session, start
+from tests.hardening.tasks import finished, get, list_ids, new_session, start, start_once
 from tests.support.agent_process import running_agent
 from tests.support.servers import MotoServer
 from tests.support.waiting import eventually
@@ -34,10 +35,10 @@ def test_kill_9_mid_task_loses_nothing_finished_and_never_runs_a_token_twice(mot
         }
         for task_id in done:
             assert finished(agent, session, task_id)["status"] == "COMPLETED"
-        long_task = start(agent, session, 120, client_token="long-1")["task_id"]
+        long_task = start_once(agent, session, 120, client_token="long-1")["task_id"]
         eventually(lambda: get(agent, session, long_task)["progress"] > 0, 15, what="a first heartbeat")
 
-        retried = start(agent, session, 120, client_token="long-1")
+        retried = start_once(agent, session, 120, client_token="long-1")
         assert (retried["task_id"], retried["status"]) == (long_task, "RUNNING")
         assert agent.ping()["status"] == "HealthyBusy"
         assert sorted(list_ids(agent, session)) == sorted([*done, long_task])
@@ -65,7 +66,7 @@ def test_kill_9_mid_task_loses_nothing_finished_and_never_runs_a_token_twice(mot
             assert len(view["result"].encode()) == expected
 
         # Retrying the same starts does not run anything again.
-        again = start(agent, session, 120, client_token="long-1")
+        again = start_once(agent, session, 120, client_token="long-1")
         assert (again["task_id"], again["status"]) == (long_task, "LOST")
         for n, task_id in enumerate(done):
             repeat = start(agent, session, 0.1, client_token=f"done-{n}", result_bytes=done[task_id])

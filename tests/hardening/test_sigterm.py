@@ -1,7 +1,8 @@
 """SIGTERM mid-task (what AgentCore sends before it reclaims a microVM).
 
-The agent records its in-flight tasks as LOST before it exits, inside the grace period, so the
-session's next microVM answers a poll at once instead of after the heartbeat lease runs out.
+The agent records its in-flight work that is not resumable as LOST before it exits, inside the grace
+period, so the session's next microVM answers a poll at once instead of after the heartbeat lease
+runs out. (Resumable work is suspended instead: see ``test_resume.py``.)
 The lease here is long (30 s) on purpose: without the marking, polls would read RUNNING for that long.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from tests.emulator.harness import running_emulator
-from tests.hardening.tasks import get, new_session, start
+from tests.hardening.tasks import get, new_session, start, start_once
 from tests.support.agent_process import running_agent
 from tests.support.waiting import eventually
 
@@ -32,7 +33,7 @@ def test_sigterm_marks_in_flight_tasks_lost_before_exiting(sqlite_path: Path) ->
     session = new_session()
     with running_agent({**LONG_LEASE, "AGENT_SQLITE_PATH": str(sqlite_path)}) as agent:
         done = start(agent, session, 0.1)["task_id"]
-        in_flight = [start(agent, session, 120)["task_id"] for _ in range(3)]
+        in_flight = [start_once(agent, session, 120)["task_id"] for _ in range(3)]
         eventually(
             lambda: get(agent, session, done, wait=5)["status"] == "COMPLETED", 15, what="the short task"
         )
@@ -71,7 +72,7 @@ def test_stop_runtime_session_through_the_emulator_leaves_no_task_running() -> N
             body: dict[str, object] = json.loads(response["response"].read())
             return body
 
-        task_id = invoke({"action": "start_background_task", "duration": 120})["task_id"]
+        task_id = invoke({"action": "start_task", "kind": "once", "input": {"duration": 120}})["task_id"]
         emulator.row_when(session, lambda row: row["ping_status"] == "HealthyBusy", 15)
         client.stop_runtime_session(agentRuntimeArn=emulator.arn, runtimeSessionId=session)
         ended = emulator.row_when(session, lambda row: row["state"] == "ended", 15)
@@ -88,7 +89,7 @@ def test_sigterm_answers_pending_long_polls_and_records_the_tasks(sqlite_path: P
     """Long-polls pending at SIGTERM get a JSON answer at once; the tasks are recorded before exit."""
     session = new_session()
     with running_agent({**LONG_LEASE, "AGENT_SQLITE_PATH": str(sqlite_path)}) as agent:
-        task_ids = [start(agent, session, 120)["task_id"] for _ in range(3)]
+        task_ids = [start_once(agent, session, 120)["task_id"] for _ in range(3)]
         with ThreadPoolExecutor(max_workers=len(task_ids)) as pool:
             polls = [
                 pool.submit(

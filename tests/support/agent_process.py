@@ -36,6 +36,8 @@ DEFAULT_SESSION = "test-session-0000000000000000000000000001"
 """A valid (33+ character) runtime session id."""
 FAST_TIMERS = {"AGENT_HEARTBEAT_SECONDS": "0.2", "AGENT_LEASE_SECONDS": "1"}
 """Scaled-down heartbeat and lease for tests."""
+TEST_KINDS = {"AGENT_EXTRA_KINDS": "tests.support.once_kind"}
+"""Every agent the helpers start can also run ``once``, a kind that is not resumable."""
 
 
 @dataclass
@@ -156,6 +158,7 @@ def agent_env(overrides: Mapping[str, str] | None = None, port: int | None = Non
             "AGENT_HOST": "127.0.0.1",
             "PYTHONPATH": str(REPO_ROOT),
             "PYTHONUNBUFFERED": "1",
+            **TEST_KINDS,
         }
     )
     env.update(overrides or {})
