@@ -39,6 +39,7 @@ class RuntimeStack(Stack):
         refs = storage.refs
         role.grant_table(refs.table_arn, nag_name=storage.export_name("TableArn"))
         role.grant_results_prefix(refs.bucket_arn, nag_name=storage.export_name("BucketArn"))
+        role.grant_inputs_prefix(refs.bucket_arn, nag_name=storage.export_name("BucketArn"))
         role.grant_model(config.model_id)
 
         environment = {

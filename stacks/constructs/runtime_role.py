@@ -9,7 +9,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agent.settings import RESULTS_PREFIX
+from agent.settings import INPUTS_PREFIX, RESULTS_PREFIX
 from stacks.nag import acknowledge, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
@@ -137,6 +137,14 @@ class RuntimeRole(Construct):
         self._accept(
             f"Resource::{nag_name}/{RESULTS_PREFIX}*",
             "result objects are keyed by task under the results prefix the bucket's lifecycle rule expires",
+        )
+
+    def grant_inputs_prefix(self, bucket_arn: str, *, nag_name: str) -> None:
+        """Object reads under the inputs prefix only (tasks' input objects, written by users)."""
+        self._allow("InputObjects", ["s3:GetObject"], [f"{bucket_arn}/{INPUTS_PREFIX}*"])
+        self._accept(
+            f"Resource::{nag_name}/{INPUTS_PREFIX}*",
+            "tasks read their input objects (batch items) under the inputs prefix, and nothing else",
         )
 
     def grant_model(self, model_id: str) -> None:
