@@ -143,10 +143,34 @@ class AgentClient:
     def start(
         self, duration: float, *, result_bytes: int | None = None, client_token: str | None = None
     ) -> str:
-        """Start a background task of ``duration`` seconds; returns its task id at once."""
+        """Start the seed's ``sleep`` work of ``duration`` seconds; returns its task id at once."""
         payload: dict[str, Any] = {"action": "start_background_task", "duration": duration}
         if result_bytes is not None:
             payload["result_bytes"] = result_bytes
+        return self._started(payload, client_token)
+
+    def start_task(
+        self,
+        kind: str,
+        task_input: dict[str, Any] | None = None,
+        *,
+        client_token: str | None = None,
+        retention: str | None = None,
+    ) -> str:
+        """Start a task of a registered ``kind`` with its input; returns its task id at once."""
+        payload: dict[str, Any] = {"action": "start_task", "kind": kind, "input": task_input or {}}
+        if retention is not None:
+            payload["retention"] = retention
+        return self._started(payload, client_token)
+
+    def kinds(self) -> list[dict[str, Any]]:
+        """The agent's task kinds: name, description, input JSON schema, whether resumable."""
+        kinds = self._object(self.invoke({"action": "list_kinds"})).get("kinds")
+        if not isinstance(kinds, list):
+            raise BadAnswer("BadAnswer", "the agent's answer has no kinds")
+        return kinds
+
+    def _started(self, payload: dict[str, Any], client_token: str | None) -> str:
         if client_token is not None:
             payload["client_token"] = client_token
         answer = self._object(self.invoke(payload))

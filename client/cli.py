@@ -20,7 +20,7 @@ from client.errors import AgentError
 from client.exit_codes import ExitCode
 from client.models import TaskResult, TaskStatus
 from client.progress import wait_reporter
-from client.session_ids import check_session_id
+from client.session_ids import check_session_id, new_session_id
 from client.session_table import fetch_session_table
 from client.smoke import SmokeRun, run_checks, stop_sessions, summary
 from client.state import SessionState, StateFileError, default_state_file
@@ -75,10 +75,23 @@ def parser() -> argparse.ArgumentParser:
         ),
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    start = sub.add_parser("start", parents=[common], help="start a background task; prints its id")
-    start.add_argument("--duration", type=_positive, required=True, help="seconds of work")
-    start.add_argument("--result-bytes", type=int, help="size of the result to produce")
+    start = sub.add_parser(
+        "start",
+        parents=[common],
+        help="start a background task; prints its id",
+        description="Start a task of a kind (`--kind K --input JSON`), or the seed's sleep (`--duration S`).",
+    )
+    start.add_argument("--kind", help="task kind (see `kinds`); needs --input unless its input is empty")
+    start.add_argument(
+        "--input", dest="task_input", help="the kind's input: a JSON object, or @FILE holding one"
+    )
+    start.add_argument("--duration", type=_positive, help="seconds of work of the default sleep task")
+    start.add_argument("--result-bytes", type=int, help="size of the sleep task's result")
     start.add_argument("--client-token", help="idempotency token: a retry returns the same task")
+    start.add_argument(
+        "--retention", choices=["durable", "ephemeral"], help="where the task is kept (default durable)"
+    )
+    sub.add_parser("kinds", parents=[common], help="the agent's task kinds and their input schemas")
     result = sub.add_parser("result", parents=[common], help="print a task's state")
     result.add_argument("task_id", type=_task_id)
     result.add_argument(
@@ -123,6 +136,8 @@ def _session_id(args: argparse.Namespace, target: Target, state: SessionState, c
         )
         return session_id
     saved = state.load(target.runtime_arn)
+    if saved is None and args.command == "kinds":
+        return new_session_id()  # any session can describe the kinds; nothing to save
     if saved is None:
         raise UsageError(f"no saved session in {state.path}: pass --session-id, or run `start` first")
     return saved
@@ -168,9 +183,44 @@ def _sessions(target: Target, out: TextIO, console: Console) -> ExitCode:
     return ExitCode.OK
 
 
+def _task_input(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    source = "--input"
+    if text.startswith("@"):
+        source = text[1:]
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read --input file {source}: {error.strerror or error}") from None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"{source} is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{source} must hold a JSON object (the kind's input)")
+    return value
+
+
 def _start(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
-    task_id = client.start(args.duration, result_bytes=args.result_bytes, client_token=args.client_token)
+    if args.kind is None:
+        if args.duration is None or args.task_input is not None:
+            raise UsageError("start needs --kind K [--input JSON], or --duration S for the sleep task")
+        if args.retention is not None:
+            raise UsageError("--retention needs --kind")
+        task_id = client.start(args.duration, result_bytes=args.result_bytes, client_token=args.client_token)
+    else:
+        if args.duration is not None or args.result_bytes is not None:
+            raise UsageError("--duration and --result-bytes are the sleep task's; with --kind use --input")
+        task_id = client.start_task(
+            args.kind, _task_input(args.task_input), client_token=args.client_token, retention=args.retention
+        )
     out.write(task_id + "\n")
+    return ExitCode.OK
+
+
+def _kinds(args: argparse.Namespace, client: AgentClient, out: TextIO, console: Console) -> ExitCode:
+    _emit(client.kinds(), out)
     return ExitCode.OK
 
 
@@ -241,6 +291,7 @@ def _stop(args: argparse.Namespace, client: AgentClient, out: TextIO, console: C
 Handler = Callable[[argparse.Namespace, AgentClient, TextIO, Console], ExitCode]
 HANDLERS: dict[str, Handler] = {
     "start": _start,
+    "kinds": _kinds,
     "result": _result,
     "wait": _wait,
     "cancel": _cancel,

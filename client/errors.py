@@ -39,7 +39,13 @@ class ClientTokenConflict(AgentError):
 
 
 class StorageUnavailable(AgentError):
-    """The agent cannot reach its store right now (or is not ready); nothing was lost."""
+    """The agent cannot reach its store right now; nothing was lost."""
+
+    retryable_by_default = True
+
+
+class ShuttingDown(AgentError):
+    """The call reached a microVM that is stopping; the next call reaches a new one."""
 
     retryable_by_default = True
 
@@ -103,10 +109,11 @@ AGENT_CODES: Final[dict[str, type[AgentError]]] = {
     "UnknownAction": InvalidInput,
     "PayloadTooLarge": InvalidInput,
     "UnsupportedMediaType": InvalidInput,
+    "UnknownKind": InvalidInput,
     "TaskNotFound": TaskNotFound,
     "ClientTokenConflict": ClientTokenConflict,
     "StorageUnavailable": StorageUnavailable,
-    "NotReady": StorageUnavailable,
+    "ShuttingDown": ShuttingDown,
 }
 SERVICE_CODES: Final[dict[str, type[ServiceError]]] = {
     "ValidationException": RequestInvalid,

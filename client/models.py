@@ -8,9 +8,11 @@ from typing import Any
 
 
 class TaskStatus(StrEnum):
-    """A task's status; all but RUNNING are final."""
+    """A task's status; all but RUNNING and SUSPENDED are final."""
 
     RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    """Its microVM ended; the session's next invocation resumes it from its last checkpoint."""
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
@@ -19,7 +21,7 @@ class TaskStatus(StrEnum):
     @property
     def finished(self) -> bool:
         """Whether the status can no longer change."""
-        return self is not TaskStatus.RUNNING
+        return self not in (TaskStatus.RUNNING, TaskStatus.SUSPENDED)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +30,11 @@ class TaskResult:
 
     task_id: str
     status: TaskStatus
+    kind: str | None = None
+    attempt: int | None = None
+    """Which microVM run of the task this is (1, then one more per resume)."""
     progress: float | None = None
+    message: str | None = None
     result: Any = None
     result_url: str | None = None
     error: Any = None
@@ -44,10 +50,16 @@ class TaskResult:
         except (KeyError, ValueError, TypeError):
             raise ValueError(f"not a task result: {sorted(payload)}") from None
         progress = payload.get("progress")
+        attempt = payload.get("attempt")
+        message = payload.get("message")
+        kind = payload.get("kind")
         return cls(
             task_id=task_id,
             status=status,
+            kind=kind if isinstance(kind, str) else None,
+            attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else None,
             progress=float(progress) if isinstance(progress, int | float) else None,
+            message=message if isinstance(message, str) else None,
             result=payload.get("result"),
             result_url=payload.get("result_url"),
             error=payload.get("error"),
@@ -60,7 +72,10 @@ class TaskResult:
         fields = {
             "task_id": self.task_id,
             "status": self.status.value,
+            "kind": self.kind,
+            "attempt": self.attempt,
             "progress": self.progress,
+            "message": self.message,
             "result": self.result,
             "result_url": self.result_url,
             "error": self.error,

@@ -217,3 +217,44 @@ def test_sessions_draws_a_table_on_a_terminal(cli: Cli) -> None:
     assert "running" in drawn
     assert session_id[:8] in drawn
     assert "{" not in drawn  # a table, not JSON
+
+
+def test_start_a_kind_with_input_from_a_file_and_list_the_kinds(cli: Cli, tmp_path: Path) -> None:
+    code, out, err = cli("kinds")
+    assert code == ExitCode.OK, err
+    kinds = {kind["name"]: kind for kind in json.loads(out)}
+    assert {"sleep", "agent_run", "batch"} <= set(kinds)
+    assert kinds["batch"]["resumable"] is True
+    assert "items" in kinds["batch"]["input_schema"]["properties"]
+
+    items = tmp_path / "items.json"
+    items.write_text(json.dumps({"instruction": "upper", "items": ["a", "b"]}))
+    code, out, err = cli("start", "--kind", "batch", "--input", f"@{items}")
+    assert code == ExitCode.OK, err
+    code, out, _ = cli("wait", out.strip(), "--timeout", "30", "--long-poll", "5")
+    assert code == ExitCode.OK
+    done = json.loads(out)
+    assert (done["status"], done["kind"], done["result"]) == ("COMPLETED", "batch", ["A", "B"])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--kind", "batch", "--input", "@/nonexistent/items.json"], "cannot read --input file"),
+        (["--kind", "batch", "--input", "{not json"], "--input is not JSON"),
+        (["--kind", "batch", "--input", "[1, 2]"], "must hold a JSON object"),
+        (["--kind", "sleep", "--duration", "3"], "with --kind use --input"),
+        ([], "start needs --kind"),
+    ],
+)
+def test_start_usage_errors_name_the_problem(cli: Cli, args: list[str], says: str) -> None:
+    code, out, err = cli("start", *args)
+    assert (code, out) == (ExitCode.USAGE, "")
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_kind_input_is_refused_with_its_path(cli: Cli) -> None:
+    code, _out, err = cli("start", "--kind", "batch", "--input", '{"instruction": "x", "items": [1]}')
+    assert code == ExitCode.FAILED
+    assert "InvalidField: input.items.0" in " ".join(err.split())

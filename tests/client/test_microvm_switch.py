@@ -63,7 +63,7 @@ def test_wait_through_the_emulator_when_the_microvm_is_killed_mid_poll(
     emulator: RunningEmulator, session_id: str
 ) -> None:
     client = emulator.agent_client(session_id)
-    task_id = client.start(30)
+    task_id = client.start_task("once", {"duration": 30})  # not resumable: the kill loses it
     [first] = emulator.rows(session_id)
     out, err = io.StringIO(), io.StringIO()
     argv = [
