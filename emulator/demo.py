@@ -1,8 +1,12 @@
-"""``python -m emulator.demo``: the seed post's timeline, end to end, with fast timers.
+"""``python -m emulator.demo``: the seed post's timeline, end to end, with fast timers; then a task
+that outlives its microVM.
 
 start -> RUNNING (ping HealthyBusy) -> COMPLETED (Healthy) -> idle termination (memory and
 disk gone) -> a poll with the same session id starts a new microVM and still gets the result
 from the store -> a call without a session id lands in another microVM that cannot see the task.
+
+Then, with a maximum lifetime shorter than the task: each microVM ends at its max lifetime, the
+task is suspended with its checkpoint, and the next poll's microVM resumes it until it completes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from client.api import AgentClient, AgentError, boto_client
+from client.models import TaskResult, TaskStatus
 from client.session_ids import new_session_id
 from client.session_table import fetch_session_table, microvms
 from client.target import Target
@@ -66,9 +71,6 @@ def _ended(rows: list[Row]) -> Row | None:
 
 def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
     """Run the timeline against an in-process emulator; raises if any step goes wrong."""
-    # Agent processes inherit these: heartbeats and the LOST lease scaled to the fast timers.
-    os.environ.setdefault("AGENT_HEARTBEAT_SECONDS", "0.5")
-    os.environ.setdefault("AGENT_LEASE_SECONDS", "3")
     config = EmulatorConfig(
         port=free_port(),
         lifecycle=Lifecycle(idle_timeout=idle, max_lifetime=120),
@@ -132,15 +134,62 @@ def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
     say("emulator stopped; every microVM terminated")
 
 
+def run_outlive_demo(*, duration: float, lifetime: float, store_dir: Path) -> None:
+    """A resumable task longer than a microVM's max lifetime completes across several microVMs."""
+    config = EmulatorConfig(
+        port=free_port(),
+        lifecycle=Lifecycle(idle_timeout=lifetime, max_lifetime=lifetime),
+        fast_timers=True,
+        ping_interval=0.5,
+        stop_grace=2,
+        store_dir=store_dir,
+        agent_output="quiet",
+    ).validate()
+    say = Timeline().say
+    with BackgroundEmulator(config) as emulator:
+        target = Target(runtime_arn=DEFAULT_RUNTIME_ARN, endpoint_url=emulator.url)
+        session_id = new_session_id()
+        client = AgentClient(
+            boto_client(target), runtime_arn=target.runtime_arn, session_id=session_id, long_poll_seconds=5
+        )
+        say(f"a new emulator: every microVM ends after {lifetime:g}s (max lifetime); session {session_id}")
+        task_id = client.start(duration)
+        say(f"start a {duration:g}s sleep -> {task_id}: longer than any one microVM lives")
+        seen: set[int] = set()
+
+        def report(update: TaskResult) -> None:
+            if update.attempt is not None and update.attempt not in seen:
+                seen.add(update.attempt)
+                say(f"attempt {update.attempt}: {update.status}, {update.message or 'starting'}")
+
+        done = client.wait(task_id, duration * 4 + 60, on_update=report)
+        rows = microvms(fetch_session_table(emulator.url), session_id)
+        ended = [row for row in rows if row["end_reason"] == "max_lifetime"]
+        say(
+            f"wait -> {done.status}: {done.result!r} after {len(rows)} microVMs"
+            f" ({len(ended)} ended at their max lifetime, each suspending the task with its checkpoint)"
+        )
+        if done.status is not TaskStatus.COMPLETED or len(ended) < 1:
+            raise RuntimeError("the task did not outlive its microVM")
+    say("emulator stopped")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags and run the demo; exit 0 when every step behaved."""
     p = argparse.ArgumentParser(prog="python -m emulator.demo", description=__doc__)
     p.add_argument("--duration", type=float, default=4.0, help="task length in seconds (default 4)")
     p.add_argument("--idle", type=float, default=3.0, help="idle timeout in seconds (default 3)")
+    p.add_argument("--long", type=float, default=15.0, help="the long task's length in seconds (default 15)")
+    p.add_argument("--lifetime", type=float, default=6.0, help="its microVMs' max lifetime (default 6)")
     args = p.parse_args(argv)
+    # Agent processes inherit these: heartbeats and the lease scaled to the fast timers.
+    os.environ.setdefault("AGENT_HEARTBEAT_SECONDS", "0.5")
+    os.environ.setdefault("AGENT_LEASE_SECONDS", "3")
     with tempfile.TemporaryDirectory(prefix="demo-store-") as store:
         try:
             run_demo(duration=args.duration, idle=args.idle, store_dir=Path(store))
+            print()
+            run_outlive_demo(duration=args.long, lifetime=args.lifetime, store_dir=Path(store))
         except (AgentError, RuntimeError, TimeoutError) as error:
             print(f"demo failed: {error}", file=sys.stderr)
             return 1
