@@ -17,7 +17,7 @@ from rich.console import Console
 
 from bench.config import NOTICE_SCALE, BenchConfig, default_config
 from bench.environment import Environment, environment
-from bench.figures import infra, notice, ping_memory, start_latency, throughput
+from bench.figures import infra, notice, outlive, ping_memory, start_latency, throughput
 from bench.report import RunInfo, print_table, render_markdown
 from bench.results import FigureResult
 
@@ -30,6 +30,7 @@ TITLES = {
     4: "Tasks completed per second through the emulator",
     5: "Memory",
     6: "Infrastructure: synth time and test-suite wall time",
+    7: "A task three times the max lifetime",
 }
 RUNNERS: dict[tuple[int, ...], FigureRunner] = {
     (1,): lambda env, config: [start_latency.run(env, config)],
@@ -37,13 +38,14 @@ RUNNERS: dict[tuple[int, ...], FigureRunner] = {
     (3,): lambda env, config: [notice.run(env, config)],
     (4,): lambda env, config: [throughput.run(env, config)],
     (6,): lambda env, config: [infra.run(env, config)],
+    (7,): lambda env, config: [outlive.run(env, config)],
 }
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse the command line; a partial or quick run defaults to a report under bench/.work/."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--figures", default="1,2,3,4,5,6", help="comma-separated figure numbers")
+    parser.add_argument("--figures", default="1,2,3,4,5,6,7", help="comma-separated figure numbers")
     parser.add_argument("--quick", action="store_true", help="tiny counts (harness check only)")
     parser.add_argument(
         "--out", type=Path, help="report path (default: bench/RESULTS.md, or bench/.work/ for partial runs)"

@@ -87,8 +87,14 @@ def create_task_table(moto_url: str, name: str = TABLE_NAME) -> None:
 
 
 @contextmanager
-def emulator(env: Environment, kind: AgentKind) -> Iterator[Server]:
-    """``python -m emulator`` whose microVMs run ``kind``, all on one shared SQLite store."""
+def emulator(
+    env: Environment,
+    kind: AgentKind,
+    *flags: str,
+    agent_env: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """``python -m emulator`` whose microVMs run ``kind``, all on one shared SQLite store; ``flags``
+    go to the emulator (timers), ``agent_env`` to every agent it starts."""
     store_dir = env.workdir / f"emulator-{kind.label}-store"
     agent_command = " ".join(shlex.quote(part) for part in python_module(kind.module))
     command = python_module(
@@ -104,12 +110,13 @@ def emulator(env: Environment, kind: AgentKind) -> Iterator[Server]:
         "5",
         "--log-level",
         "WARNING",
+        *flags,
     )
     # The emulator stops its own agent processes on SIGTERM (each with a grace): give it time.
     with running(
         f"emulator-{kind.label}",
         command,
-        env=AWS_ENV,
+        env={**AWS_ENV, **(agent_env or {})},
         workdir=env.workdir,
         ready_path="/sessions",
         grace=EMULATOR_STOP_GRACE_SECONDS,
