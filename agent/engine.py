@@ -176,19 +176,26 @@ class TaskEngine:
         stored = await self._driven(stored)
         return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
 
-    async def get(self, session_id: str, task_id: str, wait_seconds: float = 0.0) -> dict[str, Any]:
-        """The task's view; with ``wait_seconds`` returns as soon as it finishes or the wait ends
-        (or at once when this process is stopping)."""
+    async def get(
+        self, session_id: str, task_id: str, wait_seconds: float = 0.0, last_progress: float | None = None
+    ) -> dict[str, Any]:
+        """The task's view; with ``wait_seconds`` returns as soon as it finishes, its progress differs
+        from ``last_progress`` (when given), or the wait ends (at once when this process stops)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
             record = await self._driven(await self._read(session_id, task_id))
             status = self._status_of(record, time.time())
             remaining = deadline - loop.time()
-            if status.finished or remaining <= 0 or self._released.is_set():
-                return await self._view(record, status)
             running = self._running.get((session_id, task_id))
-            wake = running.done if running is not None else self._released
+            progress = (running.record if running is not None else record).progress
+            moved = last_progress is not None and progress != last_progress
+            if status.finished or moved or remaining <= 0 or self._released.is_set():
+                return await self._view(record, status)
+            if running is not None:
+                wake = running.changed if last_progress is not None else running.done
+            else:
+                wake = self._released
             timeout = remaining if running is not None else min(self._settings.heartbeat_seconds, remaining)
             with contextlib.suppress(TimeoutError):
                 # Not shielded: a timed-out wait must not leave a waiter behind for every poll.

@@ -76,11 +76,13 @@ class ListKinds(_Request):
 
 
 class GetTask(_Request):
-    """Read a task, optionally long-polling until it finishes."""
+    """Read a task, optionally long-polling until it finishes (or its progress moves)."""
 
     action: Literal["get_task_result"]
     task_id: TaskId
     wait_seconds: float = Field(0.0, ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)
+    last_progress: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    """With ``wait_seconds``: also answer as soon as the task's progress differs from this."""
 
 
 class CancelTask(_Request):

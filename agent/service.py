@@ -50,7 +50,7 @@ def _routes(engine: TaskEngine, settings: Settings) -> dict[type[Any], Route]:
         return await engine.start(session_id, request.as_start_task())
 
     async def get(session_id: str, request: GetTask) -> dict[str, Any]:
-        return await engine.get(session_id, request.task_id, request.wait_seconds)
+        return await engine.get(session_id, request.task_id, request.wait_seconds, request.last_progress)
 
     async def cancel(session_id: str, request: CancelTask) -> dict[str, Any]:
         return await engine.cancel(session_id, request.task_id)

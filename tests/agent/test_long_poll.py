@@ -38,3 +38,39 @@ async def _poll_a_running_task(polls: int) -> tuple[int, int]:
 def test_timed_out_long_polls_leave_no_waiters_behind() -> None:
     before, after = asyncio.run(_poll_a_running_task(20))
     assert after == before
+
+
+async def _progress_updates(updates: int) -> list[tuple[float, float]]:
+    settings = load_settings(
+        {
+            "AGENT_STORE_BACKEND": "memory",
+            "AGENT_ALLOW_MEMORY_STORE": "true",
+            "AGENT_HEARTBEAT_SECONDS": "0.2",
+        }
+    )
+    engine = TaskEngine(
+        settings, Stores(tasks=MemoryStore()), busy=PingState(), kinds=Kinds.load(KIND_MODULES)
+    )
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[float, float]] = []
+    try:
+        started = await engine.start(
+            SESSION, StartBackgroundTask(action="start_background_task", duration=30.0).as_start_task()
+        )
+        last = 0.0
+        for _ in range(updates):
+            asked = loop.time()
+            view = await engine.get(SESSION, started["task_id"], wait_seconds=20, last_progress=last)
+            seen.append((view["progress"], loop.time() - asked))
+            last = view["progress"]
+        return seen
+    finally:
+        await engine.shutdown()
+
+
+def test_a_long_poll_with_last_progress_answers_as_soon_as_progress_moves() -> None:
+    seen = asyncio.run(_progress_updates(3))
+    progresses = [progress for progress, _ in seen]
+    assert progresses == sorted(progresses) and len(set(progresses)) == 3, seen
+    # Each answer came with the next progress report (every 0.2 s), not after the 20 s wait.
+    assert all(took < 2 for _, took in seen), seen
