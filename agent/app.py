@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bedrock_agentcore import BedrockAgentCoreApp
-from bedrock_agentcore.runtime.models import SESSION_HEADER, PingStatus
+from bedrock_agentcore.runtime.models import PingStatus
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,11 +17,12 @@ from starlette.responses import JSONResponse, Response
 from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
 from agent.payloads import decode_json
 from agent.ping import PingState
+from contract import SESSION_HEADER, SESSION_ID_MAX_LENGTH
 
 log = logging.getLogger("agent.app")
 LOCAL_SESSION = "local-session-no-runtime-session-id-header"
 """Session used when a request carries no session header (only happens outside AgentCore)."""
-MAX_SESSION_ID_CHARS = 256
+MAX_SESSION_ID_CHARS = SESSION_ID_MAX_LENGTH
 # boto3 sends no Content-Type unless asked, and some callers send octet-stream: both mean "JSON bytes".
 ACCEPTED_MEDIA_TYPES = frozenset({"", "application/json", "application/octet-stream"})
 

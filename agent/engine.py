@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -33,7 +33,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
 from agent.settings import Settings
 from agent.store.base import Beat, Cursor, Stores, TaskStore
-from agent.store.retry import RetryPolicy, is_transient
+from agent.store.failures import is_transient, unavailable
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -79,7 +79,6 @@ class TaskEngine:
         self.kinds = kinds
         self._model = model
         self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
-        self._retry = RetryPolicy(attempts=settings.write_attempts, base_seconds=settings.retry_base_seconds)
         self._running: dict[Key, Running] = {}
         self._unconfirmed: dict[Key, TaskRecord] = {}
         """Records whose create failed from our side: a client-token retry may adopt them."""
@@ -377,18 +376,27 @@ class TaskEngine:
             return False
 
     async def _io(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, partial(self._retry.call, what, partial(func, *args)))
+        """One storage call off the event loop; the driver has retried it, a failure is classified."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:
+            raise unavailable(what, exc) from exc
 
     async def _io_until_stored(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """Like :meth:`_io`, but rides out a storage outage: keeps retrying while the failure is
+        """:meth:`_io`, holding on through a storage outage (see :meth:`_until_stored`)."""
+        return await self._until_stored(what, partial(self._io, what, func, *args))
+
+    async def _until_stored(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
+        """Holds finished work through a storage outage: repeats ``write`` while its failure is
         transient. The task stays in ``_running`` meanwhile, so it reads RUNNING here and /ping
         stays HealthyBusy (keeping the microVM and the finished result alive) until storage returns
         or the process stops."""
         delay = self._settings.retry_base_seconds
         while True:
             try:
-                return await self._io(what, func, *args)
+                return await write()
             except StoreUnavailableError as exc:
                 if exc.__cause__ is None or not is_transient(exc.__cause__):
                     raise
@@ -401,7 +409,16 @@ class TaskEngine:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
 
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        return await self._io("transition", self._store_for(record).transition, record, expected, attempt)
+        """A conditional write; one the driver retried after a lost reply still counts as written."""
+        store = self._store_for(record)
+        if await self._io("transition", store.transition, record, expected, attempt):
+            return True
+        current = await self._io("get", store.get, record.session_id, record.task_id)
+        return current is not None and (current.status, current.attempt, current.updated_at) == (
+            record.status,
+            record.attempt,
+            record.updated_at,
+        )
 
     async def _read(self, session_id: str, task_id: str) -> TaskRecord:
         cache = self._stores.cache
@@ -729,10 +746,9 @@ class TaskEngine:
             log.warning("task left RUNNING at shutdown; it is settled after the lease", extra=_ids(record))
 
     async def _record_final(self, final: TaskRecord, attempt: int) -> None:
-        store = self._store_for(final)
         try:
-            if not await self._io_until_stored(
-                "finish", store.transition, final, TaskStatus.RUNNING, attempt
+            if not await self._until_stored(
+                "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
             ):
                 log.warning("record changed elsewhere; outcome not recorded", extra=_ids(final))
         except Exception:
@@ -744,7 +760,7 @@ class TaskEngine:
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
             )
             try:
-                await self._io("finish", store.transition, failed, TaskStatus.RUNNING, attempt)
+                await self._transition(failed, TaskStatus.RUNNING, attempt)
             except Exception:
                 log.exception("final state not recorded", extra=_ids(final))
 

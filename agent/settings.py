@@ -1,9 +1,7 @@
-"""The agent's environment-variable contract and its validated settings.
+"""The agent's validated settings, read from the variables named in :class:`contract.EnvVar`.
 
-This module is the single source of truth for every environment variable the
-container reads. ``stacks/`` imports the names from here, so the runtime's
-environment and the agent can never drift apart. Nothing is read at import time:
-call :func:`load_settings` at start-up.
+The stacks set the same names on the runtime (from :mod:`contract`), so the runtime's environment
+and the agent can never drift apart. Nothing is read at import time: call :func:`load_settings`.
 """
 
 from __future__ import annotations
@@ -15,64 +13,11 @@ from typing import Final, Literal
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class EnvVar:
-    """Names of the environment variables the agent reads."""
-
-    PORT: Final = "PORT"
-    STORE_BACKEND: Final = "AGENT_STORE_BACKEND"
-    TABLE_NAME: Final = "AGENT_TABLE_NAME"
-    BUCKET_NAME: Final = "AGENT_BUCKET_NAME"
-    REDIS_URL: Final = "AGENT_REDIS_URL"
-    REDIS_IAM_USER: Final = "AGENT_REDIS_IAM_USER"
-    REDIS_CACHE_NAME: Final = "AGENT_REDIS_CACHE_NAME"
-    SQLITE_PATH: Final = "AGENT_SQLITE_PATH"
-    ALLOW_MEMORY_STORE: Final = "AGENT_ALLOW_MEMORY_STORE"
-    MODEL_ID: Final = "AGENT_MODEL_ID"
-    MAX_LIFETIME_SECONDS: Final = "AGENT_MAX_LIFETIME_SECONDS"
-    IDLE_TIMEOUT_SECONDS: Final = "AGENT_IDLE_TIMEOUT_SECONDS"
-    HEARTBEAT_SECONDS: Final = "AGENT_HEARTBEAT_SECONDS"
-    LEASE_SECONDS: Final = "AGENT_LEASE_SECONDS"
-    RESULT_TTL_SECONDS: Final = "AGENT_RESULT_TTL_SECONDS"
-    S3_THRESHOLD_BYTES: Final = "AGENT_S3_THRESHOLD_BYTES"
-    PRESIGN_THRESHOLD_BYTES: Final = "AGENT_PRESIGN_THRESHOLD_BYTES"
-    LOG_LEVEL: Final = "AGENT_LOG_LEVEL"
-    HOST: Final = "AGENT_HOST"
-    MODEL_FACTORY: Final = "AGENT_MODEL_FACTORY"
-    MAX_PAYLOAD_BYTES: Final = "AGENT_MAX_PAYLOAD_BYTES"
-    MAX_RESULT_BYTES: Final = "AGENT_MAX_RESULT_BYTES"
-    CACHE_TTL_SECONDS: Final = "AGENT_CACHE_TTL_SECONDS"
-    EPHEMERAL_TTL_SECONDS: Final = "AGENT_EPHEMERAL_TTL_SECONDS"
-    PRESIGN_EXPIRY_SECONDS: Final = "AGENT_PRESIGN_EXPIRY_SECONDS"
-    WRITE_ATTEMPTS: Final = "AGENT_WRITE_ATTEMPTS"
-    RETRY_BASE_SECONDS: Final = "AGENT_RETRY_BASE_SECONDS"
-    IO_THREADS: Final = "AGENT_IO_THREADS"
-    MAX_ATTEMPTS: Final = "AGENT_MAX_ATTEMPTS"
-    EXTRA_KINDS: Final = "AGENT_EXTRA_KINDS"
-    AWS_REGION: Final = "AWS_REGION"
-    """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
-    AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
-
-
-class TableSchema:
-    """Key and attribute names of the DynamoDB task table (shared with the stack)."""
-
-    PARTITION_KEY: Final = "session_id"
-    SORT_KEY: Final = "task_id"
-    CREATED_INDEX: Final = "by_created_at"
-    CREATED_ATTRIBUTE: Final = "created_at"
-    TTL_ATTRIBUTE: Final = "expires_at"
-
-
-RESULTS_PREFIX: Final = "results/"
-"""S3 key prefix under which large results are stored (the bucket's lifecycle rule expires it)."""
-INPUTS_PREFIX: Final = "inputs/"
-"""S3 key prefix of objects tasks may read as input (the ``batch`` kind's ``s3_key`` items)."""
+from contract import DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, EnvVar
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
-DEFAULT_MODEL_ID: Final = "global.anthropic.claude-sonnet-4-6"
 DEFAULT_SQLITE_PATH: Final = ".local/agent-tasks.sqlite3"
-RUNTIME_MAX_SECONDS: Final = 28800
+RUNTIME_MAX_SECONDS: Final = TIMER_MAX_SECONDS
 """AgentCore's upper bound for a microVM's lifetime, the duration cap when the real one is unknown."""
 
 

@@ -11,9 +11,9 @@ from typing import Literal
 
 import boto3
 
-from agent.settings import EnvVar
 from agent.store.dynamodb import task_table_definition
 from bench.processes import Server, python_module, running
+from contract import EnvVar
 
 StoreKind = Literal["embedded", "dynamodb"]
 TABLE_NAME = "bench-tasks"

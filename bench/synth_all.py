@@ -13,8 +13,8 @@ from pathlib import Path
 
 from aws_cdk import App
 
+from contract import PRESET_NAMES
 from stacks.assembly import build
-from stacks.lifecycle import PRESET_NAMES
 from stacks.stages import STAGE_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

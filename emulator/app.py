@@ -16,14 +16,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from contract import SESSION_HEADER
 from emulator.errors import REQUEST_ID_HEADER, ServiceError, error_response
 from emulator.forwarding import deliver, read_error_body, relay
 from emulator.runtime import Runtime
-from emulator.session_ids import generated_session_id, session_id_problem
+from emulator.session_ids import generated_session_id, runtime_session_id_problem
 
 log = logging.getLogger("emulator")
 
-SESSION_HEADER: Final = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 MAX_PAYLOAD_BYTES: Final = 100_000_000
 AGENT_ERROR_MESSAGE: Final = (
     "Received error ({status}) from runtime. Please check your CloudWatch logs for more information."
@@ -86,7 +86,7 @@ def _session_id(request: Request, *, required: bool) -> str:
                 "ValidationException", "runtimeSessionId is required", field="runtimeSessionId"
             )
         return generated_session_id()
-    problem = session_id_problem(session_id)
+    problem = runtime_session_id_problem(session_id)
     if problem is not None:
         raise ServiceError("ValidationException", problem, field="runtimeSessionId")
     return session_id

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from contract import PRESETS as CONTRACT_PRESETS
+from contract import stack_name
 from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.config import (
     AWS_STOP_GRACE,
@@ -20,10 +22,10 @@ from emulator.config import (
 )
 
 PRESETS: Final[dict[str, Lifecycle]] = {
-    "interactive": Lifecycle(idle_timeout=900, max_lifetime=14400),
-    "long-running": Lifecycle(idle_timeout=1800, max_lifetime=28800),
-    "development": Lifecycle(idle_timeout=300, max_lifetime=1800),
+    name: Lifecycle(idle_timeout=preset.idle_timeout_seconds, max_lifetime=preset.max_lifetime_seconds)
+    for name, preset in CONTRACT_PRESETS.items()
 }
+"""AgentCore's lifecycle presets (from :mod:`contract`), as the emulator's timers."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """Build and validate the config; raises :class:`ConfigError`."""
     lifecycle = PRESETS[args.lifecycle] if args.lifecycle else Lifecycle()
     if args.from_cdk_out is not None:
-        stack = args.stack or (f"AgentCoreAsync-{args.stage}-Runtime" if args.stage else None)
+        stack = args.stack or (stack_name(args.stage, "Runtime") if args.stage else None)
         lifecycle = lifecycle_from_cdk_out(args.from_cdk_out, stack=stack)
     elif args.stack is not None or args.stage is not None:
         raise ConfigError("--stack and --stage need --from-cdk-out")

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
+from contract import DEFAULT_QUALIFIER, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS
+
 DEFAULT_RUNTIME_ARN: Final = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local_agent-emulator0"
-DEFAULT_QUALIFIER: Final = "DEFAULT"
 DEFAULT_PORT: Final = 8090
-AWS_MIN_TIMER: Final = 60.0
-AWS_MAX_TIMER: Final = 28800.0
+AWS_MIN_TIMER: Final = float(TIMER_MIN_SECONDS)
+AWS_MAX_TIMER: Final = float(TIMER_MAX_SECONDS)
 AWS_STOP_GRACE: Final = 15.0
 """AgentCore: "Termination can last up to 15 seconds due to logging and other process completion"
 (runtime-lifecycle-settings.html, the developer guide's lifecycle settings page)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from agent.settings import EnvVar
+from contract import EnvVar
 from emulator.config import EmulatorConfig
 
 SQLITE_FILE: Final = "tasks.sqlite3"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
 
 from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from contract import stack_name
 from stacks.context import AppConfig, load_config
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack
 from stacks.runtime_stack import RuntimeStack
 from stacks.storage_stack import StorageStack
-
-PROJECT: Final = "AgentCoreAsync"
 
 
 @dataclass(frozen=True)
@@ -33,11 +31,6 @@ class AppStacks:
         """Every stack that was created."""
         stacks: list[Stack | None] = [self.network, self.storage, self.image, self.runtime]
         return [stack for stack in stacks if stack is not None]
-
-
-def stack_name(stage: str, part: str) -> str:
-    """``AgentCoreAsync-<stage>-<part>``: the id and CloudFormation name of each stack."""
-    return f"{PROJECT}-{stage}-{part}"
 
 
 def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:

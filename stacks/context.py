@@ -11,6 +11,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from contract import (
+    DEFAULT_MODEL_ID,
+    PRESET_NAMES,
+    PRESETS,
+    TIMER_MAX_SECONDS,
+    TIMER_MIN_SECONDS,
+    Lifecycle,
+    PresetName,
+)
 from stacks.availability_zones import (
     SUBNET_ZONES,
     SUPPORTED_AZ_IDS,
@@ -18,11 +27,9 @@ from stacks.availability_zones import (
     id_prefix_region,
     region_of,
 )
-from stacks.lifecycle import MAX_SECONDS, MIN_SECONDS, PRESET_NAMES, PRESETS, Lifecycle, PresetName
 from stacks.stages import STAGE_NAMES, STAGES, StageConfig, StageName
 
 DEFAULT_STAGE: Final[StageName] = "dev"
-DEFAULT_MODEL_ID: Final = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 DEPLOY_ACCOUNT_VAR: Final = "CDK_DEPLOY_ACCOUNT"
 DEPLOY_REGION_VAR: Final = "CDK_DEPLOY_REGION"
 
@@ -83,11 +90,11 @@ def parse_seconds(key: str, value: object) -> int | None:
     text = _text(key, value)
     if text is None:
         return None
-    allowed = f"a whole number of seconds from {MIN_SECONDS} to {MAX_SECONDS}"
+    allowed = f"a whole number of seconds from {TIMER_MIN_SECONDS} to {TIMER_MAX_SECONDS}"
     if not re.fullmatch(r"[0-9]+", text):
         raise ConfigError(f"invalid context {key}={text!r}: allowed values are {allowed}")
     seconds = int(text)
-    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+    if not TIMER_MIN_SECONDS <= seconds <= TIMER_MAX_SECONDS:
         raise ConfigError(f"invalid context {key}={seconds}: allowed values are {allowed}")
     return seconds
 

@@ -13,11 +13,12 @@ from stacks.constructs.image_build_trigger import ImageBuildTrigger
 from stacks.constructs.image_repository import ImageRepository
 from stacks.stages import StageConfig
 
-AGENT_DIR: Final = Path(__file__).resolve().parent.parent / "agent"
+PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
+"""The image's build context (narrowed to agent/ and contract/ by the build project)."""
 
 
 class ImageStack(Stack):
-    """Builds the agent image from ``agent/`` on every deploy where its source changed."""
+    """Builds the agent image from ``agent/`` and ``contract/`` on every deploy where they changed."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -28,7 +29,7 @@ class ImageStack(Stack):
         build = ImageBuildProject(
             self,
             "Build",
-            source_dir=AGENT_DIR,
+            source_dir=PROJECT_DIR,
             repository=self.repository,
             timeout=timeout,
             log_retention=stage.log_retention,

@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agent.settings import EnvVar
+from contract import EnvVar
 from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
 from stacks.constructs.runtime_alarms import RuntimeAlarms
 from stacks.constructs.runtime_role import RuntimeRole

@@ -8,7 +8,7 @@ from typing import Final, Literal, get_args
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from stacks.lifecycle import PresetName
+from contract import PresetName
 
 StageName = Literal["dev", "staging", "prod"]
 STAGE_NAMES: Final[tuple[StageName, ...]] = get_args(StageName)

@@ -7,12 +7,12 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
-from agent.settings import TableSchema
 from agent.store.base import Beat, Cursor
+from agent.store.retries import aws_config
+from contract import TableSchema
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -75,15 +75,9 @@ class DynamoStore:
     tests reach a local moto server.
     """
 
-    def __init__(self, table_name: str, max_connections: int = 32) -> None:
+    def __init__(self, table_name: str, *, attempts: int = 4, max_connections: int = 32) -> None:
         self._table = table_name
-        # Short timeouts: an unreachable table must surface (and be retried by the engine) quickly.
-        config = Config(
-            max_pool_connections=max_connections,
-            retries={"mode": "standard", "max_attempts": 2},
-            connect_timeout=3,
-            read_timeout=10,
-        )
+        config = aws_config(attempts=attempts, max_connections=max_connections, read_timeout=10)
         self._client = boto3.session.Session().client("dynamodb", config=config)
 
     def _key(self, session_id: str, task_id: str) -> dict[str, Any]:

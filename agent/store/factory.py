@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from agent.settings import EnvVar, Settings, SettingsError
+from agent.settings import Settings, SettingsError
 from agent.store.base import Stores, TaskStore
+from contract import EnvVar
 
 
 def _task_store(settings: Settings) -> TaskStore:
@@ -14,7 +15,9 @@ def _task_store(settings: Settings) -> TaskStore:
         from agent.store.dynamodb import DynamoStore  # noqa: PLC0415
 
         assert settings.table_name is not None  # enforced by Settings
-        return DynamoStore(settings.table_name, max_connections=settings.io_threads)
+        return DynamoStore(
+            settings.table_name, attempts=settings.write_attempts, max_connections=settings.io_threads
+        )
     if settings.backend == "memory":
         from agent.store.memory import MemoryStore  # noqa: PLC0415
 
@@ -33,6 +36,7 @@ def build_stores(settings: Settings) -> Stores:
     if settings.redis_url:
         from agent.store.redis_auth import ElastiCacheIamAuth  # noqa: PLC0415
         from agent.store.redis_store import RedisCache, RedisStore  # noqa: PLC0415
+        from agent.store.retries import redis_retry  # noqa: PLC0415
 
         auth = None
         if settings.redis_iam_user and settings.redis_cache_name:
@@ -45,6 +49,7 @@ def build_stores(settings: Settings) -> Stores:
                 auth=auth,
                 ttl_seconds=settings.ephemeral_ttl_seconds,
                 horizon_seconds=settings.resumable_seconds,
+                retry=redis_retry(attempts=settings.write_attempts, base_seconds=settings.retry_base_seconds),
             ),
             cache=RedisCache(
                 settings.redis_url,
@@ -58,7 +63,9 @@ def build_stores(settings: Settings) -> Stores:
 
         stores = dataclasses.replace(
             stores,
-            blobs=S3Blobs(settings.bucket_name, max_connections=settings.io_threads),
+            blobs=S3Blobs(
+                settings.bucket_name, attempts=settings.write_attempts, max_connections=settings.io_threads
+            ),
             blob_key=result_key,
         )
     return stores

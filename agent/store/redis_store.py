@@ -13,10 +13,12 @@ from typing import Any
 
 import redis
 from redis.credentials import CredentialProvider
+from redis.retry import Retry
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
 from agent.store.base import Beat, Cursor, live, older_than
+from agent.store.retries import REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
 CREATE_SCRIPT = """
 if ARGV[6] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
@@ -69,13 +71,14 @@ def _dump(record: TaskRecord) -> str:
     return json.dumps(record.to_item(), separators=(",", ":"))
 
 
-def _client(url: str, max_connections: int, auth: CredentialProvider | None = None) -> redis.Redis:
+def _client(url: str, max_connections: int, auth: CredentialProvider | None, retry: Retry) -> redis.Redis:
     return redis.Redis.from_url(
         url,
         max_connections=max_connections,
         credential_provider=auth,
-        socket_timeout=5,
-        socket_connect_timeout=5,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        retry=retry,
         decode_responses=True,
     )
 
@@ -86,15 +89,17 @@ class RedisStore:
     def __init__(
         self,
         url: str,
+        *,
         max_connections: int = 32,
         auth: CredentialProvider | None = None,
         ttl_seconds: int | None = None,
         horizon_seconds: float = RUNTIME_MAX_SECONDS,
+        retry: Retry | None = None,
     ) -> None:
         """``ttl_seconds`` (the ephemeral TTL) and ``horizon_seconds`` (the longest a task can run,
         resumes included) let each create drop index entries that must have expired; without
         them a session's index only shrinks when the whole index expires or a listing prunes it."""
-        self._redis = _client(url, max_connections, auth)
+        self._redis = _client(url, max_connections, auth, retry or redis_retry(attempts=4, base_seconds=0.1))
         self._ttl = ttl_seconds
         self._horizon = horizon_seconds
         self._create = self._redis.register_script(CREATE_SCRIPT)
@@ -218,7 +223,8 @@ class RedisCache:
     def __init__(
         self, url: str, ttl_seconds: int, max_connections: int = 32, auth: CredentialProvider | None = None
     ) -> None:
-        self._redis = _client(url, max_connections, auth)
+        # No retries: a cache miss is cheaper than waiting for the cache.
+        self._redis = _client(url, max_connections, auth, redis_retry(attempts=1, base_seconds=0.0))
         self._ttl = ttl_seconds
 
     @staticmethod

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import boto3
-from botocore.config import Config
 
 from agent.records import TaskRecord
-from agent.settings import RESULTS_PREFIX
+from agent.store.retries import aws_config
+from contract import RESULTS_PREFIX
 
 
 def result_key(record: TaskRecord) -> str:
@@ -20,14 +20,10 @@ def result_key(record: TaskRecord) -> str:
 class S3Blobs:
     """Put, get and presign result objects (client honours ``AWS_ENDPOINT_URL``)."""
 
-    def __init__(self, bucket: str, max_connections: int = 32) -> None:
+    def __init__(self, bucket: str, *, attempts: int = 4, max_connections: int = 32) -> None:
         self._bucket = bucket
-        config = Config(
-            max_pool_connections=max_connections,
-            retries={"mode": "standard", "max_attempts": 2},
-            signature_version="s3v4",
-            connect_timeout=3,
-            read_timeout=30,
+        config = aws_config(
+            attempts=attempts, max_connections=max_connections, read_timeout=30, signature_version="s3v4"
         )
         self._client = boto3.session.Session().client("s3", config=config)
 

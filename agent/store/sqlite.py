@@ -1,14 +1,31 @@
-"""Embedded SQLite store: the local default, durable across process restarts."""
+"""Embedded SQLite store: the local default, durable across process restarts.
+
+Writes go through one writer thread that commits whatever is queued in one transaction (group
+commit): fifty starts arriving together cost a few commits, not fifty turns of one lock, and each
+caller is answered once the transaction holding its own write has committed. Reads use one
+connection per thread, which WAL mode lets run beside the writer.
+"""
 
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any, Final, TypeVar
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor, accepts, apply_beat
+from agent.store.retries import SQLITE_BUSY_SECONDS
+
+T = TypeVar("T")
+Write = Callable[[sqlite3.Connection], Any]
+
+MAX_BATCH: Final = 256
+"""Most writes committed in one transaction."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -27,8 +44,15 @@ class UnusablePathError(ValueError):
     """The configured path cannot hold the database (a directory, another kind of file, ...)."""
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=SQLITE_BUSY_SECONDS)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
 class SqliteStore:
-    """One WAL-mode connection shared behind a lock (SQLite serialises writers anyway)."""
+    """Task records in one SQLite file: a group-committing writer thread and per-thread readers."""
 
     def __init__(self, path: Path) -> None:
         """Open (or create) the database; raises :class:`UnusablePathError` saying what is wrong."""
@@ -40,61 +64,129 @@ class SqliteStore:
             raise UnusablePathError(f"{path}: a parent is not a directory") from None
         except OSError as exc:
             raise UnusablePathError(f"{path}: cannot create its directory ({exc.strerror})") from None
-        self._lock = threading.Lock()
         try:
-            self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+            self._writer_conn = _connect(path)
+            self._writer_conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc):
                 raise UnusablePathError(f"{path} is not a SQLite database") from None
             raise UnusablePathError(f"{path} cannot be opened: {exc}") from None
+        self._path = path
+        self._readers = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[Write, Future[Any]] | None] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
+        self._writer.start()
+
+    # ---- the writer ----------------------------------------------------------------------
+
+    def _write(self, write: Callable[[sqlite3.Connection], T]) -> T:
+        """Queue ``write`` for the writer thread; return its result once its transaction committed."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("the store is closed")
+        future: Future[T] = Future()
+        self._queue.put((write, future))
+        return future.result()
+
+    def _write_loop(self) -> None:
+        conn = self._writer_conn
+        while (first := self._queue.get()) is not None:
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._commit(conn, batch)
+        conn.close()
+
+    @staticmethod
+    def _commit(conn: sqlite3.Connection, batch: list[tuple[Write, Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for write, future in batch:
+                # A savepoint per write: one failing write does not undo the others.
+                conn.execute("SAVEPOINT one")
+                try:
+                    outcomes.append((future, write(conn), None))
+                    conn.execute("RELEASE one")
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO one")
+                    conn.execute("RELEASE one")
+                    outcomes.append((future, None, exc))
+            conn.execute("COMMIT")
+        except Exception as exc:  # the transaction itself failed: nothing of the batch is stored
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for _write, future in batch:
+                future.set_exception(exc)
+            return
+        for future, result, error in outcomes:
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+    # ---- readers -------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = _connect(self._path)
+            self._readers.conn = conn
+            with self._readers_lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    # ---- the TaskStore protocol ----------------------------------------------------------
 
     def create(self, record: TaskRecord) -> TaskRecord:
         """Insert unless present; return the stored record."""
-        with self._lock:
-            self._conn.execute(
+
+        def write(conn: sqlite3.Connection) -> TaskRecord:
+            conn.execute(
                 "INSERT OR IGNORE INTO tasks (session_id, task_id, status, created_at, record)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (record.session_id, record.task_id, record.status.value, record.created_at, _dump(record)),
             )
-            stored = self._get_locked(record.session_id, record.task_id)
-        if stored is None:  # pragma: no cover - the row was just written under the lock
-            raise RuntimeError("record vanished after insert")
-        return stored
+            stored = _get(conn, record.session_id, record.task_id)
+            if stored is None:  # pragma: no cover - the row was just written in this transaction
+                raise RuntimeError("record vanished after insert")
+            return stored
+
+        return self._write(write)
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record or None."""
-        with self._lock:
-            return self._get_locked(session_id, task_id)
-
-    def _get_locked(self, session_id: str, task_id: str) -> TaskRecord | None:
-        row = self._conn.execute(
-            "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
-        ).fetchone()
-        return None if row is None else _load(row[0])
+        return _get(self._reader(), session_id, task_id)
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
-        """Apply a beat to a RUNNING record of this attempt (read-modify-write in one transaction)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                current = self._get_locked(session_id, task_id)
-                if current is None or not accepts(current, TaskStatus.RUNNING, attempt):
-                    return False
-                self._conn.execute(
-                    "UPDATE tasks SET record = ? WHERE session_id = ? AND task_id = ?",
-                    (_dump(apply_beat(current, beat)), session_id, task_id),
-                )
-                return True
-            finally:
-                self._conn.execute("COMMIT")
+        """Apply a beat to a RUNNING record of this attempt (read and write in the writer)."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            current = _get(conn, session_id, task_id)
+            if current is None or not accepts(current, TaskStatus.RUNNING, attempt):
+                return False
+            conn.execute(
+                "UPDATE tasks SET record = ? WHERE session_id = ? AND task_id = ?",
+                (_dump(apply_beat(current, beat)), session_id, task_id),
+            )
+            return True
+
+        return self._write(write)
 
     def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         """Conditional update: only a row that is ``expected`` at ``attempt`` changes."""
-        with self._lock:
-            cursor = self._conn.execute(
+
+        def write(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
                 "UPDATE tasks SET status = ?, record = ? WHERE session_id = ? AND task_id = ?"
                 " AND status = ? AND json_extract(record, '$.attempt') = ?",
                 (
@@ -108,13 +200,18 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
+        return self._write(write)
+
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """RUNNING and SUSPENDED records of the session."""
-        with self._lock:
-            rows = self._conn.execute(
+        rows = (
+            self._reader()
+            .execute(
                 "SELECT record FROM tasks WHERE session_id = ? AND status IN (?, ?)",
                 (session_id, TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value),
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [_load(row[0]) for row in rows]
 
     def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
@@ -123,18 +220,33 @@ class SqliteStore:
         params: tuple[object, ...] = (session_id, now)
         if cursor is not None:
             params += (cursor.created_at, cursor.task_id)
-        with self._lock:
-            rows = self._conn.execute(
+        rows = (
+            self._reader()
+            .execute(
                 "SELECT record FROM tasks WHERE session_id = ? AND json_extract(record, '$.expires_at') >= ?"
                 f"{after} ORDER BY created_at DESC, task_id DESC LIMIT ?",
                 (*params, limit),
-            ).fetchall()
+            )
+            .fetchall()
+        )
         return [_load(row[0]) for row in rows]
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
-            self._conn.close()
+        """Let the writer finish what is queued, then close every connection."""
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=30)
+        with self._readers_lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()
+
+
+def _get(conn: sqlite3.Connection, session_id: str, task_id: str) -> TaskRecord | None:
+    row = conn.execute(
+        "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
+    ).fetchone()
+    return None if row is None else _load(row[0])
 
 
 def _dump(record: TaskRecord) -> str:

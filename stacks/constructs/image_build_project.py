@@ -15,20 +15,25 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, logical_ref, region_and_account
 
-# Never part of the image: caches, tests and local state next to the agent's code.
+IMAGE_DIRS: Final = ("agent", "contract")
+"""What the image is built from: the agent package and the contract it shares with the stacks."""
+# The repository root is the build context, narrowed to IMAGE_DIRS; caches, tests and local state
+# inside them are never part of the image.
 SOURCE_EXCLUDES: Final = [
+    "*",
+    ".*",
+    *(pattern for name in IMAGE_DIRS for pattern in (f"!{name}", f"!{name}/**")),
     "__pycache__",
     "*.pyc",
     "tests",
     ".pytest_cache",
     ".mypy_cache",
     ".ruff_cache",
-    ".venv",
     ".local",
     "*.egg-info",
 ]
 
-# The asset holds the contents of agent/, which is also the Dockerfile's build context.
+# The asset holds agent/ and contract/, the Dockerfile's build context (agent/Dockerfile).
 # Tags are immutable, so a retried build of a source hash that is already pushed is a no-op.
 BUILD_SPEC: Final[dict[str, Any]] = {
     "version": "0.2",
@@ -45,7 +50,7 @@ BUILD_SPEC: Final[dict[str, Any]] = {
                 'if aws ecr describe-images --repository-name "$REPOSITORY_NAME"'
                 ' --image-ids imageTag="$IMAGE_TAG" >/dev/null 2>&1; then'
                 ' echo "image $IMAGE_TAG already in ECR: nothing to build"; else'
-                " docker build --platform linux/arm64 --file Dockerfile"
+                " docker build --platform linux/arm64 --file agent/Dockerfile"
                 ' --tag "$REPOSITORY_URI:$IMAGE_TAG" .'
                 ' && docker push "$REPOSITORY_URI:$IMAGE_TAG"; fi',
             ]
@@ -55,7 +60,7 @@ BUILD_SPEC: Final[dict[str, Any]] = {
 
 
 class ImageBuildProject(Construct):
-    """Uploads ``agent/`` as an S3 asset and defines the arm64 build that turns it into an image."""
+    """Uploads ``agent/`` and ``contract/`` as an S3 asset and defines the arm64 build of the image."""
 
     def __init__(
         self,
@@ -130,5 +135,5 @@ class ImageBuildProject(Construct):
 
     @property
     def source_hash(self) -> str:
-        """Content hash of the agent's source: the image tag, new whenever the code changes."""
+        """Content hash of the image's source: the image tag, new whenever that code changes."""
         return self.source.asset_hash

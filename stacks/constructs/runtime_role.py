@@ -9,7 +9,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agent.settings import INPUTS_PREFIX, RESULTS_PREFIX
+from contract import INPUTS_PREFIX, RESULTS_PREFIX
 from stacks.nag import acknowledge, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"

@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 
-from agent.settings import TableSchema
 from agent.store.dynamodb import task_table_definition
+from contract import TableSchema
 from tests.support.servers import MotoServer
 
 

@@ -7,7 +7,9 @@ import re
 import sys
 from pathlib import Path
 
-AGENT_DIR = Path(__file__).resolve().parents[2] / "agent"
+REPO = Path(__file__).resolve().parents[2]
+AGENT_DIR = REPO / "agent"
+FIRST_PARTY = {"agent", "contract", "__future__"}
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -34,25 +36,27 @@ def test_dockerfile_essentials() -> None:
     assert installs == ["pip install --no-cache-dir -r /app/requirements.txt"]
 
 
-def test_dockerfile_copies_work_with_agent_dir_as_context() -> None:
+def test_dockerfile_copies_work_with_the_repository_root_as_context() -> None:
     copies = [arg.split() for kind, arg in _instructions() if kind == "COPY"]
     for *sources, _ in copies:
         for source in sources:
-            assert (AGENT_DIR / source).exists(), f"COPY source {source} is not in the agent/ build context"
-    assert [".", "/app/agent/"] in copies  # the package lands in a directory named `agent`
+            assert (REPO / source).exists(), f"COPY source {source} is not in the build context"
+            assert source.split("/")[0] in {"agent", "contract"}, "the image stack uploads only these"
+    assert ["agent", "/app/agent/"] in copies  # the package lands in a directory named `agent`
+    assert ["contract", "/app/contract/"] in copies
     workdir = [arg for kind, arg in _instructions() if kind == "WORKDIR"]
     assert workdir == ["/app"]  # so `python -m agent` finds /app/agent
 
 
 def _third_party_imports() -> set[str]:
     modules: set[str] = set()
-    for path in AGENT_DIR.rglob("*.py"):
+    for path in [*AGENT_DIR.rglob("*.py"), *(REPO / "contract").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.add(node.module.split(".")[0])
-    return {m for m in modules if m not in sys.stdlib_module_names and m not in {"agent", "__future__"}}
+    return {m for m in modules if m not in sys.stdlib_module_names and m not in FIRST_PARTY}
 
 
 def test_requirements_are_pinned_and_cover_every_import_without_cdk() -> None:

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import EnvVar, load_settings
+from agent.settings import load_settings
+from contract import EnvVar
 from emulator.config import EmulatorConfig, Lifecycle
 from emulator.process import agent_environment
-from emulator.session_ids import generated_session_id, session_id_problem
+from emulator.session_ids import generated_session_id
+from emulator.session_ids import runtime_session_id_problem as session_id_problem
 
 
 @pytest.mark.parametrize("session_id", ["a" * 33, "A" * 256, "session-" + "0" * 25, "x_" * 20])

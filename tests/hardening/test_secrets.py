@@ -18,7 +18,7 @@ def _image_contexts(templates: list[Template]) -> list[Path]:
         asset
         for root in roots
         for asset in root.glob("asset.*")
-        if (asset / "__main__.py").is_file() and (asset / "settings.py").is_file()
+        if (asset / "agent" / "__main__.py").is_file() and (asset / "contract" / "__init__.py").is_file()
     ]
     return sorted(contexts)
 
@@ -55,7 +55,7 @@ def test_no_secret_in_any_template(templates: list[Template]) -> None:
 def test_no_secret_in_the_agent_image(templates: list[Template]) -> None:
     contexts = _image_contexts(templates)
     assert len({context.name for context in contexts}) >= 1
-    assert all((context / "Dockerfile").is_file() for context in contexts)
+    assert all((context / "agent" / "Dockerfile").is_file() for context in contexts)
     for context in contexts:
         findings = image_findings(context)
         assert not findings, "\n".join(findings)

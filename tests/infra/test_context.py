@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from contract import PRESETS, PresetName
 from stacks.availability_zones import SUPPORTED_AZ_IDS
 from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, load_config
-from stacks.lifecycle import PRESETS, PresetName
 
 
 def config_from(**context: object) -> AppConfig:

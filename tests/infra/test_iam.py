@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract import DEFAULT_MODEL_ID
 from stacks.constructs.runtime_role import MODEL_ACTIONS, TABLE_ACTIONS
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, as_list, only, resources, statements
@@ -120,11 +121,11 @@ def test_runtime_role_invokes_only_the_configured_model(synthesized: AllSynths) 
     profile = by_sid["InvokeInferenceProfile"]
     assert sorted(as_list(profile["Action"])) == sorted(MODEL_ACTIONS)
     profile_arn = profile["Resource"]["Fn::Join"][1]
-    assert profile_arn[-1] == ":inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0"
+    assert profile_arn[-1] == f":inference-profile/{DEFAULT_MODEL_ID}"
     via = by_sid["InvokeModelViaProfile"]
     assert (
         via["Resource"]["Fn::Join"][1][-1]
-        == ":bedrock:*::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0"
+        == f":bedrock:*::foundation-model/{DEFAULT_MODEL_ID.split('.', 1)[1]}"
     )
     assert via["Condition"]["StringLike"]["bedrock:InferenceProfileArn"] == profile["Resource"]
     bedrock = [s for s in by_sid.values() if any(a.startswith("bedrock:") for a in as_list(s["Action"]))]

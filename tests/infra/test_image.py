@@ -28,7 +28,7 @@ def test_buildspec_builds_the_agent_dockerfile_for_arm64_and_pushes_the_source_h
             for command in phase["commands"]
         )
         assert "docker build --platform linux/arm64" in commands
-        assert "--file Dockerfile" in commands
+        assert "--file agent/Dockerfile" in commands
         assert 'docker push "$REPOSITORY_URI:$IMAGE_TAG"' in commands
         assert project["Source"]["Type"] == "S3"
         variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
@@ -39,12 +39,14 @@ def test_buildspec_builds_the_agent_dockerfile_for_arm64_and_pushes_the_source_h
         assert project["Source"]["Location"]["Fn::Join"][1][-1] == f"/{build['SourceHash']}.zip"
 
 
-def test_source_asset_is_the_agent_directory_without_caches_or_tests(synthesized: AllSynths) -> None:
+def test_source_asset_is_the_agent_and_contract_without_caches_or_tests(synthesized: AllSynths) -> None:
     synth = synthesized["prod", "long-running"]
     tag = only(synth.template("Image"), "Custom::AgentImageBuild")["Properties"]["SourceHash"]
     staged = synth.outdir / f"asset.{tag}"
-    assert (staged / "Dockerfile").is_file()
-    assert (staged / "settings.py").is_file()
+    assert {path.name for path in staged.iterdir()} == {"agent", "contract"}
+    assert (staged / "agent" / "Dockerfile").is_file()
+    assert (staged / "agent" / "settings.py").is_file()
+    assert (staged / "contract" / "__init__.py").is_file()
     names = {path.name for path in staged.rglob("*")}
     assert not names & {"__pycache__", "tests", ".pytest_cache", ".mypy_cache"}
     assert not any(name.endswith(".pyc") for name in names)

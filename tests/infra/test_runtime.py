@@ -10,9 +10,8 @@ import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk.assertions import Match, Template
 
-from agent.settings import EnvVar
+from contract import DEFAULT_MODEL_ID, PRESETS, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS, EnvVar, PresetName
 from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
-from stacks.lifecycle import MAX_SECONDS, MIN_SECONDS, PRESETS, PresetName
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, only, resources
 
@@ -39,7 +38,7 @@ def test_idle_timeout_never_exceeds_lifetime_and_both_are_in_range(
     for synth in synthesized.values():
         lifecycle = runtime_of(synth)["LifecycleConfiguration"]
         idle, lifetime = lifecycle["IdleRuntimeSessionTimeout"], lifecycle["MaxLifetime"]
-        assert MIN_SECONDS <= idle <= lifetime <= MAX_SECONDS
+        assert TIMER_MIN_SECONDS <= idle <= lifetime <= TIMER_MAX_SECONDS
 
 
 def test_environment_points_the_agent_at_this_stages_stores(synthesized: AllSynths) -> None:
@@ -52,7 +51,7 @@ def test_environment_points_the_agent_at_this_stages_stores(synthesized: AllSynt
         assert env[EnvVar.BUCKET_NAME] == {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-BucketName"}
         assert env[EnvVar.IDLE_TIMEOUT_SECONDS] == str(lifecycle.idle_timeout_seconds)
         assert env[EnvVar.MAX_LIFETIME_SECONDS] == str(lifecycle.max_lifetime_seconds)
-        assert env[EnvVar.MODEL_ID].startswith("us.anthropic.")
+        assert env[EnvVar.MODEL_ID] == DEFAULT_MODEL_ID  # the one default, shared with the agent
         if STAGES[stage].cache_enabled:
             endpoint = {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-CacheEndpoint"}
             assert env[EnvVar.REDIS_URL] == {"Fn::Join": ["", ["rediss://", endpoint]]}

@@ -1,5 +1,5 @@
-"""A TCP proxy on loopback that can swallow a reply: the request reaches the server, the answer never
-reaches the client.
+"""A TCP proxy on loopback that can swallow a reply (the request reaches the server, the answer never
+reaches the client), or refuse every request of one kind (the server never sees it).
 
 That is what a flaky network does to a write whose response times out: the server applied it, the
 client retries it. Works for any request/response protocol (HTTP to moto, RESP to redis-server)::
@@ -30,7 +30,9 @@ class ReplyDropper:
     upstream_port: int
     port: int = 0
     dropped: int = 0
+    refused: int = 0
     _marker: bytes | None = None
+    _refuse: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listener: socket.socket | None = None
     _sockets: list[socket.socket] = field(default_factory=list)
@@ -39,6 +41,19 @@ class ReplyDropper:
         """Swallow the reply to the next request whose bytes contain ``marker``."""
         with self._lock:
             self._marker = marker
+
+    def refuse_every(self, marker: bytes) -> None:
+        """From now on, cut the connection of every request containing ``marker`` before it is
+        delivered (the server never sees it): a store that fails that operation every time."""
+        with self._lock:
+            self._refuse = marker
+
+    def _refuses(self, chunk: bytes) -> bool:
+        with self._lock:
+            if self._refuse is not None and self._refuse in chunk:
+                self.refused += 1
+                return True
+            return False
 
     def _take_marker(self, chunk: bytes) -> bool:
         with self._lock:
@@ -69,6 +84,8 @@ class ReplyDropper:
     def _requests(self, client: socket.socket, upstream: socket.socket, cut: threading.Event) -> None:
         with contextlib.suppress(OSError):
             while chunk := client.recv(CHUNK):
+                if self._refuses(chunk):
+                    break
                 if self._take_marker(chunk):
                     cut.set()
                 upstream.sendall(chunk)

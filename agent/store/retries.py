@@ -1,0 +1,48 @@
+"""The one retry layer: how the drivers retry a storage call before the engine sees a failure.
+
+Worst case per store operation (``AGENT_WRITE_ATTEMPTS`` = n, default 4):
+
+* DynamoDB and S3: n HTTP calls (botocore's standard mode: throttling, 5xx and connection errors,
+  with exponential backoff and jitter of at most 1, 2, 4 … s); each call may wait up to
+  ``CONNECT_TIMEOUT_SECONDS`` to connect and its read timeout to answer.
+* Redis: n commands (redis-py's ``Retry`` on connection errors and timeouts, with exponential
+  backoff and jitter from ``AGENT_RETRY_BASE_SECONDS``, capped at ``REDIS_BACKOFF_CAP_SECONDS``).
+* SQLite: one statement, which waits up to ``SQLITE_BUSY_SECONDS`` for a lock.
+
+Then the caller gets ``StorageUnavailable`` (and a finished task holds its result and retries).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from botocore.config import Config
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+CONNECT_TIMEOUT_SECONDS: Final = 3
+REDIS_BACKOFF_CAP_SECONDS: Final = 2.0
+REDIS_SOCKET_TIMEOUT_SECONDS: Final = 5
+SQLITE_BUSY_SECONDS: Final = 10
+
+
+def aws_config(*, attempts: int, max_connections: int, read_timeout: float, **extra: Any) -> Config:
+    """botocore's client config: standard retries, ``attempts`` calls in all, short connect timeout."""
+    return Config(
+        max_pool_connections=max_connections,
+        retries={"mode": "standard", "total_max_attempts": attempts},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
+        **extra,
+    )
+
+
+def redis_retry(*, attempts: int, base_seconds: float) -> Retry:
+    """redis-py's retry: ``attempts`` tries in all on connection errors and timeouts."""
+    return Retry(
+        ExponentialWithJitterBackoff(base=base_seconds, cap=REDIS_BACKOFF_CAP_SECONDS),
+        retries=attempts - 1,
+        supported_errors=(RedisConnectionError, RedisTimeoutError),
+    )

@@ -1,0 +1,122 @@
+"""What every part of agentcore-async must agree on, in one place.
+
+The stacks, the agent, the emulator and the client all import these names; this package uses the
+standard library only, so the client can ship it without any server dependency.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+
+class EnvVar:
+    """Names of the environment variables the agent reads (the stacks set them on the runtime)."""
+
+    PORT: Final = "PORT"
+    STORE_BACKEND: Final = "AGENT_STORE_BACKEND"
+    TABLE_NAME: Final = "AGENT_TABLE_NAME"
+    BUCKET_NAME: Final = "AGENT_BUCKET_NAME"
+    REDIS_URL: Final = "AGENT_REDIS_URL"
+    REDIS_IAM_USER: Final = "AGENT_REDIS_IAM_USER"
+    REDIS_CACHE_NAME: Final = "AGENT_REDIS_CACHE_NAME"
+    SQLITE_PATH: Final = "AGENT_SQLITE_PATH"
+    ALLOW_MEMORY_STORE: Final = "AGENT_ALLOW_MEMORY_STORE"
+    MODEL_ID: Final = "AGENT_MODEL_ID"
+    MAX_LIFETIME_SECONDS: Final = "AGENT_MAX_LIFETIME_SECONDS"
+    IDLE_TIMEOUT_SECONDS: Final = "AGENT_IDLE_TIMEOUT_SECONDS"
+    HEARTBEAT_SECONDS: Final = "AGENT_HEARTBEAT_SECONDS"
+    LEASE_SECONDS: Final = "AGENT_LEASE_SECONDS"
+    RESULT_TTL_SECONDS: Final = "AGENT_RESULT_TTL_SECONDS"
+    S3_THRESHOLD_BYTES: Final = "AGENT_S3_THRESHOLD_BYTES"
+    PRESIGN_THRESHOLD_BYTES: Final = "AGENT_PRESIGN_THRESHOLD_BYTES"
+    LOG_LEVEL: Final = "AGENT_LOG_LEVEL"
+    HOST: Final = "AGENT_HOST"
+    MODEL_FACTORY: Final = "AGENT_MODEL_FACTORY"
+    MAX_PAYLOAD_BYTES: Final = "AGENT_MAX_PAYLOAD_BYTES"
+    MAX_RESULT_BYTES: Final = "AGENT_MAX_RESULT_BYTES"
+    CACHE_TTL_SECONDS: Final = "AGENT_CACHE_TTL_SECONDS"
+    EPHEMERAL_TTL_SECONDS: Final = "AGENT_EPHEMERAL_TTL_SECONDS"
+    PRESIGN_EXPIRY_SECONDS: Final = "AGENT_PRESIGN_EXPIRY_SECONDS"
+    WRITE_ATTEMPTS: Final = "AGENT_WRITE_ATTEMPTS"
+    RETRY_BASE_SECONDS: Final = "AGENT_RETRY_BASE_SECONDS"
+    IO_THREADS: Final = "AGENT_IO_THREADS"
+    CPU_WORKERS: Final = "AGENT_CPU_WORKERS"
+    MAX_ATTEMPTS: Final = "AGENT_MAX_ATTEMPTS"
+    EXTRA_KINDS: Final = "AGENT_EXTRA_KINDS"
+    AWS_REGION: Final = "AWS_REGION"
+    """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
+    AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
+
+
+class TableSchema:
+    """Key and attribute names of the DynamoDB task table (the stack creates it; the agent uses it)."""
+
+    PARTITION_KEY: Final = "session_id"
+    SORT_KEY: Final = "task_id"
+    CREATED_INDEX: Final = "by_created_at"
+    CREATED_ATTRIBUTE: Final = "created_at"
+    TTL_ATTRIBUTE: Final = "expires_at"
+
+
+RESULTS_PREFIX: Final = "results/"
+"""S3 key prefix of large results and checkpoints (the bucket's lifecycle rule expires it)."""
+INPUTS_PREFIX: Final = "inputs/"
+"""S3 key prefix of objects tasks may read as input (the ``batch`` kind's ``s3_key`` items)."""
+
+DEFAULT_MODEL_ID: Final = "global.anthropic.claude-sonnet-4-6"
+"""The model the agent uses unless told otherwise (strands' own default for Bedrock)."""
+
+SESSION_HEADER: Final = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+"""The header AgentCore hands the runtime session id to the container in."""
+SESSION_ID_MIN_LENGTH: Final = 33
+SESSION_ID_MAX_LENGTH: Final = 256
+_SESSION_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
+
+
+def session_id_problem(session_id: str) -> str | None:
+    """Why AgentCore would refuse ``session_id`` as a ``runtimeSessionId``, or None if it is valid."""
+    if not SESSION_ID_MIN_LENGTH <= len(session_id) <= SESSION_ID_MAX_LENGTH:
+        return (
+            f"must be {SESSION_ID_MIN_LENGTH}-{SESSION_ID_MAX_LENGTH} characters long, got {len(session_id)}"
+        )
+    if _SESSION_ID.fullmatch(session_id) is None:
+        return "may contain only letters, digits, '-' and '_', starting with a letter or digit"
+    return None
+
+
+DEFAULT_QUALIFIER: Final = "DEFAULT"
+"""The endpoint every runtime has."""
+
+TIMER_MIN_SECONDS: Final = 60
+"""Lowest value AgentCore accepts for either lifecycle timer."""
+TIMER_MAX_SECONDS: Final = 28800
+"""Highest value AgentCore accepts for either lifecycle timer (8 hours): the longest a microVM lives."""
+
+PresetName = Literal["interactive", "long-running", "development"]
+PRESET_NAMES: Final[tuple[PresetName, ...]] = get_args(PresetName)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The two microVM timers of a runtime's ``LifecycleConfiguration``, as a named preset."""
+
+    preset: PresetName
+    idle_timeout_seconds: int
+    max_lifetime_seconds: int
+
+
+PRESETS: Final[dict[PresetName, Lifecycle]] = {
+    "interactive": Lifecycle("interactive", idle_timeout_seconds=900, max_lifetime_seconds=14400),
+    "long-running": Lifecycle("long-running", idle_timeout_seconds=1800, max_lifetime_seconds=28800),
+    "development": Lifecycle("development", idle_timeout_seconds=300, max_lifetime_seconds=1800),
+}
+
+STACK_PREFIX: Final = "AgentCoreAsync"
+StackPart = Literal["Network", "Storage", "Image", "Runtime"]
+
+
+def stack_name(stage: str, part: StackPart) -> str:
+    """The CloudFormation stack name of one part of a stage, e.g. ``AgentCoreAsync-dev-Runtime``."""
+    return f"{STACK_PREFIX}-{stage}-{part}"
