@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
+from agent.logs import bind
 from agent.payloads import decode_json
 from agent.ping import PingState
 from contract import SESSION_HEADER, SESSION_ID_MAX_LENGTH
@@ -98,6 +99,7 @@ class AgentApp(BedrockAgentCoreApp):
         response: Response
         try:
             session = self._session_of(request)
+            bind(session_id=session)  # this request's task: every line it logs carries the session
             _check_media_type(request)
             payload = decode_json(await self._read_body(request), self._max_payload_bytes)
             action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
@@ -110,14 +112,13 @@ class AgentApp(BedrockAgentCoreApp):
             error = storage_unavailable()
             response = error_response(error)
         except Exception:
-            log.exception("invocation failed", extra={"session_id": session})
+            log.exception("invocation failed")
             # The agent itself failed: the one answer that is not 2xx.
             error = ApiError("InternalError", "the agent could not handle the request")
             response = JSONResponse(error.body(), status_code=500)
         log.info(
             "invocation",
             extra={
-                "session_id": session,
                 "action": action,
                 "http_status": response.status_code,
                 "error_code": None if error is None else error.code,

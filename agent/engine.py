@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from agent.cpu import CpuWorkers
 from agent.errors import (
     ApiError,
     StoreUnavailableError,
@@ -28,6 +29,7 @@ from agent.errors import (
 )
 from agent.kinds.base import InputProblem, StartLimits, TaskError, TaskKind
 from agent.kinds.registry import Kinds, parse_input
+from agent.logs import bind
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
@@ -79,6 +81,7 @@ class TaskEngine:
         self.kinds = kinds
         self._model = model
         self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
+        self._cpu = CpuWorkers(settings.cpu_workers)
         self._running: dict[Key, Running] = {}
         self._unconfirmed: dict[Key, TaskRecord] = {}
         """Records whose create failed from our side: a client-token retry may adopt them."""
@@ -119,7 +122,7 @@ class TaskEngine:
                     await self._driven(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation
-            log.warning("suspended tasks not resumed yet", extra={"session_id": session_id})
+            log.warning("suspended tasks not resumed yet")
 
     async def start(self, session_id: str, request: StartTask) -> dict[str, Any]:
         """Create the task record and start the work; idempotent per (session, client_token).
@@ -163,7 +166,7 @@ class TaskEngine:
             raise
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
-            log.info("task started", extra={**_ids(stored), "kind": stored.kind})
+            log.info("task started", extra={"task_id": stored.task_id, "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
         if (stored.kind, stored.input_json, stored.retention) != (
             record.kind,
@@ -171,7 +174,7 @@ class TaskEngine:
             record.retention,
         ):
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
-        log.info("idempotent start", extra=_ids(stored))
+        log.info("idempotent start", extra={"task_id": stored.task_id})
         stored = await self._driven(stored)
         return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
 
@@ -213,12 +216,12 @@ class TaskEngine:
             try:
                 await asyncio.wait_for(asyncio.shield(running.done.wait()), timeout=10)
             except TimeoutError:
-                log.warning("cancelled task did not stop in time", extra=_ids(record))
+                log.warning("cancelled task did not stop in time", extra={"task_id": task_id})
         else:
             # Suspended, or run by another process whose next heartbeat sees the change and stops.
             final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
             await self._transition(final, record.status, record.attempt)
-        log.info("task cancel requested", extra=_ids(record))
+        log.info("task cancel requested", extra={"task_id": task_id})
         return await self.get(session_id, task_id)
 
     async def list(self, session_id: str, limit: int, cursor_text: str | None) -> dict[str, Any]:
@@ -270,6 +273,7 @@ class TaskEngine:
             await asyncio.gather(*pending, return_exceptions=True)
         for task in self._background:
             task.cancel()
+        self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._stores.close()
 
@@ -426,7 +430,7 @@ class TaskEngine:
             try:
                 cached = await self._io_once(cache.get, session_id, task_id)
             except Exception:
-                log.warning("result cache unavailable", extra={"session_id": session_id, "task_id": task_id})
+                log.warning("result cache unavailable", extra={"task_id": task_id})
                 cached = None
             if cached is not None:
                 return cached
@@ -445,7 +449,7 @@ class TaskEngine:
             try:
                 await self._io_once(cache.put, record)
             except Exception:
-                log.warning("result cache unavailable", extra=_ids(record))
+                log.warning("result cache unavailable", extra={"task_id": record.task_id})
         return record
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
@@ -464,7 +468,7 @@ class TaskEngine:
             settled = _finished(record, status, "TaskLost", LOST_MESSAGE)
         settled = settled.replace(expires_at=self._final_expiry(record))
         if await self._transition(settled, TaskStatus.RUNNING, record.attempt):
-            log.info("task lease ran out", extra={**_ids(record), "status": status.value})
+            log.info("task lease ran out", extra={"task_id": record.task_id, "status": status.value})
             return settled
         return await self._reread(record)
 
@@ -495,7 +499,7 @@ class TaskEngine:
         if not await self._transition(resumed, TaskStatus.SUSPENDED, record.attempt):
             return await self._reread(record)
         self._launch(resumed)
-        log.info("task resumed", extra={**_ids(resumed), "attempt": resumed.attempt})
+        log.info("task resumed", extra={"task_id": resumed.task_id, "attempt": resumed.attempt})
         return resumed
 
     async def _reread(self, record: TaskRecord) -> TaskRecord:
@@ -537,7 +541,7 @@ class TaskEngine:
             )
             with contextlib.suppress(StoreUnavailableError):
                 await self._transition(failed, TaskStatus.RUNNING, stored.attempt)
-            log.info("unconfirmed start closed", extra=_ids(record))
+            log.info("unconfirmed start closed", extra={"task_id": record.task_id})
 
     def _remember_ephemeral(self, record: TaskRecord) -> None:
         now = time.time()
@@ -601,24 +605,29 @@ class TaskEngine:
     async def _run(self, running: Running) -> None:
         record = running.record
         kind = running.kind
+        # This asyncio task's own context: every line it logs carries these.
+        bind(session_id=record.session_id, task_id=record.task_id, attempt=record.attempt, kind=kind.name)
         self._busy.enter()
         started = time.monotonic()
         heartbeat = asyncio.create_task(self._heartbeats(running))
         final: TaskRecord | None = None
         try:
             try:
-                context = RunContext(
-                    running,
-                    self,
-                    resume_state=await self._resume_state(record),
-                    checkpoint_interval=self._settings.heartbeat_seconds,
-                )
-                task_input = kind.input_model.model_validate_json(record.input_json)
-                output = await kind.run(context, task_input)
+                resume_state = await self._resume_state(record)
+                interval = self._settings.heartbeat_seconds
+                if kind.cpu_bound:
+                    output = await self._cpu.run(
+                        running, self, resume_state=resume_state, checkpoint_interval=interval
+                    )
+                else:
+                    context = RunContext(
+                        running, self, resume_state=resume_state, checkpoint_interval=interval
+                    )
+                    output = await kind.run(context, kind.input_model.model_validate_json(record.input_json))
                 final = await self._completed(running, output)
             except asyncio.CancelledError:
                 if running.superseded:
-                    log.info("task record changed elsewhere; stopping", extra=_ids(record))
+                    log.info("task record changed elsewhere; stopping")
                 elif running.cancel_requested:
                     final = _finished(
                         running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
@@ -627,11 +636,11 @@ class TaskEngine:
                     await self._record_stop(running)  # shutdown (SIGTERM): say so before exiting
                     raise
             except _SupersededError:
-                log.info("task record changed elsewhere; stopping", extra=_ids(record))
+                log.info("task record changed elsewhere; stopping")
             except TaskError as error:
                 final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
             except Exception as exc:
-                log.exception("task failed", extra=_ids(record))
+                log.exception("task failed")
                 final = _finished(
                     running.record, TaskStatus.FAILED, "TaskFailed", f"the task failed ({type(exc).__name__})"
                 )
@@ -641,7 +650,6 @@ class TaskEngine:
                 log.info(
                     "task finished",
                     extra={
-                        **_ids(final),
                         "status": final.status.value,
                         "elapsed_s": round(time.monotonic() - started, 3),
                     },
@@ -672,7 +680,7 @@ class TaskEngine:
             try:
                 await self._beat(running)
             except StoreUnavailableError:
-                log.warning("heartbeat not recorded", extra=_ids(running.record))
+                log.warning("heartbeat not recorded")
                 running.last_beat = loop.time()
             except _SupersededError:
                 if running.task is not None and not running.recording:
@@ -721,7 +729,7 @@ class TaskEngine:
             try:
                 await self._io_until_stored("put result", blobs.put, key, data)
             except Exception:
-                log.exception("result could not be stored", extra=_ids(record))
+                log.exception("result could not be stored")
                 return _finished(
                     record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
                 )
@@ -743,26 +751,26 @@ class TaskEngine:
                 stopped.replace(expires_at=self._final_expiry(record)), TaskStatus.RUNNING, record.attempt
             )
         except Exception:
-            log.warning("task left RUNNING at shutdown; it is settled after the lease", extra=_ids(record))
+            log.warning("task left RUNNING at shutdown; it is settled after the lease")
 
     async def _record_final(self, final: TaskRecord, attempt: int) -> None:
         try:
             if not await self._until_stored(
                 "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
             ):
-                log.warning("record changed elsewhere; outcome not recorded", extra=_ids(final))
+                log.warning("record changed elsewhere; outcome not recorded")
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
-                log.exception("final state not recorded", extra=_ids(final))
+                log.exception("final state not recorded")
                 return
-            log.exception("result could not be recorded", extra=_ids(final))
+            log.exception("result could not be recorded")
             failed = _finished(
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
             )
             try:
                 await self._transition(failed, TaskStatus.RUNNING, attempt)
             except Exception:
-                log.exception("final state not recorded", extra=_ids(final))
+                log.exception("final state not recorded")
 
 
 def _finished(
@@ -786,7 +794,3 @@ def _finished(
 
 def _decode_result(text: str, result_format: str) -> Any:
     return json.loads(text) if result_format == "json" else text
-
-
-def _ids(record: TaskRecord) -> dict[str, Any]:
-    return {"session_id": record.session_id, "task_id": record.task_id}

@@ -1,12 +1,35 @@
-"""Structured logging: one JSON object per line on stderr."""
+"""Structured logging: one JSON object per line on stderr, carrying the ids bound to the context."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+_bound: ContextVar[Mapping[str, Any]] = ContextVar("agent_log_fields", default=_NOTHING)
+
+
+def bind(**fields: Any) -> None:
+    """Add ``fields`` to every log line of the current context (an asyncio task keeps its own copy)."""
+    _bound.set({**_bound.get(), **fields})
+
+
+@contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """:func:`bind` for the duration of a block (a request)."""
+    token = _bound.set({**_bound.get(), **fields})
+    try:
+        yield
+    finally:
+        _bound.reset(token)
+
 
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
     "message",
@@ -26,6 +49,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            **_bound.get(),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):

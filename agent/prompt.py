@@ -117,6 +117,6 @@ async def run_prompt(settings: Settings, engine: TaskEngine, session_id: str, pr
     result = await agent.invoke_async(prompt)
     log.info(
         "prompt answered",
-        extra={"session_id": session_id, "elapsed_ms": round((time.monotonic() - started) * 1000, 2)},
+        extra={"elapsed_ms": round((time.monotonic() - started) * 1000, 2)},
     )
     return {"response": str(result).strip()}

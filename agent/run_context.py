@@ -82,9 +82,7 @@ class RunContext:
         self.attempt = record.attempt
         self.resume_state = resume_state
         self.checkpoint_interval = checkpoint_interval
-        self.log = logging.LoggerAdapter(
-            log, {"session_id": record.session_id, "task_id": record.task_id, "attempt": record.attempt}
-        )
+        self.log = log  # the task's asyncio context binds its session, task id and attempt
 
     @property
     def cancelled(self) -> bool:

@@ -6,6 +6,7 @@ and the agent can never drift apart. Nothing is read at import time: call :func:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal
@@ -94,6 +95,11 @@ class Settings(BaseSettings):
     write_attempts: int = Field(4, ge=1, le=20, validation_alias=_env(EnvVar.WRITE_ATTEMPTS))
     retry_base_seconds: float = Field(0.1, gt=0, le=10, validation_alias=_env(EnvVar.RETRY_BASE_SECONDS))
     io_threads: int = Field(32, ge=1, le=512, validation_alias=_env(EnvVar.IO_THREADS))
+    """How many storage calls may run at once (the thread pool and the drivers' connection pools)."""
+    cpu_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, validation_alias=_env(EnvVar.CPU_WORKERS)
+    )
+    """How many CPU-bound tasks may compute at once, each in its own worker process."""
     max_attempts: int = Field(10, ge=1, le=1000, validation_alias=_env(EnvVar.MAX_ATTEMPTS))
     """How many microVMs may run a resumable task (the first run and its resumes)."""
     extra_kinds_text: str = Field(

@@ -54,7 +54,7 @@ class TaskContext(Protocol):
     """1 on the first run, then one more for each resume in a new microVM."""
     resume_state: Any
     """The last checkpoint (JSON) of an earlier attempt, or None on a fresh start."""
-    log: logging.LoggerAdapter[logging.Logger]
+    log: logging.Logger
     """A logger whose lines carry this task's session id, task id and attempt."""
     checkpoint_interval: float
     """A sensible period between checkpoints (the agent's heartbeat interval)."""
@@ -98,9 +98,14 @@ class TaskKind(Generic[Input]):
     name: str
     description: str
     input_model: type[Input]
-    run: Callable[[TaskContext, Input], Awaitable[Any]]
-    """Does the work; returns the result (text, or any JSON value)."""
+    run: Callable[[TaskContext, Input], Awaitable[Any]] | Callable[[Any, Input], Any]
+    """Does the work; returns the result (text, or any JSON value). ``async`` unless ``cpu_bound``."""
     resumable: bool = False
     """Whether a run may continue in a new microVM from its last checkpoint."""
     check: Callable[[Input, StartLimits], None] | None = None
     """Refuses inputs this agent cannot run now (raise :class:`InputProblem`)."""
+    cpu_bound: bool = False
+    """The work computes rather than waits: ``run`` is a plain function run in a worker process
+    (see :mod:`agent.cpu`), so /ping stays fast. Its ``ctx`` has ``task_id``, ``attempt``,
+    ``resume_state``, ``checkpoint_interval``, ``remaining_seconds``, ``progress()`` and a
+    ``checkpoint()`` that returns at once (checkpoints are stored in the order sent)."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from bench.config import BenchConfig
 from bench.cpu_load import SECONDS_ENV, START_FILE_ENV, THREADS_ENV
 from bench.environment import OURS, SEED, AgentKind, Environment
-from bench.load import ping_samples, run_to_completion, start_tasks
+from bench.http import HttpConnection
+from bench.load import invoke, ping_samples, run_to_completion, start_tasks
 from bench.processes import rss_bytes
 from bench.results import FigureResult, Row, Target
 from bench.sessions import new_session_id
@@ -35,8 +36,8 @@ PING_CAUSES = {
         "run-to-run noise from other load on the machine."
     ),
     "cpu": (
-        "both agents' CPU threads hold the GIL in 5 ms slices, so /ping waits for the interpreter "
-        "in either; the spread between them is how often the loop's thread wins the GIL back."
+        "the seed's CPU threads hold its GIL in 5 ms slices, so its /ping waits for the interpreter; "
+        "ours computes in worker processes and its event loop only competes for the cores."
     ),
 }
 MEMORY_CAUSE = (
@@ -100,7 +101,32 @@ def _under_tasks(env: Environment, config: BenchConfig) -> dict[str, tuple[dict[
     }
 
 
+SPIN_ROUND_SECONDS = 0.25
+
+
+async def _start_spins(port: int, count: int, seconds: float) -> None:
+    """Start ``count`` tasks of the CPU-bound ``spin`` kind (ours runs them in worker processes)."""
+    conn = HttpConnection(port)
+    session = new_session_id("cpu")
+    rounds = max(1, round(seconds / SPIN_ROUND_SECONDS))
+    task_input = {"rounds": rounds, "round_seconds": SPIN_ROUND_SECONDS}
+    try:
+        for _ in range(count):
+            await invoke(conn, session, {"action": "start_task", "kind": "spin", "input": task_input})
+    finally:
+        await conn.close()
+
+
 def _under_cpu(env: Environment, kind: AgentKind, config: BenchConfig) -> Summary:
+    if kind is OURS:
+        with env.agent(kind, "embedded", {"AGENT_EXTRA_KINDS": "bench.kinds"}) as server:
+            asyncio.run(_start_spins(server.port, config.cpu_tasks, config.cpu_task_seconds))
+            time.sleep(0.5)  # the workers have started computing
+            window = config.cpu_task_seconds - 1.0
+            samples, _ = asyncio.run(
+                ping_samples(server.port, config.ping_samples, config.ping_spacing_seconds, window)
+            )
+        return Summary.of(samples)
     start_file = env.workdir / f"cpu-start-{kind.label}"
     start_file.unlink(missing_ok=True)
     extra = {
@@ -154,10 +180,10 @@ def run(env: Environment, config: BenchConfig) -> tuple[FigureResult, FigureResu
         "connections. /ping must answer HealthyBusy at every level with tasks (checked).",
         f"Both agents run at once, each in its own process with its own tasks, and are pinged in "
         f"{PING_ROUNDS} alternating rounds, so bursts of other load on the machine hit both alike.",
-        f"CPU-bound: {config.cpu_tasks} threads (2 x {config.cores} cores) of pure-Python arithmetic "
-        "inside the agent process for "
-        f"{config.cpu_task_seconds:g} s; neither payload API has a CPU-bound work kind, so "
-        "`bench.cpu_load` starts them in the agent's interpreter, where they contend for the GIL.",
+        f"CPU-bound: {config.cpu_tasks} tasks (2 x {config.cores} cores) of pure-Python arithmetic for "
+        f"{config.cpu_task_seconds:g} s. Ours: tasks of the CPU-bound `spin` kind (`bench/kinds.py`), "
+        "which the agent runs in worker processes. The seed has no task kinds and runs work in threads "
+        "of its own interpreter, so `bench.cpu_load` starts that many threads there.",
     )
     causes = {row.metric: PING_CAUSES["tasks"] for row in ping_rows}
     causes[ping_rows[0].metric] = PING_CAUSES["idle"]

@@ -56,6 +56,9 @@ def test_the_readme_example_kind_runs_as_written(agent_with_example: AgentProces
     done = get_task(agent, started["task_id"], session, wait=20)
     assert (done["status"], done["result"]) == ("COMPLETED", {"counts": [3, 2, 1], "words": 6})
     assert done["message"] == "3 of 3 documents"
+    # The kind logs without naming ids; the task's context adds them to its lines.
+    [counted] = [r for r in agent.log_records() if r.get("message") == "counted"]
+    assert (counted["session_id"], counted["task_id"], counted["attempt"]) == (session, started["task_id"], 1)
 
     _status, refused = agent.invoke(
         {"action": "start_task", "kind": "word_count", "input": {"documents": ["a", 7]}}, session
