@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from agent.engine import TaskEngine
 from agent.kinds import KIND_MODULES
 from agent.kinds.registry import Kinds
@@ -14,6 +16,8 @@ from agent.records import TaskRecord, TaskStatus
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
+
+pytestmark = pytest.mark.unit
 
 SESSION = "session-cancel-while-recording-000000000"
 

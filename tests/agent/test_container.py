@@ -7,6 +7,10 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[2]
 AGENT_DIR = REPO / "agent"
 FIRST_PARTY = {"agent", "contract", "__future__"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from agent.engine import TaskEngine
 from agent.kinds import KIND_MODULES
 from agent.kinds.registry import Kinds
@@ -12,6 +14,8 @@ from agent.ping import PingState
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
+
+pytestmark = pytest.mark.unit
 
 SESSION = "session-long-poll-0000000000000000000000"
 

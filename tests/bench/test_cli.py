@@ -8,6 +8,8 @@ import pytest
 
 from bench.__main__ import BENCH_DIR, parse_args
 
+pytestmark = pytest.mark.unit
+
 
 def test_a_full_run_writes_results_md() -> None:
     args = parse_args([])

@@ -10,6 +10,8 @@ from rich.console import Console
 from bench.report import RunInfo, fmt, print_table, render_markdown, verdict, worse_paragraph
 from bench.results import FigureResult, Row, Target
 
+pytestmark = pytest.mark.unit
+
 INFO = RunInfo(
     date="2026-01-02 03:04 UTC",
     cores=2,

@@ -6,6 +6,8 @@ import pytest
 
 from bench.stats import Summary, median, percentile, ratio
 
+pytestmark = pytest.mark.unit
+
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
     values = [4.0, 1.0, 3.0, 2.0]  # order must not matter

@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.figures.infra import suite_wall_time
 from bench.timed import WallTime, load, main, record
+
+pytestmark = pytest.mark.unit
 
 
 def test_runs_the_command_records_its_time_and_passes_its_exit_code(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from client.backoff import Backoff
 
+pytestmark = pytest.mark.unit
+
 
 def test_ceiling_doubles_then_caps() -> None:
     backoff = Backoff(base=0.5, cap=5.0)

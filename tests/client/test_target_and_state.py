@@ -11,6 +11,8 @@ from client.session_ids import check_session_id, new_session_id
 from client.state import SessionState
 from client.target import TargetError, arn_from_outputs, resolve_target
 
+pytestmark = pytest.mark.unit
+
 ARN = "arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/async_agent-AbCdEfGh12"
 OTHER = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/async_agent-ZyXwVuTs98"
 

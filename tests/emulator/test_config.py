@@ -11,6 +11,8 @@ from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.cli import banner, parse
 from emulator.config import DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle
 
+pytestmark = pytest.mark.unit
+
 
 def write_template(directory: Path, stack: str, lifecycle: dict[str, int] | None) -> None:
     properties: dict[str, object] = {"AgentRuntimeName": "async_agent"}

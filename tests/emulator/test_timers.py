@@ -7,6 +7,8 @@ import pytest
 from emulator.config import Lifecycle
 from emulator.timers import Activity, EndReason, due_end, idle_seconds
 
+pytestmark = pytest.mark.unit
+
 TIMERS = Lifecycle(idle_timeout=900, max_lifetime=28800)
 START = 1_000_000.0
 

@@ -8,6 +8,8 @@ from contract import PRESETS, PresetName
 from stacks.availability_zones import SUPPORTED_AZ_IDS
 from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, load_config
 
+pytestmark = pytest.mark.unit
+
 
 def config_from(**context: object) -> AppConfig:
     return load_config(context.get)

@@ -12,6 +12,8 @@ from botocore.stub import Stubber
 
 from stacks.image_build.handler import BuildFailedError, check_complete, handle_event
 
+pytestmark = pytest.mark.unit
+
 PROJECT = "AgentImageBuild"
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/agent"
 BUILD_ID = f"{PROJECT}:0f6c1b8e-1111-2222-3333-444455556666"
