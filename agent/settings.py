@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     )
     write_attempts: int = Field(4, ge=1, le=20, validation_alias=_env(EnvVar.WRITE_ATTEMPTS))
     retry_base_seconds: float = Field(0.1, gt=0, le=10, validation_alias=_env(EnvVar.RETRY_BASE_SECONDS))
-    io_threads: int = Field(32, ge=1, le=512, validation_alias=_env(EnvVar.IO_THREADS))
+    io_threads: int = Field(64, ge=1, le=512, validation_alias=_env(EnvVar.IO_THREADS))
     """How many storage calls may run at once (the thread pool and the drivers' connection pools)."""
     cpu_workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, validation_alias=_env(EnvVar.CPU_WORKERS)
