@@ -234,16 +234,20 @@ class AgentClient:
         *,
         on_update: Callable[[TaskResult], None] | None = None,
         on_retry: RetryReporter | None = None,
+        follow_progress: bool | None = None,
     ) -> TaskResult:
         """Poll until the task finishes; raises :class:`WaitTimeout` after ``timeout`` seconds.
 
-        Each poll long-polls up to ``long_poll_seconds`` and passes the last progress seen, so
-        the agent answers as soon as the task finishes or its progress moves (``on_update`` hears
-        of each answer; progress-driven polls are at least ``PROGRESS_POLL_INTERVAL`` apart). A
+        Each poll long-polls up to ``long_poll_seconds``. With ``follow_progress`` (by default:
+        when ``on_update`` is given) it passes the last progress seen, so the agent answers as
+        soon as the task finishes or its progress moves and ``on_update`` hears of each step
+        (such polls are at least ``PROGRESS_POLL_INTERVAL`` apart); otherwise a poll is held
+        until the task finishes or the long-poll ends. A
         poll the runtime did not hold, or a retryable error (the store or the endpoint is down,
         the microVM is being replaced), is followed by a capped, jittered exponential backoff;
         ``on_retry`` hears of each such error. Other errors are raised.
         """
+        follow = on_update is not None if follow_progress is None else follow_progress
         deadline = self._monotonic() + timeout
         attempt = 0
         last: TaskResult | None = None
@@ -254,7 +258,7 @@ class AgentClient:
                 raise WaitTimeout(task_id, last, last_error=last_error)
             wait_seconds = int(min(self._long_poll, remaining))
             # First poll: 0.0 answers at once with the task's state unless it sits at 0 %.
-            sent = 0.0 if last is None else last.progress
+            sent = None if not follow else 0.0 if last is None else last.progress
             began = self._monotonic()
             try:
                 last = self.result(task_id, wait_seconds=wait_seconds, last_progress=sent)

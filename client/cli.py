@@ -218,7 +218,9 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         "Print a task's state: a summary on a terminal, the agent's JSON otherwise.",
         session="reads",
     )
-    result.add_argument("task_id", type=_task_id, metavar="TASK_ID")
+    result.add_argument(
+        "task_id", type=_task_id, metavar="TASK_ID", help="the task's id, as `start` printed it"
+    )
     result.add_argument(
         "--wait-seconds",
         type=int,
@@ -236,7 +238,9 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         "state: a summary on a terminal, the agent's JSON otherwise.",
         session="reads",
     )
-    wait.add_argument("task_id", type=_task_id, metavar="TASK_ID")
+    wait.add_argument(
+        "task_id", type=_task_id, metavar="TASK_ID", help="the task's id, as `start` printed it"
+    )
     wait.add_argument(
         "--timeout",
         type=_positive,
@@ -264,7 +268,9 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         "Cancel a task and print its state afterwards; a task that already ended is left as it is.",
         session="reads",
     )
-    cancel.add_argument("task_id", type=_task_id, metavar="TASK_ID")
+    cancel.add_argument(
+        "task_id", type=_task_id, metavar="TASK_ID", help="the task's id, as `start` printed it"
+    )
     _json_flag(cancel)
     listing = _command(
         sub,
@@ -469,7 +475,11 @@ def _wait(args: argparse.Namespace, client: AgentClient, out: TextIO, console: C
     with wait_reporter(args.task_id, console, bar=not args.no_progress) as reporter:
         try:
             task = client.wait(
-                args.task_id, args.timeout, on_update=reporter.update, on_retry=reporter.retrying
+                args.task_id,
+                args.timeout,
+                on_update=reporter.update,
+                on_retry=reporter.retrying,
+                follow_progress=reporter.draws,  # polls that follow progress only move a bar
             )
         except (WaitTimeout, KeyboardInterrupt) as stopped:
             ended = stopped
