@@ -13,9 +13,11 @@ CHECKOV_VENV  := $(VENV)/tools/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.deps-installed
 CHECKOV_REQS  := tests/hardening/requirements-checkov.txt
 CDK        := node_modules/.bin/cdk
-REQS       := requirements.txt requirements-dev.txt agent/requirements.txt
+# pyproject.toml: requirements-dev.txt installs the client from it (the agentcore-async script).
+REQS       := requirements.txt requirements-dev.txt agent/requirements.txt pyproject.toml
 
-# Nothing phones home: no CDK notices, no CLI telemetry, no jsii Node-version banners.
+# Nothing phones home: no CDK notices, no CLI telemetry, no jsii Node-version banners (app.py
+# sets the same for `npx cdk`; the README says which Node.js releases are supported).
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
@@ -23,15 +25,23 @@ export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
 export PYTHONDONTWRITEBYTECODE := 1
 
-# Synth context; override on the command line: make synth STAGE=prod LIFECYCLE=long-running
+# Variables; set them on the command line: make synth STAGE=prod LIFECYCLE=long-running
+#: STAGE      dev, staging or prod (synth, local, smoke; synth's default: dev)
 STAGE     ?=
+#: LIFECYCLE  interactive, long-running or development (synth, local; default: the stage's preset)
 LIFECYCLE ?=
 CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(LIFECYCLE),-c lifecycle=$(LIFECYCLE))
+# make local with STAGE or LIFECYCLE: that stage's timers, read from its synthesized template.
+LOCAL_STAGE  := $(if $(STAGE)$(LIFECYCLE),$(or $(STAGE),dev))
+LOCAL_TIMERS := $(if $(LOCAL_STAGE),--from-cdk-out cdk.out --stage $(LOCAL_STAGE))
 
-.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo smoke bench clean services
+.PHONY: help bootstrap synth test snapshot-update lint local demo smoke bench clean services
 
-help: ## List the targets
+help: ## List the targets and the variables they read
+	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@echo "Variables (make TARGET NAME=value):"
+	@sed -n 's/^#: /  /p' $(MAKEFILE_LIST)
 
 $(PY_STAMP): $(REQS)
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -56,32 +66,35 @@ services: ## Install the local servers the tests start (redis-server) when missi
 
 bootstrap: $(PY_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) ## Create .venv and node_modules with the pinned tools
 
-synth: bootstrap ## Synthesize every stack into cdk.out/ (no AWS credentials needed)
+# Each target needs only the tools it runs: synth no checkov, lint and local no Node.js.
+synth: $(PY_STAMP) $(NODE_STAMP) ## Synthesize one stage's stacks into a fresh cdk.out/ (STAGE, LIFECYCLE)
+	rm -rf cdk.out
 	$(CDK) synth --quiet $(CDK_CONTEXT)
-	@$(CDK) list --app cdk.out
+	@echo "cdk.out/ holds:"; $(CDK) list --app cdk.out
 
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)
 	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest
 
-snapshot-update: bootstrap ## Refresh the CloudFormation snapshots after an intended change
+snapshot-update: $(PY_STAMP) ## Refresh the CloudFormation snapshots after an intended change
 	$(PY) -m pytest tests/infra --snapshot-update
 
-lint: bootstrap ## ruff and mypy --strict
+lint: $(PY_STAMP) ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy stacks agent emulator client bench
 
-local: bootstrap ## Run the emulator with the agent on the embedded SQLite store
-	$(PY) -m emulator --store-dir .local
+local: $(PY_STAMP) $(if $(LOCAL_STAGE),$(NODE_STAMP)) ## The emulator on http://127.0.0.1:8090 (STAGE/LIFECYCLE: that stage's timers)
+	$(if $(LOCAL_STAGE),rm -rf cdk.out && $(CDK) synth --quiet $(CDK_CONTEXT) >/dev/null)
+	$(PY) -m emulator --store-dir .local $(LOCAL_TIMERS)
 
-demo: bootstrap ## Run the seed's timeline end to end with fast timers
+demo: $(PY_STAMP) ## Run the seed's timeline end to end with fast timers
 	$(PY) -m emulator.demo
 
 # The target is read like every client command: AGENTCORE_* variables, else cdk-outputs.json.
-smoke: bootstrap ## After a deploy: start, wait, list, cancel and isolation checks (STAGE=dev)
-	$(PY) -m client smoke $(if $(STAGE),--stage $(STAGE))
+smoke: $(PY_STAMP) ## After a deploy: start, wait, list, cancel and isolation checks (STAGE=dev)
+	$(VENV)/bin/agentcore-async smoke $(if $(STAGE),--stage $(STAGE))
 
-bench: bootstrap services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
+bench: $(PY_STAMP) services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
 	$(PY) -m bench
 
 clean: ## Remove generated files (keeps .venv and node_modules)

@@ -26,6 +26,8 @@ from client.errors import (
     Throttled,
 )
 from client.models import TaskResult, TaskStatus
+from client.target import TargetError
+from client.version import __version__
 
 __all__ = [
     "AccessDenied",
@@ -44,9 +46,11 @@ __all__ = [
     "ServiceUnavailable",
     "ShuttingDown",
     "StorageUnavailable",
+    "TargetError",
     "TaskNotFound",
     "TaskResult",
     "TaskStatus",
     "Throttled",
     "WaitTimeout",
+    "__version__",
 ]

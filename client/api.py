@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 import boto3
@@ -13,14 +14,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from client.backoff import Backoff
-from client.errors import AgentError, BadAnswer, agent_error, service_error, transport_error
+from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, service_error, transport_error
 from client.models import TaskResult
-from client.session_ids import check_session_id
-from client.target import Target, TargetError
+from client.session_ids import check_session_id, new_session_id
+from client.target import Target, TargetError, resolve_target
 
 __all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response"]
 
 MAX_WAIT_SECONDS: Final = 60
+PROGRESS_POLL_INTERVAL: Final = 0.5
+"""Least time between two polls that a progress change (not the end of a wait) answered."""
 
 
 class WaitTimeout(Exception):
@@ -102,14 +105,40 @@ class AgentClient:
         self._long_poll = long_poll_seconds
         self._sleep = sleep
         self._monotonic = monotonic
+        self._progress_polls = True  # off once an agent without ``last_progress`` refuses it
 
     @classmethod
-    def connect(cls, target: Target, *, session_id: str | None, **kwargs: Any) -> AgentClient:
-        """A client for ``target`` over a fresh boto3 client."""
+    def connect(
+        cls,
+        runtime_arn: str | None = None,
+        *,
+        outputs_file: str | Path | None = None,
+        stage: str | None = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        session_id: str | None = None,
+        **kwargs: Any,
+    ) -> AgentClient:
+        """A client over a fresh boto3 client, for the runtime named like the CLI names it.
+
+        ``runtime_arn``, else ``$AGENTCORE_RUNTIME_ARN``, else the ``RuntimeArn`` output of
+        ``AgentCoreAsync-<stage>-Runtime`` in ``outputs_file`` (a ``cdk deploy --outputs-file``
+        JSON; default ``$AGENTCORE_OUTPUTS_FILE`` or ``cdk-outputs.json``). ``endpoint_url``
+        (else ``$AGENTCORE_ENDPOINT_URL``) reaches the emulator; without it, AWS. Without a
+        ``session_id`` the client works in a new session of its own (its ``session_id``): keep
+        it to reach the same tasks later. Raises :class:`TargetError` when no runtime is named.
+        """
+        target = resolve_target(
+            runtime_arn=runtime_arn,
+            endpoint_url=endpoint_url,
+            region=region,
+            outputs_file=None if outputs_file is None else Path(outputs_file),
+            stage=stage,
+        )
         return cls(
             boto_client(target),
             runtime_arn=target.runtime_arn,
-            session_id=session_id,
+            session_id=session_id or new_session_id(),
             qualifier=target.qualifier,
             **kwargs,
         )
@@ -179,12 +208,24 @@ class AgentClient:
             raise BadAnswer("BadAnswer", "the agent's answer has no task_id")
         return task_id
 
-    def result(self, task_id: str, *, wait_seconds: int = 0) -> TaskResult:
-        """The task's state; ``wait_seconds`` long-polls until it finishes or the wait ends."""
+    def result(
+        self, task_id: str, *, wait_seconds: int = 0, last_progress: float | None = None
+    ) -> TaskResult:
+        """The task's state; ``wait_seconds`` long-polls until it finishes or the wait ends, and
+        with ``last_progress`` also until its progress differs from that."""
         payload: dict[str, Any] = {"action": "get_task_result", "task_id": task_id}
         if wait_seconds:
             payload["wait_seconds"] = wait_seconds
-        return self._task(self.invoke(payload))
+            if last_progress is not None and self._progress_polls:
+                payload["last_progress"] = min(1.0, max(0.0, last_progress))
+        try:
+            return self._task(self.invoke(payload))
+        except InvalidInput as error:
+            if "last_progress" not in payload or "last_progress" not in error.message:
+                raise
+            self._progress_polls = False  # an agent from before progress-driven polls
+            del payload["last_progress"]
+            return self._task(self.invoke(payload))
 
     def wait(
         self,
@@ -193,14 +234,20 @@ class AgentClient:
         *,
         on_update: Callable[[TaskResult], None] | None = None,
         on_retry: RetryReporter | None = None,
+        follow_progress: bool | None = None,
     ) -> TaskResult:
         """Poll until the task finishes; raises :class:`WaitTimeout` after ``timeout`` seconds.
 
-        Each poll long-polls up to ``long_poll_seconds``. A poll the runtime did not hold, or a
-        retryable error (the store or the endpoint is down, the microVM is being replaced), is
-        followed by a capped, jittered exponential backoff; ``on_retry`` hears of each such error.
-        Other errors are raised.
+        Each poll long-polls up to ``long_poll_seconds``. With ``follow_progress`` (by default:
+        when ``on_update`` is given) it passes the last progress seen, so the agent answers as
+        soon as the task finishes or its progress moves and ``on_update`` hears of each step
+        (such polls are at least ``PROGRESS_POLL_INTERVAL`` apart); otherwise a poll is held
+        until the task finishes or the long-poll ends. A
+        poll the runtime did not hold, or a retryable error (the store or the endpoint is down,
+        the microVM is being replaced), is followed by a capped, jittered exponential backoff;
+        ``on_retry`` hears of each such error. Other errors are raised.
         """
+        follow = on_update is not None if follow_progress is None else follow_progress
         deadline = self._monotonic() + timeout
         attempt = 0
         last: TaskResult | None = None
@@ -210,27 +257,42 @@ class AgentClient:
             if remaining <= 0:
                 raise WaitTimeout(task_id, last, last_error=last_error)
             wait_seconds = int(min(self._long_poll, remaining))
+            # First poll: 0.0 answers at once with the task's state unless it sits at 0 %.
+            sent = None if not follow else 0.0 if last is None else last.progress
             began = self._monotonic()
             try:
-                last = self.result(task_id, wait_seconds=wait_seconds)
+                last = self.result(task_id, wait_seconds=wait_seconds, last_progress=sent)
             except AgentError as error:
                 if not error.retryable:
                     raise
                 last_error = error
+                pause: float | None = self._backoff.delay(attempt)
             else:
                 last_error = None
                 if on_update is not None:
                     on_update(last)
                 if last.status.finished:
                     return last
-                if wait_seconds > 0 and self._monotonic() - began >= wait_seconds / 2:
-                    attempt = 0
-                    continue
-            pause = min(self._backoff.delay(attempt), max(0.0, deadline - self._monotonic()))
+                pause = self._pause_after(last, sent, wait_seconds, self._monotonic() - began, attempt)
+            if pause is None:  # a held poll: ask again at once
+                attempt = 0
+                continue
+            moved = last is not None and last_error is None and sent is not None and last.progress != sent
+            attempt = 0 if moved else attempt + 1
+            pause = min(pause, max(0.0, deadline - self._monotonic()))
             if last_error is not None and on_retry is not None:
                 on_retry(last_error, pause)
             self._sleep(pause)
-            attempt += 1
+
+    def _pause_after(
+        self, answer: TaskResult, sent: float | None, wait_seconds: int, held: float, attempt: int
+    ) -> float | None:
+        """The pause before the next poll after an unfinished ``answer``; None for none at all."""
+        if wait_seconds > 0 and sent is not None and answer.progress != sent:
+            return max(0.0, PROGRESS_POLL_INTERVAL - held)  # answered because the progress moved
+        if wait_seconds > 0 and held >= wait_seconds / 2:
+            return None
+        return self._backoff.delay(attempt)  # not held: back off
 
     def cancel(self, task_id: str) -> TaskResult:
         """Ask the task to stop (cooperative); returns its state afterwards."""

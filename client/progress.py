@@ -34,6 +34,8 @@ class WaitReporter:
 
     def __init__(self, task_id: str, console: Console, bar: BarWithStatus | None) -> None:
         self.task_id = task_id
+        self.draws = bar is not None
+        """Whether a bar shows the progress (so ``wait`` should follow it)."""
         self.last: TaskResult | None = None
         self._console = console
         self._bar = bar

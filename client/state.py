@@ -48,6 +48,12 @@ class SessionState:
     def load(self, runtime_arn: str) -> str | None:
         """The saved session id for ``runtime_arn``; None when there is none (no file, another
         runtime, a corrupt file). Raises :class:`StateFileError` when the file cannot be read."""
+        saved = self.saved()
+        return saved[1] if saved is not None and saved[0] == runtime_arn else None
+
+    def saved(self) -> tuple[str, str] | None:
+        """``(runtime ARN, session id)`` as saved, whichever runtime it is for; None when the file
+        is missing or unusable. Raises :class:`StateFileError` when it cannot be read."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -58,13 +64,14 @@ class SessionState:
             saved = json.loads(text)
         except ValueError:
             return None
-        if not isinstance(saved, dict) or saved.get("runtime_arn") != runtime_arn:
+        if not isinstance(saved, dict) or not isinstance(saved.get("runtime_arn"), str):
             return None
         session_id = saved.get("session_id")
         try:
-            return check_session_id(session_id) if isinstance(session_id, str) else None
+            checked = check_session_id(session_id) if isinstance(session_id, str) else None
         except ValueError:
             return None
+        return None if checked is None else (saved["runtime_arn"], checked)
 
     def save(self, runtime_arn: str, session_id: str) -> None:
         """Remember ``session_id`` for ``runtime_arn``."""

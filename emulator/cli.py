@@ -21,6 +21,8 @@ from emulator.config import (
     Lifecycle,
 )
 
+CLIENT: Final = ".venv/bin/agentcore-async"
+"""The client's console script in the project's environment (``make bootstrap`` installs it)."""
 PRESETS: Final[dict[str, Lifecycle]] = {
     name: Lifecycle(idle_timeout=preset.idle_timeout_seconds, max_lifetime=preset.max_lifetime_seconds)
     for name, preset in CONTRACT_PRESETS.items()
@@ -95,18 +97,36 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    """Build and validate the config; raises :class:`ConfigError`."""
-    lifecycle = PRESETS[args.lifecycle] if args.lifecycle else Lifecycle()
+def preset_of(lifecycle: Lifecycle) -> str | None:
+    """The name of the preset whose timers ``lifecycle`` has, if any."""
+    return next((name for name, preset in sorted(PRESETS.items()) if preset == lifecycle), None)
+
+
+def _timers(args: argparse.Namespace) -> tuple[Lifecycle, str]:
+    """The timers and, for the banner, where they come from."""
+    lifecycle, source = Lifecycle(), "AgentCore's defaults, no preset"
+    if args.lifecycle:
+        lifecycle, source = PRESETS[args.lifecycle], f"the {args.lifecycle} preset"
     if args.from_cdk_out is not None:
         stack = args.stack or (stack_name(args.stage, "Runtime") if args.stage else None)
         lifecycle = lifecycle_from_cdk_out(args.from_cdk_out, stack=stack)
+        preset = preset_of(lifecycle)
+        where = f"{stack or 'the runtime'} in {args.from_cdk_out}"
+        source = f"the {preset} preset, from {where}" if preset else f"custom timers from {where}"
     elif args.stack is not None or args.stage is not None:
         raise ConfigError("--stack and --stage need --from-cdk-out")
-    lifecycle = Lifecycle(
-        idle_timeout=lifecycle.idle_timeout if args.idle_timeout is None else args.idle_timeout,
-        max_lifetime=lifecycle.max_lifetime if args.max_lifetime is None else args.max_lifetime,
-    )
+    if args.idle_timeout is not None or args.max_lifetime is not None:
+        lifecycle = Lifecycle(
+            idle_timeout=lifecycle.idle_timeout if args.idle_timeout is None else args.idle_timeout,
+            max_lifetime=lifecycle.max_lifetime if args.max_lifetime is None else args.max_lifetime,
+        )
+        source = f"{source}, overridden by --idle-timeout/--max-lifetime"
+    return lifecycle, source
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """Build and validate the config; raises :class:`ConfigError`."""
+    lifecycle, timers_from = _timers(args)
     command = tuple(shlex.split(args.agent_command))
     store_dir: Path | None = args.store_dir
     if store_dir is not None:
@@ -117,6 +137,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         runtime_arns=tuple(args.runtime_arns or (DEFAULT_RUNTIME_ARN,)),
         agent_command=command,
         lifecycle=lifecycle,
+        timers_from=timers_from,
         fast_timers=args.fast_timers,
         ping_interval=args.ping_interval,
         ping_timeout=args.ping_timeout,
@@ -149,18 +170,18 @@ def banner(config: EmulatorConfig) -> str:
         f"AgentCore Runtime emulator on {url}",
         f"  runtime ARN   {arn}",
         f"  timers        idle {config.lifecycle.idle_timeout:g}s, max lifetime"
-        f" {config.lifecycle.max_lifetime:g}s, ping every {config.ping_interval:g}s",
+        f" {config.lifecycle.max_lifetime:g}s ({config.timers_from}), ping every {config.ping_interval:g}s",
         f"  agent         {shlex.join(config.agent_command)}",
         f"  task store    {store}",
         "",
-        "Try it (another terminal):",
+        "Try it (another terminal, in this directory):",
         f"  export AGENTCORE_ENDPOINT_URL={url}",
         f"  export AGENTCORE_RUNTIME_ARN={arn}",
-        "  python -m client start --duration 30      # prints a task id, saves the session id",
-        "  python -m client wait <task-id>           # progress bar until the task finishes",
-        "  python -m client result <task-id>",
-        "  python -m client list",
-        "  python -m client sessions                 # the emulator's session table",
+        f"  task=$({CLIENT} start --duration 30)   # prints a task id, saves the session id",
+        f'  {CLIENT} wait "$task"                  # progress bar until the task finishes',
+        f'  {CLIENT} result "$task"',
+        f"  {CLIENT} list",
+        f"  {CLIENT} sessions                      # the emulator's session table",
         "Drop AGENTCORE_ENDPOINT_URL and set the deployed ARN to run the same commands against AWS.",
     ]
     return "\n".join(lines)

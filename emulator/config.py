@@ -55,6 +55,8 @@ class EmulatorConfig:
     qualifiers: tuple[str, ...] = (DEFAULT_QUALIFIER,)
     agent_command: tuple[str, ...] = field(default_factory=lambda: (sys.executable, "-m", "agent"))
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    timers_from: str = "AgentCore's defaults, no preset"
+    """Where the timers come from, for the banner: a preset, a synthesized stage, flags."""
     fast_timers: bool = False
     ping_interval: float = 15.0
     ping_timeout: float = 2.0

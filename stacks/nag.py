@@ -25,6 +25,13 @@ def attribute_ref(construct: IConstruct, attribute: str) -> str:
     return f"{logical_ref(construct)[:-1]}.{attribute}>"
 
 
+def arn_prefix(stack: Stack) -> str:
+    """``arn:<partition>`` as cdk-nag prints it: the literal partition once the stack's region fixes
+    it (``@aws-cdk/core:enablePartitionLiterals``), else the pseudo parameter."""
+    partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+    return f"arn:{partition}"
+
+
 def region_and_account(stack: Stack) -> str:
     """``<region>:<account>`` as cdk-nag prints it: pseudo parameters unless the stack sets them."""
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -19,6 +19,8 @@ from stacks.constructs.runtime_log_retention import RuntimeLogRetention
 from stacks.constructs.runtime_role import RUNTIME_LOG_PREFIX
 from stacks.nag import attribute_ref
 
+IMAGE_TAG_UNRESOLVED: Final = "aws-cdk-lib.aws-bedrockagentcore:containerUriValidationSkipped"
+"""The L2's note that it cannot check a container URI made of tokens at synth time."""
 DEFAULT_ENDPOINT: Final = "DEFAULT"
 """The endpoint AgentCore creates with every runtime; its output goes to ``<prefix><id>-DEFAULT``."""
 
@@ -79,6 +81,11 @@ class AgentRuntime(Construct):
                 max_lifetime=Duration.seconds(lifecycle.max_lifetime_seconds),
             ),
             environment_variables=dict(environment),
+        )
+        # The URI is the repository's token plus the content-hash tag; the Image stack builds and
+        # pushes exactly that tag before this stack deploys, so the note adds nothing on every synth.
+        Annotations.of(self.runtime).acknowledge_info(
+            IMAGE_TAG_UNRESOLVED, "the Image stack pushes this tag before the Runtime stack deploys"
         )
         # AgentCore pulls the image with the role: its policy must exist first.
         self.runtime.node.add_dependency(role)

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.nag import acknowledge, logical_ref, region_and_account
+from stacks.nag import acknowledge, arn_prefix, logical_ref, region_and_account
 
 IMAGE_DIRS: Final = ("agent", "contract")
 """What the image is built from: the agent package and the contract it shares with the stacks."""
@@ -114,7 +114,7 @@ class ImageBuildProject(Construct):
         if policy is None:
             raise RuntimeError("the build project has no role policy")
         project = logical_ref(self.project)
-        nag_region = "arn:<AWS::Partition>:{service}:" + region_and_account(Stack.of(self))
+        nag_region = arn_prefix(Stack.of(self)) + ":{service}:" + region_and_account(Stack.of(self))
         asset_read = "read-only grant CDK adds for the agent source asset in the bootstrap bucket"
         accepted = {
             "Action::s3:GetBucket*": asset_read,

@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.nag import acknowledge, region_and_account
+from stacks.nag import acknowledge, arn_prefix, region_and_account
 
 SERVICE = "CloudWatchLogs"
 ALREADY_EXISTS = "ResourceAlreadyExistsException"
@@ -108,7 +108,7 @@ class RuntimeLogRetention(Construct):
         )
         self.retention.node.add_dependency(self.group)
         self.log_group_name = log_group_name
-        nag_arn = f"arn:<AWS::Partition>:logs:{region_and_account(stack)}:log-group:{nag_log_group_name}:*"
+        nag_arn = f"{arn_prefix(stack)}:logs:{region_and_account(stack)}:log-group:{nag_log_group_name}:*"
         for resource in (self.group, self.retention):
             acknowledge(
                 resource.node.find_child("CustomResourcePolicy"),

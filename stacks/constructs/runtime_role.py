@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from contract import INPUTS_PREFIX, RESULTS_PREFIX
-from stacks.nag import acknowledge, region_and_account
+from stacks.nag import acknowledge, arn_prefix, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
 # Cross-region inference profiles start with a geography; plain ids name a foundation model.
@@ -28,7 +28,6 @@ TABLE_ACTIONS: Final = [
 ]
 OBJECT_ACTIONS: Final = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 MODEL_ACTIONS: Final = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-NAG_ARN: Final = "arn:<AWS::Partition>"
 
 
 def is_inference_profile(model_id: str) -> bool:
@@ -87,7 +86,7 @@ class RuntimeRole(Construct):
             ["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": "bedrock-agentcore"}},
         )
-        nag_logs = f"{NAG_ARN}:logs:{region_and_account(stack)}:log-group:"
+        nag_logs = f"{arn_prefix(stack)}:logs:{region_and_account(stack)}:log-group:"
         self._accept(
             "Resource::*",
             "ecr:GetAuthorizationToken and the X-Ray APIs have no resource-level permissions; "
@@ -165,7 +164,7 @@ class RuntimeRole(Construct):
             conditions={"StringLike": {"bedrock:InferenceProfileArn": profile}},
         )
         self._accept(
-            f"Resource::{NAG_ARN}:bedrock:*::foundation-model/{base_model}",
+            f"Resource::{arn_prefix(stack)}:bedrock:*::foundation-model/{base_model}",
             "a cross-region inference profile may serve the model from any region of its geography; "
             "the statement only applies through this profile (condition)",
         )

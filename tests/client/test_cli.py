@@ -21,6 +21,7 @@ class Cli:
     """Runs the CLI in-process with the emulator's endpoint and a private state file."""
 
     def __init__(self, emulator: RunningEmulator, state_file: Path) -> None:
+        self.url = emulator.url
         self.base = [
             "--endpoint-url",
             emulator.url,
@@ -33,7 +34,8 @@ class Cli:
 
     def __call__(self, command: str, *args: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        code = main([command, *self.base, *args], out=out, err=err)
+        base = ["--endpoint-url", self.url] if command == "sessions" else self.base  # emulator only
+        code = main([command, *base, *args], out=out, err=err)
         return code, out.getvalue(), err.getvalue()
 
 
@@ -158,10 +160,10 @@ def test_missing_runtime_arn_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "--runtime-arn" in err.getvalue()
 
 
-def test_sessions_needs_the_emulator(tmp_path: Path) -> None:
+def test_sessions_needs_the_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTCORE_ENDPOINT_URL", raising=False)
     err = io.StringIO()
-    arn = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/a-1234567890"
-    code = main(["sessions", "--runtime-arn", arn], out=io.StringIO(), err=err)
+    code = main(["sessions"], out=io.StringIO(), err=err)
     assert code == ExitCode.USAGE
     assert "--endpoint-url" in err.getvalue()
 
@@ -212,7 +214,7 @@ def test_sessions_draws_a_table_on_a_terminal(cli: Cli) -> None:
     cli("start", "--duration", "0.1")
     session_id = json.loads(cli.state_file.read_text())["session_id"]
     out = Terminal()
-    assert main(["sessions", *cli.base], out=out, err=io.StringIO()) == ExitCode.OK
+    assert main(["sessions", "--endpoint-url", cli.url], out=out, err=io.StringIO()) == ExitCode.OK
     drawn = out.getvalue()
     assert "running" in drawn
     assert session_id[:8] in drawn

@@ -27,16 +27,36 @@ def counting_client(
     return AgentClient(boto, runtime_arn=emulator.arn, session_id=session_id, **kwargs), calls
 
 
-def test_wait_sees_completion_within_one_long_poll(emulator: RunningEmulator, session_id: str) -> None:
+def test_wait_hears_of_every_progress_step_and_the_completion(
+    emulator: RunningEmulator, session_id: str
+) -> None:
+    # The emulator's agents report the sleep task's progress every 0.2 s (their heartbeat).
+    client, calls = counting_client(emulator, session_id, long_poll_seconds=20)
+    task_id = client.start(2)
+    calls.clear()
+    seen: list[tuple[float, TaskResult]] = []
+    began = time.monotonic()
+    done = client.wait(task_id, timeout=30, on_update=lambda task: seen.append((time.monotonic(), task)))
+    assert done.status is TaskStatus.COMPLETED
+    assert done.progress == 1.0
+    progress = [task.progress for _, task in seen if task.status is TaskStatus.RUNNING]
+    # Each held poll was answered when the progress moved, not after its 20 s: the bar moves.
+    assert len(set(progress)) >= 3, progress
+    assert progress == sorted(progress, key=lambda value: value or 0.0)
+    assert seen[-1][0] - began < 10
+    # At most one poll per PROGRESS_POLL_INTERVAL (0.5 s) while progress moves, plus the first.
+    assert len(calls) <= 2 / 0.5 + 3, len(calls)
+
+
+def test_without_progress_a_poll_is_held_until_the_task_finishes(
+    emulator: RunningEmulator, session_id: str
+) -> None:
     client, calls = counting_client(emulator, session_id, long_poll_seconds=20)
     task_id = client.start(1.5)
     calls.clear()
-    seen: list[TaskResult] = []
-    done = client.wait(task_id, timeout=30, on_update=seen.append)
+    done = client.result(task_id, wait_seconds=20)  # no last_progress: held until the end
     assert done.status is TaskStatus.COMPLETED
-    assert done.progress == 1.0
-    assert calls == ["invoke"]  # one held poll, answered as the task finished
-    assert [result.status for result in seen] == [TaskStatus.COMPLETED]
+    assert calls == ["invoke"]
 
 
 def test_wait_backs_off_between_polls_that_are_not_held(emulator: RunningEmulator, session_id: str) -> None:

@@ -82,6 +82,7 @@ def test_several_stages_need_a_stack_choice(tmp_path: Path) -> None:
     assert chosen == Lifecycle(idle_timeout=1800, max_lifetime=28800)
     by_stage, _ = parse(["--from-cdk-out", str(tmp_path), "--stage", "dev"])
     assert by_stage.lifecycle == Lifecycle(idle_timeout=300, max_lifetime=1800)
+    assert f"(the development preset, from AgentCoreAsync-dev-Runtime in {tmp_path})" in banner(by_stage)
 
 
 def test_a_cdk_out_without_runtime_is_an_error(tmp_path: Path) -> None:
@@ -116,7 +117,15 @@ def test_banner_names_the_endpoint_arn_and_client_commands() -> None:
     text = banner(config)
     assert "http://127.0.0.1:9999" in text
     assert DEFAULT_RUNTIME_ARN in text
-    assert "python -m client start" in text
+    assert ".venv/bin/agentcore-async start" in text
+    assert "AgentCore's defaults, no preset" in text
+
+
+def test_banner_names_the_preset_the_timers_come_from(tmp_path: Path) -> None:
+    preset, _ = parse(["--lifecycle", "interactive"])
+    assert "idle 900s, max lifetime 14400s (the interactive preset)" in banner(preset)
+    overridden, _ = parse(["--lifecycle", "interactive", "--idle-timeout", "120"])
+    assert "(the interactive preset, overridden by --idle-timeout/--max-lifetime)" in banner(overridden)
 
 
 def test_the_shutdown_grace_is_agentcores_15_seconds_and_configurable() -> None:
