@@ -35,7 +35,7 @@ CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(LIFECYCLE),-c lifecycle=$
 LOCAL_STAGE  := $(if $(STAGE)$(LIFECYCLE),$(or $(STAGE),dev))
 LOCAL_TIMERS := $(if $(LOCAL_STAGE),--from-cdk-out cdk.out --stage $(LOCAL_STAGE))
 
-.PHONY: help bootstrap synth test snapshot-update lint local demo smoke bench clean services
+.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo smoke bench clean services
 
 help: ## List the targets and the variables they read
 	@echo "Targets:"
@@ -72,8 +72,14 @@ synth: $(PY_STAMP) $(NODE_STAMP) ## Synthesize one stage's stacks into a fresh c
 	$(CDK) synth --quiet $(CDK_CONTEXT)
 	@echo "cdk.out/ holds:"; $(CDK) list --app cdk.out
 
+# Three xdist workers on two cores: the suite mostly waits on the processes it starts.
+TEST_WORKERS ?= 3
+
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)
-	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest
+	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest -n $(TEST_WORKERS)
+
+test-fast: $(PY_STAMP) ## The in-process unit tier: no servers, no subprocesses (seconds)
+	$(PY) -m pytest -m unit -q
 
 snapshot-update: $(PY_STAMP) ## Refresh the CloudFormation snapshots after an intended change
 	$(PY) -m pytest tests/infra --snapshot-update
@@ -81,7 +87,7 @@ snapshot-update: $(PY_STAMP) ## Refresh the CloudFormation snapshots after an in
 lint: $(PY_STAMP) ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy stacks agent emulator client bench
+	$(VENV)/bin/mypy contract stacks agent emulator client bench
 
 local: $(PY_STAMP) $(if $(LOCAL_STAGE),$(NODE_STAMP)) ## The emulator on http://127.0.0.1:8090 (STAGE/LIFECYCLE: that stage's timers)
 	$(if $(LOCAL_STAGE),rm -rf cdk.out && $(CDK) synth --quiet $(CDK_CONTEXT) >/dev/null)

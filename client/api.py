@@ -18,6 +18,7 @@ from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, serv
 from client.models import TaskResult
 from client.session_ids import check_session_id, new_session_id
 from client.target import Target, TargetError, resolve_target
+from contract import DEFAULT_QUALIFIER
 
 __all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response"]
 
@@ -89,7 +90,7 @@ class AgentClient:
         *,
         runtime_arn: str,
         session_id: str | None,
-        qualifier: str = "DEFAULT",
+        qualifier: str = DEFAULT_QUALIFIER,
         backoff: Backoff | None = None,
         long_poll_seconds: int = 20,
         sleep: Callable[[float], None] = time.sleep,

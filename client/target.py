@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from contract import DEFAULT_QUALIFIER, stack_name
+
 ENV_RUNTIME_ARN: Final = "AGENTCORE_RUNTIME_ARN"
 ENV_ENDPOINT_URL: Final = "AGENTCORE_ENDPOINT_URL"
 ENV_QUALIFIER: Final = "AGENTCORE_QUALIFIER"
@@ -28,7 +30,7 @@ class Target:
     runtime_arn: str
     endpoint_url: str | None = None
     region: str | None = None
-    qualifier: str = "DEFAULT"
+    qualifier: str = DEFAULT_QUALIFIER
 
     @property
     def arn_region(self) -> str | None:
@@ -39,7 +41,7 @@ class Target:
 
 def runtime_stack_name(stage: str) -> str:
     """The id of the Runtime stack for ``stage``."""
-    return f"AgentCoreAsync-{stage}-Runtime"
+    return stack_name(stage, "Runtime")
 
 
 def arn_from_outputs(path: Path, *, stage: str | None = None) -> str:
@@ -96,5 +98,5 @@ def resolve_target(
         runtime_arn=arn,
         endpoint_url=endpoint_url or env.get(ENV_ENDPOINT_URL) or None,
         region=region,
-        qualifier=qualifier or env.get(ENV_QUALIFIER) or "DEFAULT",
+        qualifier=qualifier or env.get(ENV_QUALIFIER) or DEFAULT_QUALIFIER,
     )

@@ -55,7 +55,9 @@ class Runtime:
 
     async def start(self) -> None:
         """Start the timer loop."""
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=50)
+        # A new connection per call: a dead agent then always shows as a refused connection (never
+        # delivered, so safely retried on a new microVM) rather than as a broken pooled one.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
         timeout = httpx.Timeout(connect=5.0, read=None, write=30.0, pool=None)
         self._http = httpx.AsyncClient(limits=limits, timeout=timeout)
         self._supervisor = asyncio.create_task(self._supervise())

@@ -16,9 +16,13 @@ def _kill_mid_task_then_poll(agent: AgentProcess) -> None:
     done_before = start_task(agent, session, duration=0.1)
     assert get_task(agent, done_before, session, wait=20)["status"] == "COMPLETED"
     orphan = start_once(agent, session, 120)
-    # Progress is reported in memory at once; wait for a heartbeat that stored some.
+    # Progress is reported in memory at once; a heartbeat that began after one that landed after
+    # progress was seen has stored some: wait for two more stored beats.
     seen = eventually(lambda: (view := get_task(agent, orphan, session))["progress"] > 0 and view)
-    eventually(lambda: get_task(agent, orphan, session)["updated_at"] > seen["updated_at"])
+    beat = eventually(
+        lambda: (view := get_task(agent, orphan, session))["updated_at"] > seen["updated_at"] and view
+    )
+    eventually(lambda: get_task(agent, orphan, session)["updated_at"] > beat["updated_at"])
     agent.kill()
     agent.restart()
     assert agent.ping()["status"] == "Healthy"  # the fresh process runs nothing

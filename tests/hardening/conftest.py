@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.emulator.harness import RunningEmulator, running_emulator
 from tests.hardening.bad_inputs import LIFETIME_SECONDS, PAYLOAD_CAP
-from tests.hardening.templates import Template, synthesize
+from tests.hardening.templates import Template, stage_templates
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
+
+if TYPE_CHECKING:
+    from tests.infra.synth import AllSynths
 
 CAPPED_ENV = {
     **FAST_TIMERS,
@@ -44,6 +48,6 @@ def sqlite_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> list[Template]:
-    """Every stack of every stage, synthesized once per test session."""
-    return synthesize(tmp_path_factory.mktemp("synth"))
+def templates(synthesized: AllSynths) -> list[Template]:
+    """Every stack of every stage, from the session's one synthesis (shared with the infra tests)."""
+    return stage_templates(synthesized)

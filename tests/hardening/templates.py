@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from tests.support.agent_process import REPO_ROOT
+from contract import stack_name
+
+if TYPE_CHECKING:
+    from tests.infra.synth import AllSynths
 
 STAGES: Final = ("dev", "staging", "prod")
 
@@ -29,19 +31,14 @@ class Template:
                 yield logical_id, resource
 
 
-def synthesize(outdir: Path) -> list[Template]:
-    """Every stack of every stage, synthesized with the app's own cdk.json context into ``outdir``."""
-    from aws_cdk import App  # noqa: PLC0415 - jsii starts only when templates are needed
+def stage_templates(synthesized: AllSynths) -> list[Template]:
+    """Every stack of every stage at its default preset, from the session's one synthesis."""
+    from stacks.stages import STAGES as STAGE_CONFIGS  # noqa: PLC0415 - loads aws_cdk
 
-    from stacks.assembly import build  # noqa: PLC0415
-
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     templates: list[Template] = []
     for stage in STAGES:
-        app = App(context={**context, "stage": stage}, outdir=str(outdir / stage))
-        build(app)
-        assembly = app.synth()
-        for stack in assembly.stacks:
-            path = Path(assembly.directory) / stack.template_file
-            templates.append(Template(stage, stack.stack_name, stack.template, path))
+        synth = synthesized[stage, STAGE_CONFIGS[stage].default_lifecycle]
+        for part, body in synth.templates.items():
+            name = stack_name(stage, part)  # type: ignore[arg-type]
+            templates.append(Template(stage, name, body, synth.outdir / f"{name}.template.json"))
     return templates

@@ -103,8 +103,10 @@ class ReplyDropper:
         _close(client, upstream)
 
     def close(self) -> None:
-        """Stop accepting and cut every connection."""
+        """Stop accepting (shutdown wakes the accepting thread) and cut every connection."""
         if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
         _close(*self._sockets)
 
