@@ -95,7 +95,8 @@ def print_table(figures: Sequence[FigureResult], console: Console | None = None)
 
 
 def worse_paragraph(figures: Sequence[FigureResult]) -> str:
-    """The honest note: every metric where ours lost to the baseline, with the cause if known.
+    """The honest note: every metric where ours lost to the baseline or missed its target, with the
+    cause if known.
 
     Metrics of one figure that share a cause are listed together and the cause is given once.
     """
@@ -103,17 +104,18 @@ def worse_paragraph(figures: Sequence[FigureResult]) -> str:
     for figure in figures:
         by_cause: dict[str, list[Row]] = {}
         for row in figure.rows:
-            if row.worse:
+            if row.worse or row.target_met is False:
                 by_cause.setdefault(figure.causes.get(row.metric, ""), []).append(row)
         for cause, rows in by_cause.items():
             listed = "; ".join(
                 f"**{row.metric}**: ours {fmt(row.ours)} {row.unit} vs baseline {fmt(row.baseline)} "
                 f"{row.unit}, {verdict(row)}"
+                + (f", target missed ({row.target.text})" if row.target and row.target_met is False else "")
                 for row in rows
             )
             parts.append(f"Figure {figure.number}: {listed}. Cause: {cause or 'not known.'}")
     if not parts:
-        return "On this run ours was not worse than the seed baseline on any measured metric."
+        return "On this run ours was not worse than the seed baseline, and met every target."
     return "\n".join(f"- {part}" for part in parts)
 
 

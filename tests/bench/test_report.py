@@ -90,8 +90,8 @@ def test_markdown_has_machine_date_table_notes_and_the_honest_paragraph() -> Non
     assert "- note one" in text
     worse_section = text.split("## Where ours is worse", 1)[1].split("##", 1)[0]
     assert (
-        "- Figure 1: **start p99, sequential**: ours 8.00 ms vs baseline 2.00 ms, 4x worse. "
-        "Cause: ours writes first." in worse_section
+        "- Figure 1: **start p99, sequential**: ours 8.00 ms vs baseline 2.00 ms, 4x worse, "
+        "target missed (p99 <= 5 ms). Cause: ours writes first." in worse_section
     )
     assert "- Figure 5: **RSS idle**: ours 90.0 MiB vs baseline 60.0 MiB, 1.5x worse. Cause: not known." in (
         worse_section
@@ -119,7 +119,7 @@ def test_missed_targets_mention_a_busy_machine() -> None:
 
 def test_worse_paragraph_says_so_when_ours_never_loses() -> None:
     figures = [FigureResult(2, "Ping", (Row(2, "ping p99", "ms", 1.0, 3.0),))]
-    assert "not worse than the seed baseline on any measured metric" in worse_paragraph(figures)
+    assert "not worse than the seed baseline, and met every target" in worse_paragraph(figures)
 
 
 def test_markdown_cells_escape_pipes() -> None:
@@ -140,3 +140,12 @@ def test_markdown_warns_when_the_machine_was_busy() -> None:
     assert "load average was 0.0 when the run started." in quiet
     busy = render_markdown([], RunInfo(**{**INFO.__dict__, "load_before": 6.5}))
     assert "load average was 6.5 when the run started (other work shared the CPUs" in busy
+
+
+def test_a_missed_target_is_explained_even_when_ours_beats_the_seed() -> None:
+    target = Target("p99 <= 5 ms", 5.0, "max")
+    row = Row(1, "start p99", "ms", ours=6.0, baseline=9.0, target=target)
+    figure = FigureResult(1, "Start", (row,), (), {"start p99": "the writer waits for its commit"})
+    text = worse_paragraph([figure])
+    assert "**start p99**: ours 6.00 ms vs baseline 9.00 ms" in text
+    assert "target missed (p99 <= 5 ms). Cause: the writer waits for its commit" in text

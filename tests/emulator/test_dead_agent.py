@@ -78,7 +78,10 @@ def test_an_agent_that_refuses_connections_is_replaced_and_the_call_retried(
     kill_9(agent)  # the microVM's process lives on, but nothing listens on its port any more
     assert pid_alive(first["pid"])
 
-    assert list_tasks(wrapped, session_id)["tasks"] == []  # refused, so never delivered: retried
+    try:
+        assert list_tasks(wrapped, session_id)["tasks"] == []  # refused, so never delivered: retried
+    except Exception as error:
+        raise AssertionError(f"{error}\nemulator log:\n{wrapped.logs()[-4000:]}") from error
     old, new = wrapped.rows(session_id)
     assert old["end_reason"] == "unhealthy"
     assert new["state"] == "running"
