@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
+from agent.identity import token_subject
 from agent.logs import bind
 from agent.payloads import decode_json
 from agent.ping import PingState
-from contract import SESSION_HEADER, SESSION_ID_MAX_LENGTH
+from contract import AUTHORIZATION_HEADER, SESSION_HEADER, SESSION_ID_MAX_LENGTH, AuthMode
 
 log = logging.getLogger("agent.app")
 LOCAL_SESSION = "local-session-no-runtime-session-id-header"
@@ -27,7 +28,8 @@ MAX_SESSION_ID_CHARS = SESSION_ID_MAX_LENGTH
 # boto3 sends no Content-Type unless asked, and some callers send octet-stream: both mean "JSON bytes".
 ACCEPTED_MEDIA_TYPES = frozenset({"", "application/json", "application/octet-stream"})
 
-Dispatcher = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Dispatcher = Callable[[str, str | None, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Answers one payload for (session id, owner: the caller's identity under JWT auth, else None)."""
 
 
 def error_response(error: ApiError) -> JSONResponse:
@@ -43,10 +45,18 @@ class AgentApp(BedrockAgentCoreApp):
     * Every failure is ``{"error": {"code", "message"}}`` without exception text.
     """
 
-    def __init__(self, *, ping_state: PingState, dispatch: Dispatcher, max_payload_bytes: int) -> None:
+    def __init__(
+        self,
+        *,
+        ping_state: PingState,
+        dispatch: Dispatcher,
+        max_payload_bytes: int,
+        auth: AuthMode = "iam",
+    ) -> None:
         self.ping_state = ping_state
         self._dispatch = dispatch
         self._max_payload_bytes = max_payload_bytes
+        self._auth = auth
         super().__init__()
         self.add_exception_handler(HTTPException, self._http_error)
 
@@ -90,6 +100,12 @@ class AgentApp(BedrockAgentCoreApp):
             raise invalid_field(SESSION_HEADER, f"must be 1-{MAX_SESSION_ID_CHARS} printable characters")
         return session
 
+    def _owner_of(self, request: Request) -> str | None:
+        """The caller's identity under JWT auth (the token's subject); None under IAM auth."""
+        if self._auth != "jwt":
+            return None
+        return token_subject(request.headers.get(AUTHORIZATION_HEADER))
+
     async def _handle_invocation(self, request: Request) -> Response:
         self._build_request_context(request)
         started = time.monotonic()
@@ -100,10 +116,11 @@ class AgentApp(BedrockAgentCoreApp):
         try:
             session = self._session_of(request)
             bind(session_id=session)  # this request's task: every line it logs carries the session
+            owner = self._owner_of(request)
             _check_media_type(request)
             payload = decode_json(await self._read_body(request), self._max_payload_bytes)
             action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
-            body = await self._dispatch(session, payload)
+            body = await self._dispatch(session, owner, payload)
             response = await _json_response(body)
         except ApiError as refused:
             error = refused

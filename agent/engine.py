@@ -124,11 +124,12 @@ class TaskEngine:
             self._sessions_seen.discard(session_id)  # try again on the next invocation
             log.warning("suspended tasks not resumed yet")
 
-    async def start(self, session_id: str, request: StartTask) -> dict[str, Any]:
-        """Create the task record and start the work; idempotent per (session, client_token).
+    async def start(self, session_id: str, request: StartTask, *, owner: str | None = None) -> dict[str, Any]:
+        """Create the task record and start the work; idempotent per (session, owner, client_token).
 
         A start either runs its task or raises: the record carries this call's ``start_id``, so a
-        driver retry that finds the record already written recognises it as ours.
+        driver retry that finds the record already written recognises it as ours. ``owner`` (the
+        caller's identity under JWT auth) is bound into the record: only that caller sees the task.
         """
         if self._draining:
             raise shutting_down()
@@ -137,7 +138,9 @@ class TaskEngine:
         self._check_start(kind, task_input, request)
         now = time.time()
         task_id = (
-            task_id_for_token(session_id, request.client_token) if request.client_token else str(uuid.uuid4())
+            task_id_for_token(session_id, request.client_token, owner)
+            if request.client_token
+            else str(uuid.uuid4())
         )
         record = TaskRecord(
             session_id=session_id,
@@ -151,6 +154,7 @@ class TaskEngine:
             expires_at=self._running_expiry(now, request.retention),
             retention=request.retention,
             client_token=request.client_token,
+            owner=owner,
             start_id=uuid.uuid4().hex,
         )
         key = (session_id, task_id)
@@ -168,10 +172,11 @@ class TaskEngine:
             self._launch(stored)
             log.info("task started", extra={"task_id": stored.task_id, "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
-        if (stored.kind, stored.input_json, stored.retention) != (
+        if (stored.kind, stored.input_json, stored.retention, stored.owner) != (
             record.kind,
             record.input_json,
             record.retention,
+            record.owner,
         ):
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
         log.info("idempotent start", extra={"task_id": stored.task_id})
@@ -179,14 +184,20 @@ class TaskEngine:
         return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
 
     async def get(
-        self, session_id: str, task_id: str, wait_seconds: float = 0.0, last_progress: float | None = None
+        self,
+        session_id: str,
+        task_id: str,
+        wait_seconds: float = 0.0,
+        last_progress: float | None = None,
+        *,
+        owner: str | None = None,
     ) -> dict[str, Any]:
         """The task's view; with ``wait_seconds`` returns as soon as it finishes, its progress differs
         from ``last_progress`` (when given), or the wait ends (at once when this process stops)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
-            record = await self._driven(await self._read(session_id, task_id))
+            record = await self._driven(await self._read(session_id, task_id, owner))
             status = self._status_of(record, time.time())
             remaining = deadline - loop.time()
             running = self._running.get((session_id, task_id))
@@ -203,9 +214,9 @@ class TaskEngine:
                 # Not shielded: a timed-out wait must not leave a waiter behind for every poll.
                 await asyncio.wait_for(wake.wait(), timeout=timeout)
 
-    async def cancel(self, session_id: str, task_id: str) -> dict[str, Any]:
+    async def cancel(self, session_id: str, task_id: str, *, owner: str | None = None) -> dict[str, Any]:
         """Stop a running or suspended task; a finished one (LOST included) is returned unchanged."""
-        record = await self._settled(await self._read(session_id, task_id))
+        record = await self._settled(await self._read(session_id, task_id, owner))
         if record.status.finished:
             return await self._view(record, record.status)
         running = self._running.get((session_id, task_id))
@@ -222,10 +233,12 @@ class TaskEngine:
             final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
             await self._transition(final, record.status, record.attempt)
         log.info("task cancel requested", extra={"task_id": task_id})
-        return await self.get(session_id, task_id)
+        return await self.get(session_id, task_id, owner=owner)
 
-    async def list(self, session_id: str, limit: int, cursor_text: str | None) -> dict[str, Any]:
-        """This session's live tasks, newest first, ``limit`` per page.
+    async def list(
+        self, session_id: str, limit: int, cursor_text: str | None, *, owner: str | None = None
+    ) -> dict[str, Any]:
+        """This session's live tasks of ``owner``, newest first, ``limit`` per page.
 
         Without the ephemeral store (Redis down) durable tasks are still listed, with a warning.
         """
@@ -234,12 +247,12 @@ class TaskEngine:
         except ValueError:
             raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
         now = time.time()
-        records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now)
+        records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now, owner)
         warning = None
         ephemeral = self._stores.ephemeral
         if ephemeral is not None:
             try:
-                records += await self._io("list", ephemeral.list, session_id, limit + 1, cursor, now)
+                records += await self._io("list", ephemeral.list, session_id, limit + 1, cursor, now, owner)
             except StoreUnavailableError:
                 warning = "ephemeral tasks are not listed: their store is unavailable"
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
@@ -424,16 +437,15 @@ class TaskEngine:
             record.updated_at,
         )
 
-    async def _read(self, session_id: str, task_id: str) -> TaskRecord:
+    async def _read(self, session_id: str, task_id: str, owner: str | None) -> TaskRecord:
+        """The task for a caller: another owner's task (or an owned one, to a caller without an
+        owner) is ``TaskNotFound``, exactly like a task that does not exist."""
+        cached = await self._cached(session_id, task_id)
+        if cached is not None:
+            if cached.owner != owner:
+                raise task_not_found(task_id)
+            return cached
         cache = self._stores.cache
-        if cache is not None:
-            try:
-                cached = await self._io_once(cache.get, session_id, task_id)
-            except Exception:
-                log.warning("result cache unavailable", extra={"task_id": task_id})
-                cached = None
-            if cached is not None:
-                return cached
         record = await self._io("get", self._stores.tasks.get, session_id, task_id)
         if record is None and self._stores.ephemeral is not None:
             try:
@@ -443,7 +455,7 @@ class TaskEngine:
                     raise
                 detail = " (ephemeral tasks cannot be checked while their store is unavailable)"
                 raise task_not_found(task_id, detail) from None
-        if record is None or record.expires_at < time.time():
+        if record is None or record.expires_at < time.time() or record.owner != owner:
             raise task_not_found(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
@@ -451,6 +463,16 @@ class TaskEngine:
             except Exception:
                 log.warning("result cache unavailable", extra={"task_id": record.task_id})
         return record
+
+    async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
+        """The finished record from the result cache, or None (also when the cache is down)."""
+        if self._stores.cache is None:
+            return None
+        try:
+            return await self._io_once(self._stores.cache.get, session_id, task_id)
+        except Exception:
+            log.warning("result cache unavailable", extra={"task_id": task_id})
+            return None
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
         """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a

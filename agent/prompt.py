@@ -55,13 +55,13 @@ def _task_id_schema(description: str) -> dict[str, Any]:
     }
 
 
-def task_tools(engine: TaskEngine, session_id: str) -> list[Any]:
-    """The tools of one request, bound to the caller's session."""
+def task_tools(engine: TaskEngine, session_id: str, owner: str | None = None) -> list[Any]:
+    """The tools of one request, bound to the caller's session (and identity, under JWT auth)."""
 
     def starter(kind: TaskKind[Any]) -> PythonAgentTool:
         async def start(arguments: dict[str, Any]) -> str:
             request = StartTask(action="start_task", kind=kind.name, input=arguments)
-            started = await engine.start(session_id, request)
+            started = await engine.start(session_id, request, owner=owner)
             task_id = started["task_id"]
             return f"Task {task_id} started. Poll with get_task_result({task_id})"
 
@@ -69,7 +69,7 @@ def task_tools(engine: TaskEngine, session_id: str) -> list[Any]:
         return _tool(f"start_{kind.name}", description, kind.input_model.model_json_schema(), start)
 
     async def get(arguments: dict[str, Any]) -> str:
-        view = await engine.get(session_id, str(arguments.get("task_id", "")).strip())
+        view = await engine.get(session_id, str(arguments.get("task_id", "")).strip(), owner=owner)
         if view["status"] == "COMPLETED":
             result = view.get("result", view.get("result_url"))
             return f"Result: {result if isinstance(result, str) else json.dumps(result)}"
@@ -79,11 +79,11 @@ def task_tools(engine: TaskEngine, session_id: str) -> list[Any]:
         return f"Task {view['task_id']} is {view['status']}: {error}"
 
     async def cancel(arguments: dict[str, Any]) -> str:
-        view = await engine.cancel(session_id, str(arguments.get("task_id", "")).strip())
+        view = await engine.cancel(session_id, str(arguments.get("task_id", "")).strip(), owner=owner)
         return f"Task {view['task_id']} is {view['status']}"
 
     async def listing(arguments: dict[str, Any]) -> str:
-        page = await engine.list(session_id, 20, None)
+        page = await engine.list(session_id, 20, None, owner=owner)
         lines = [f"{t['task_id']} {t['kind']} {t['status']} {t['progress']:.0%}" for t in page["tasks"]]
         return "\n".join(lines) or "No tasks in this session."
 
@@ -105,12 +105,14 @@ def task_tools(engine: TaskEngine, session_id: str) -> list[Any]:
     ]
 
 
-async def run_prompt(settings: Settings, engine: TaskEngine, session_id: str, prompt: str) -> dict[str, Any]:
+async def run_prompt(
+    settings: Settings, engine: TaskEngine, session_id: str, prompt: str, *, owner: str | None = None
+) -> dict[str, Any]:
     """Run the agent loop for one prompt; returns ``{"response": text}``."""
     started = time.monotonic()
     agent = Agent(
         model=load_model(settings),
-        tools=task_tools(engine, session_id),
+        tools=task_tools(engine, session_id, owner),
         system_prompt=SYSTEM_PROMPT,
         callback_handler=None,
     )

@@ -51,6 +51,9 @@ class TaskRecord:
     """The work's own progress message."""
     retention: Retention = "durable"
     client_token: str | None = None
+    owner: str | None = None
+    """The caller's identity (the JWT subject) under JWT auth; only that caller sees the task.
+    None under IAM auth, where the session alone decides."""
     start_id: str | None = None
     """Unique per start call: a store that finds the record already written by the same call (a
     retried write whose first reply was lost) reports it as this start's own."""

@@ -32,34 +32,42 @@ from agent.store.factory import build_stores
 log = logging.getLogger("agent.service")
 
 
-Route = Callable[[str, Any], Awaitable[dict[str, Any]]]
+Route = Callable[[str, str | None, Any], Awaitable[dict[str, Any]]]
+"""Answers one typed request for (session id, owner)."""
 
 
 def _routes(engine: TaskEngine, settings: Settings) -> dict[type[Any], Route]:
     """Each request type mapped straight onto the engine method that answers it."""
 
-    async def prompt(session_id: str, request: Prompt) -> dict[str, Any]:
+    async def prompt(session_id: str, owner: str | None, request: Prompt) -> dict[str, Any]:
         from agent.prompt import run_prompt  # noqa: PLC0415 - strands loads only when prompted
 
-        return await run_prompt(settings, engine, session_id, request.prompt)
+        return await run_prompt(settings, engine, session_id, request.prompt, owner=owner)
 
-    async def kinds(_session_id: str, _request: ListKinds) -> dict[str, Any]:
+    async def kinds(_session_id: str, _owner: str | None, _request: ListKinds) -> dict[str, Any]:
         return {"kinds": engine.kinds.describe()}
 
-    async def start_background_task(session_id: str, request: StartBackgroundTask) -> dict[str, Any]:
-        return await engine.start(session_id, request.as_start_task())
+    async def start_task(session_id: str, owner: str | None, request: StartTask) -> dict[str, Any]:
+        return await engine.start(session_id, request, owner=owner)
 
-    async def get(session_id: str, request: GetTask) -> dict[str, Any]:
-        return await engine.get(session_id, request.task_id, request.wait_seconds, request.last_progress)
+    async def start_background_task(
+        session_id: str, owner: str | None, request: StartBackgroundTask
+    ) -> dict[str, Any]:
+        return await engine.start(session_id, request.as_start_task(), owner=owner)
 
-    async def cancel(session_id: str, request: CancelTask) -> dict[str, Any]:
-        return await engine.cancel(session_id, request.task_id)
+    async def get(session_id: str, owner: str | None, request: GetTask) -> dict[str, Any]:
+        return await engine.get(
+            session_id, request.task_id, request.wait_seconds, request.last_progress, owner=owner
+        )
 
-    async def list_tasks(session_id: str, request: ListTasks) -> dict[str, Any]:
-        return await engine.list(session_id, request.limit, request.cursor)
+    async def cancel(session_id: str, owner: str | None, request: CancelTask) -> dict[str, Any]:
+        return await engine.cancel(session_id, request.task_id, owner=owner)
+
+    async def list_tasks(session_id: str, owner: str | None, request: ListTasks) -> dict[str, Any]:
+        return await engine.list(session_id, request.limit, request.cursor, owner=owner)
 
     return {
-        StartTask: engine.start,
+        StartTask: start_task,
         StartBackgroundTask: start_background_task,
         GetTask: get,
         CancelTask: cancel,
@@ -89,12 +97,17 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
 
     routes = _routes(engine, settings)
 
-    async def dispatch(session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def dispatch(session_id: str, owner: str | None, payload: dict[str, Any]) -> dict[str, Any]:
         request = parse_request(payload)
         await engine.visit(session_id)
-        return await routes[type(request)](session_id, request)
+        return await routes[type(request)](session_id, owner, request)
 
-    app = AgentApp(ping_state=ping_state, dispatch=dispatch, max_payload_bytes=settings.max_payload_bytes)
+    app = AgentApp(
+        ping_state=ping_state,
+        dispatch=dispatch,
+        max_payload_bytes=settings.max_payload_bytes,
+        auth=settings.auth,
+    )
     app.state.engine = engine
 
     @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ from typing import Final, Literal
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contract import DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, EnvVar
+from contract import DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, AuthMode, EnvVar
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
 DEFAULT_SQLITE_PATH: Final = ".local/agent-tasks.sqlite3"
@@ -106,6 +106,8 @@ class Settings(BaseSettings):
         "", pattern=r"^([\w.]+(,[\w.]+)*)?$", validation_alias=_env(EnvVar.EXTRA_KINDS)
     )
     """Comma-separated modules with more task kinds (each exposes ``KIND``)."""
+    auth: AuthMode = Field("iam", validation_alias=_env(EnvVar.AUTH))
+    """``jwt``: every call carries the caller's verified bearer token, and tasks belong to its subject."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

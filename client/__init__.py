@@ -1,8 +1,9 @@
 """One client for async agents on AgentCore Runtime, deployed or emulated.
 
 It drives boto3's ``bedrock-agentcore`` client; only ``endpoint_url`` differs between AWS and
-the local emulator. Failed calls raise :class:`AgentError` subclasses carrying the agent's or
-AWS's code and message.
+the local emulator. With a bearer token (a runtime with a JWT authorizer) the same calls go over
+HTTPS with ``Authorization: Bearer`` instead of SigV4. Failed calls raise :class:`AgentError`
+subclasses carrying the agent's or AWS's code and message.
 """
 
 from client.api import AgentClient, WaitTimeout
@@ -24,6 +25,7 @@ from client.errors import (
     StorageUnavailable,
     TaskNotFound,
     Throttled,
+    Unauthorized,
 )
 from client.models import TaskResult, TaskStatus
 from client.target import TargetError
@@ -51,6 +53,7 @@ __all__ = [
     "TaskResult",
     "TaskStatus",
     "Throttled",
+    "Unauthorized",
     "WaitTimeout",
     "__version__",
 ]

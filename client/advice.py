@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
-from client.errors import AgentError, AgentFailed, ConnectionFailed
+from client.errors import AccessDenied, AgentError, AgentFailed, ConnectionFailed, Unauthorized
 from client.target import Target
 
 CREDENTIALS = (
     "set AWS_PROFILE to a profile of ~/.aws/config (after `aws configure` or `aws sso login`), or "
     "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for temporary keys); "
     "for the local emulator pass --endpoint-url (or set AGENTCORE_ENDPOINT_URL) instead"
+)
+
+
+BEARER = (
+    "this runtime authenticates callers with JWTs: pass --bearer-token or set AGENTCORE_BEARER_TOKEN "
+    "to an access token of its identity provider"
 )
 
 
@@ -28,8 +34,8 @@ def advice(error: AgentError | BotoCoreError, *, target: Target | None, command:
                 "`aws configure list-profiles` lists them"
             )
         return None
-    if error.code == NoCredentialsError.__name__:
-        return f"no AWS credentials: {CREDENTIALS}"
+    if (hint := _auth_advice(error, target)) is not None:
+        return hint
     if isinstance(error, ConnectionFailed) and target is not None and target.endpoint_url:
         return emulator_down(target.endpoint_url)
     if isinstance(error, AgentFailed) and command == "invoke":
@@ -43,4 +49,19 @@ def advice(error: AgentError | BotoCoreError, *, target: Target | None, command:
             "(AWS credentials and model access in its region), also under the emulator; "
             f"the agent's log says what failed: {log}"
         )
+    return None
+
+
+def _auth_advice(error: AgentError, target: Target | None) -> str | None:
+    """Hints for missing credentials, a refused bearer token, and SigV4 or a bearer token sent to the
+    wrong runtime."""
+    if error.code == NoCredentialsError.__name__:
+        return f"no AWS credentials: {CREDENTIALS}"
+    bearer = target is not None and target.bearer_token is not None
+    if isinstance(error, Unauthorized):
+        return (
+            "the bearer token was refused (expired, or for another audience or client)" if bearer else BEARER
+        )
+    if isinstance(error, AccessDenied) and error.message.startswith("Authorization method mismatch"):
+        return "this runtime takes SigV4 (IAM auth): drop --bearer-token" if bearer else BEARER
     return None

@@ -14,13 +14,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from client.backoff import Backoff
+from client.bearer import BearerClient, service_url
 from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, service_error, transport_error
 from client.models import TaskResult
 from client.session_ids import check_session_id, new_session_id
 from client.target import Target, TargetError, resolve_target
 from contract import DEFAULT_QUALIFIER
 
-__all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response"]
+__all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response", "runtime_client"]
 
 MAX_WAIT_SECONDS: Final = 60
 PROGRESS_POLL_INTERVAL: Final = 0.5
@@ -60,6 +61,23 @@ def boto_client(target: Target, *, read_timeout: float = MAX_WAIT_SECONDS + 30) 
             f"no AWS region: the runtime ARN {target.runtime_arn} names none and none is configured; "
             "pass --region or set AWS_DEFAULT_REGION"
         ) from None
+
+
+def runtime_client(target: Target, *, read_timeout: float = MAX_WAIT_SECONDS + 30) -> Any:
+    """What calls ``target``: HTTPS with its bearer token for a JWT runtime, else boto3 (SigV4)."""
+    if target.bearer_token is None:
+        return boto_client(target, read_timeout=read_timeout)
+    region = target.region or target.arn_region or boto3.Session().region_name
+    if region is None and target.endpoint_url is None:
+        raise TargetError(
+            f"no AWS region: the runtime ARN {target.runtime_arn} names none and none is configured; "
+            "pass --region or set AWS_DEFAULT_REGION"
+        )
+    return BearerClient(
+        token=target.bearer_token,
+        base_url=service_url(region or "", target.endpoint_url),
+        read_timeout=read_timeout,
+    )
 
 
 def decode_response(content_type: str, body: bytes) -> Any:
@@ -118,6 +136,8 @@ class AgentClient:
         endpoint_url: str | None = None,
         region: str | None = None,
         session_id: str | None = None,
+        qualifier: str | None = None,
+        bearer_token: str | None = None,
         **kwargs: Any,
     ) -> AgentClient:
         """A client over a fresh boto3 client, for the runtime named like the CLI names it.
@@ -127,17 +147,22 @@ class AgentClient:
         JSON; default ``$AGENTCORE_OUTPUTS_FILE`` or ``cdk-outputs.json``). ``endpoint_url``
         (else ``$AGENTCORE_ENDPOINT_URL``) reaches the emulator; without it, AWS. Without a
         ``session_id`` the client works in a new session of its own (its ``session_id``): keep
-        it to reach the same tasks later. Raises :class:`TargetError` when no runtime is named.
+        it to reach the same tasks later. ``qualifier`` (else ``$AGENTCORE_QUALIFIER``) names the
+        runtime endpoint. With ``bearer_token`` (else ``$AGENTCORE_BEARER_TOKEN``) calls go over
+        HTTPS with that token instead of SigV4, as a runtime with a JWT authorizer requires.
+        Raises :class:`TargetError` when no runtime is named.
         """
         target = resolve_target(
             runtime_arn=runtime_arn,
             endpoint_url=endpoint_url,
             region=region,
+            qualifier=qualifier,
             outputs_file=None if outputs_file is None else Path(outputs_file),
             stage=stage,
+            bearer_token=bearer_token,
         )
         return cls(
-            boto_client(target),
+            runtime_client(target),
             runtime_arn=target.runtime_arn,
             session_id=session_id or new_session_id(),
             qualifier=target.qualifier,

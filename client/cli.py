@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from client.advice import advice, emulator_down
-from client.api import MAX_WAIT_SECONDS, AgentClient, WaitTimeout, boto_client
+from client.api import MAX_WAIT_SECONDS, AgentClient, WaitTimeout, runtime_client
 from client.errors import AgentError
 from client.exit_codes import ExitCode
 from client.models import TaskResult, TaskStatus
@@ -57,9 +57,10 @@ def _positive(value: str) -> float:
 
 
 ENV_READ: Final = (
-    "environment: AGENTCORE_ENDPOINT_URL, AGENTCORE_RUNTIME_ARN, AGENTCORE_OUTPUTS_FILE and\n"
-    "AGENTCORE_QUALIFIER stand in for the target flags; against AWS, boto3 reads AWS_PROFILE,\n"
-    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN and AWS_DEFAULT_REGION."
+    "environment: AGENTCORE_ENDPOINT_URL, AGENTCORE_RUNTIME_ARN, AGENTCORE_OUTPUTS_FILE,\n"
+    "AGENTCORE_QUALIFIER and AGENTCORE_BEARER_TOKEN stand in for the target flags; against AWS\n"
+    "without a bearer token, boto3 reads AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
+    "AWS_SESSION_TOKEN and AWS_DEFAULT_REGION."
 )
 ENV_STATE: Final = "AGENTCORE_STATE_FILE stands in for --state-file."
 EXIT_CODES: Final[dict[str, str]] = {
@@ -111,6 +112,12 @@ def _target_flags(p: argparse.ArgumentParser) -> None:
     where.add_argument("--region", help="AWS region (default: the ARN's, else $AWS_DEFAULT_REGION)")
     where.add_argument(
         "--qualifier", metavar="NAME", help="runtime endpoint (default: $AGENTCORE_QUALIFIER, else DEFAULT)"
+    )
+    where.add_argument(
+        "--bearer-token",
+        metavar="JWT",
+        help="call a runtime with a JWT authorizer over HTTPS with this token instead of SigV4 "
+        "(default: $AGENTCORE_BEARER_TOKEN, which keeps it out of the process list)",
     )
 
 
@@ -578,7 +585,7 @@ HANDLERS: dict[str, Handler] = {
 
 
 def _smoke(args: argparse.Namespace, target: Target, out: TextIO, console: Console) -> ExitCode:
-    boto = boto_client(target)
+    boto = runtime_client(target)
     run = SmokeRun(
         connect=lambda session_id: AgentClient(
             boto, runtime_arn=target.runtime_arn, session_id=session_id, qualifier=target.qualifier
@@ -586,7 +593,7 @@ def _smoke(args: argparse.Namespace, target: Target, out: TextIO, console: Conso
         task_seconds=args.task_seconds,
         timeout=args.timeout,
     )
-    where = target.endpoint_url or "AWS"
+    where = (target.endpoint_url or "AWS") + (" with a bearer token" if target.bearer_token else "")
     out.write(f"smoke: {target.runtime_arn} at {where}, session {run.session_id}\n")
     outcomes = run_checks(run, out)
     for note in stop_sessions(run):
@@ -604,6 +611,7 @@ def target_of(args: argparse.Namespace) -> Target:
         qualifier=args.qualifier,
         outputs_file=args.outputs_file,
         stage=args.stage,
+        bearer_token=args.bearer_token,
     )
 
 
@@ -614,7 +622,7 @@ def run(args: argparse.Namespace, target: Target, out: TextIO, console: Console)
     long_poll = getattr(args, "long_poll", 20)
     if not 1 <= long_poll <= MAX_WAIT_SECONDS:
         raise UsageError(f"--long-poll must be 1-{MAX_WAIT_SECONDS} seconds")
-    boto = boto_client(target)
+    boto = runtime_client(target)
     state = SessionState(args.state_file or default_state_file())
     client = AgentClient(
         boto,

@@ -74,7 +74,13 @@ class ResourceNotFound(ServiceError):
 
 
 class AccessDenied(ServiceError):
-    """``AccessDeniedException``: the caller may not invoke this runtime."""
+    """``AccessDeniedException``: the caller may not invoke this runtime (also SigV4 against a JWT
+    runtime, or a bearer token against an IAM one: "Authorization method mismatch")."""
+
+
+class Unauthorized(ServiceError):
+    """``UnauthorizedException``: the runtime's JWT authorizer found no valid bearer token (none,
+    expired, another audience or client, a bad signature)."""
 
 
 class Throttled(ServiceError):
@@ -119,6 +125,7 @@ SERVICE_CODES: Final[dict[str, type[ServiceError]]] = {
     "ValidationException": RequestInvalid,
     "ResourceNotFoundException": ResourceNotFound,
     "AccessDeniedException": AccessDenied,
+    "UnauthorizedException": Unauthorized,
     "ThrottlingException": Throttled,
     "InternalServerException": ServiceUnavailable,
     "ServiceUnavailable": ServiceUnavailable,

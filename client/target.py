@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -15,6 +15,7 @@ ENV_RUNTIME_ARN: Final = "AGENTCORE_RUNTIME_ARN"
 ENV_ENDPOINT_URL: Final = "AGENTCORE_ENDPOINT_URL"
 ENV_QUALIFIER: Final = "AGENTCORE_QUALIFIER"
 ENV_OUTPUTS_FILE: Final = "AGENTCORE_OUTPUTS_FILE"
+ENV_BEARER_TOKEN: Final = "AGENTCORE_BEARER_TOKEN"
 DEFAULT_OUTPUTS_FILE: Final = Path("cdk-outputs.json")
 RUNTIME_OUTPUT: Final = "RuntimeArn"
 
@@ -25,12 +26,14 @@ class TargetError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
-    """A runtime ARN, plus an endpoint URL for the emulator (None means AWS)."""
+    """A runtime ARN, plus an endpoint URL for the emulator (None means AWS), and the bearer token
+    for a runtime with a JWT authorizer (None: SigV4, as for IAM auth)."""
 
     runtime_arn: str
     endpoint_url: str | None = None
     region: str | None = None
     qualifier: str = DEFAULT_QUALIFIER
+    bearer_token: str | None = field(default=None, repr=False)
 
     @property
     def arn_region(self) -> str | None:
@@ -77,6 +80,7 @@ def resolve_target(
     qualifier: str | None = None,
     outputs_file: Path | None = None,
     stage: str | None = None,
+    bearer_token: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Target:
     """Flags win over the environment, which wins over the outputs file."""
@@ -99,4 +103,5 @@ def resolve_target(
         endpoint_url=endpoint_url or env.get(ENV_ENDPOINT_URL) or None,
         region=region,
         qualifier=qualifier or env.get(ENV_QUALIFIER) or DEFAULT_QUALIFIER,
+        bearer_token=(bearer_token or env.get(ENV_BEARER_TOKEN) or "").strip() or None,
     )

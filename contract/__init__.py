@@ -45,6 +45,8 @@ class EnvVar:
     CPU_WORKERS: Final = "AGENT_CPU_WORKERS"
     MAX_ATTEMPTS: Final = "AGENT_MAX_ATTEMPTS"
     EXTRA_KINDS: Final = "AGENT_EXTRA_KINDS"
+    AUTH: Final = "AGENT_AUTH"
+    """``jwt`` when the runtime authenticates callers with a JWT authorizer (see :data:`AUTH_MODES`)."""
     AWS_REGION: Final = "AWS_REGION"
     """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
     AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
@@ -88,6 +90,17 @@ def session_id_problem(session_id: str) -> str | None:
 
 DEFAULT_QUALIFIER: Final = "DEFAULT"
 """The endpoint every runtime has."""
+ENDPOINT_NAME: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}")
+"""A runtime endpoint's name (CloudFormation ``AWS::BedrockAgentCore::RuntimeEndpoint`` ``Name``)."""
+
+AuthMode = Literal["iam", "jwt"]
+AUTH_MODES: Final[tuple[AuthMode, ...]] = get_args(AuthMode)
+"""How callers authenticate to a runtime: SigV4 (IAM, AgentCore's default) or an inbound JWT
+authorizer, where tasks also belong to the caller's identity."""
+AUTHORIZATION_HEADER: Final = "Authorization"
+"""The header a JWT caller's bearer token travels in; AgentCore hands it to the container only when
+the runtime allowlists it (``RequestHeaderConfiguration``), which needs a JWT authorizer."""
+BEARER_PREFIX: Final = "Bearer "
 
 TIMER_MIN_SECONDS: Final = 60
 """Lowest value AgentCore accepts for either lifecycle timer."""

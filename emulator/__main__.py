@@ -6,17 +6,23 @@ import logging
 import sys
 
 from emulator.cli import banner, parse
-from emulator.server import serve
+from emulator.jwt_auth import JwtConfigError
+from emulator.server import build_server
 
 
 def main() -> None:
-    """Parse flags, print the banner and serve."""
+    """Parse flags, load the JWT keys (if any), print the banner and serve."""
     config, level = parse(sys.argv[1:])
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per ping is noise
+    try:
+        server = build_server(config)
+    except JwtConfigError as error:
+        print(f"python -m emulator: error: {error}", file=sys.stderr)
+        sys.exit(2)
     print(banner(config), flush=True)
     try:
-        serve(config)
+        server.run()
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its clean shutdown
         sys.exit(130)
 

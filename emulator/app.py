@@ -16,9 +16,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from contract import SESSION_HEADER
+from contract import AUTHORIZATION_HEADER, SESSION_HEADER
 from emulator.errors import REQUEST_ID_HEADER, ServiceError, error_response
 from emulator.forwarding import deliver, read_error_body, relay
+from emulator.jwt_auth import JwtVerifier, method_mismatch_without_jwt
 from emulator.runtime import Runtime
 from emulator.session_ids import generated_session_id, runtime_session_id_problem
 
@@ -28,7 +29,8 @@ MAX_PAYLOAD_BYTES: Final = 100_000_000
 AGENT_ERROR_MESSAGE: Final = (
     "Received error ({status}) from runtime. Please check your CloudWatch logs for more information."
 )
-# Request headers the runtime hands on to the agent container.
+# Request headers the runtime hands on to the agent container (Authorization too, under JWT auth:
+# the stack allowlists it in the runtime's RequestHeaderConfiguration).
 FORWARDED_HEADERS: Final = (
     "content-type",
     "accept",
@@ -66,8 +68,20 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+def _check_caller(request: Request) -> None:
+    """Under JWT auth, a verified bearer token (before anything else, as AgentCore's authorizer);
+    under IAM auth, no bearer token (signatures are not checked: see the README)."""
+    authorization = request.headers.get(AUTHORIZATION_HEADER)
+    verifier: JwtVerifier | None = request.app.state.jwt
+    if verifier is None:
+        method_mismatch_without_jwt(authorization)
+    else:
+        verifier.subject(authorization)
+
+
 def _check_target(request: Request) -> str:
     """The runtime ARN from the path, if configured, with an acceptable qualifier."""
+    _check_caller(request)
     runtime = _runtime(request)
     arn = str(request.path_params["arn"])
     if arn not in runtime.config.runtime_arns:
@@ -136,6 +150,8 @@ async def invoke_agent_runtime(request: Request) -> Response:
     payload = await _read_payload(request)
     runtime = _runtime(request)
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
+    if runtime.config.jwt is not None:
+        headers[AUTHORIZATION_HEADER] = request.headers[AUTHORIZATION_HEADER]
     headers.setdefault("content-type", "application/json")
     headers[SESSION_HEADER] = session_id
     vm, upstream = await deliver(runtime, arn, session_id, headers, payload)
@@ -202,7 +218,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def build_app(runtime: Runtime) -> Starlette:
-    """The ASGI app serving ``runtime``; starts and stops it with the app's lifespan."""
+    """The ASGI app serving ``runtime``; starts and stops it with the app's lifespan.
+
+    Under JWT auth the signing keys are loaded here, so a bad key source fails before serving
+    (:class:`emulator.jwt_auth.JwtConfigError`).
+    """
+    jwt_config = runtime.config.jwt
+    verifier = None if jwt_config is None else JwtVerifier(jwt_config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -226,4 +248,5 @@ def build_app(runtime: Runtime) -> Starlette:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.jwt = verifier
     return app

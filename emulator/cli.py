@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from contract import DEFAULT_QUALIFIER, stack_name
 from contract import PRESETS as CONTRACT_PRESETS
-from contract import stack_name
 from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.config import (
     AWS_STOP_GRACE,
@@ -20,6 +20,7 @@ from emulator.config import (
     EmulatorConfig,
     Lifecycle,
 )
+from emulator.jwt_auth import JwtAuth
 
 CLIENT: Final = ".venv/bin/agentcore-async"
 """The client's console script in the project's environment (``make bootstrap`` installs it)."""
@@ -46,6 +47,13 @@ def parser() -> argparse.ArgumentParser:
         dest="runtime_arns",
         metavar="ARN",
         help=f"runtime ARN to accept; repeatable (default {DEFAULT_RUNTIME_ARN})",
+    )
+    p.add_argument(
+        "--qualifier",
+        action="append",
+        dest="qualifiers",
+        metavar="NAME",
+        help="a named endpoint of the runtime to accept besides DEFAULT; repeatable",
     )
     p.add_argument(
         "--agent-command",
@@ -93,8 +101,40 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add the agent's error code to RuntimeClientError messages (AWS sends only the status)",
     )
+    auth = p.add_argument_group(
+        "JWT auth (like a runtime with a customJWTAuthorizer; default: IAM auth, calls not checked)"
+    )
+    auth.add_argument("--jwt-jwks", type=Path, metavar="FILE", help="the issuer's signing keys (a JWKS file)")
+    auth.add_argument(
+        "--jwt-discovery-url",
+        metavar="URL",
+        help="the issuer's .../.well-known/openid-configuration (its jwks_uri and issuer are used)",
+    )
+    auth.add_argument(
+        "--jwt-audience", action="append", default=[], metavar="AUD", help="allowed aud claim; repeatable"
+    )
+    auth.add_argument(
+        "--jwt-client", action="append", default=[], metavar="ID", help="allowed client_id claim; repeatable"
+    )
+    auth.add_argument(
+        "--jwt-issuer", metavar="ISS", help="required iss claim (default: the discovery document's)"
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
+
+
+def _jwt(args: argparse.Namespace) -> JwtAuth | None:
+    """The JWT authorizer the flags describe, or None when no --jwt-* flag is given."""
+    given = (args.jwt_jwks, args.jwt_discovery_url, args.jwt_issuer, *args.jwt_audience, *args.jwt_client)
+    if not any(value is not None for value in given):
+        return None
+    return JwtAuth(
+        jwks_file=args.jwt_jwks,
+        discovery_url=args.jwt_discovery_url,
+        audiences=tuple(args.jwt_audience),
+        clients=tuple(args.jwt_client),
+        issuer=args.jwt_issuer,
+    )
 
 
 def preset_of(lifecycle: Lifecycle) -> str | None:
@@ -135,6 +175,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         host=args.host,
         port=args.port,
         runtime_arns=tuple(args.runtime_arns or (DEFAULT_RUNTIME_ARN,)),
+        qualifiers=tuple(dict.fromkeys((DEFAULT_QUALIFIER, *(args.qualifiers or ())))),
+        jwt=_jwt(args),
         agent_command=command,
         lifecycle=lifecycle,
         timers_from=timers_from,
@@ -173,6 +215,8 @@ def banner(config: EmulatorConfig) -> str:
         f" {config.lifecycle.max_lifetime:g}s ({config.timers_from}), ping every {config.ping_interval:g}s",
         f"  agent         {shlex.join(config.agent_command)}",
         f"  task store    {store}",
+        f"  endpoints     {', '.join(config.qualifiers)}",
+        f"  caller auth   {_auth_line(config)}",
         "",
         "Try it (another terminal, in this directory):",
         f"  export AGENTCORE_ENDPOINT_URL={url}",
@@ -184,4 +228,14 @@ def banner(config: EmulatorConfig) -> str:
         f"  {CLIENT} sessions                      # the emulator's session table",
         "Drop AGENTCORE_ENDPOINT_URL and set the deployed ARN to run the same commands against AWS.",
     ]
+    if config.jwt is not None:
+        lines.insert(-1, "  (JWT auth: also export AGENTCORE_BEARER_TOKEN=<a token of the issuer> first)")
     return "\n".join(lines)
+
+
+def _auth_line(config: EmulatorConfig) -> str:
+    if config.jwt is None:
+        return "IAM (signatures not checked)"
+    source = str(config.jwt.jwks_file) if config.jwt.jwks_file else config.jwt.discovery_url
+    accepted = ", ".join([*config.jwt.audiences, *(f"client {c}" for c in config.jwt.clients)])
+    return f"JWT from {source}; accepts {accepted}"

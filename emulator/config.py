@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from contract import DEFAULT_QUALIFIER, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS
+from contract import DEFAULT_QUALIFIER, ENDPOINT_NAME, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS
+from emulator.jwt_auth import JwtAuth
 
 DEFAULT_RUNTIME_ARN: Final = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local_agent-emulator0"
 DEFAULT_PORT: Final = 8090
@@ -53,6 +54,9 @@ class EmulatorConfig:
     port: int = DEFAULT_PORT
     runtime_arns: tuple[str, ...] = (DEFAULT_RUNTIME_ARN,)
     qualifiers: tuple[str, ...] = (DEFAULT_QUALIFIER,)
+    """The runtime's endpoints: ``DEFAULT`` and any named ones (``--qualifier``)."""
+    jwt: JwtAuth | None = None
+    """The runtime's JWT authorizer; None for IAM auth (calls are not checked, as documented)."""
     agent_command: tuple[str, ...] = field(default_factory=lambda: (sys.executable, "-m", "agent"))
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     timers_from: str = "AgentCore's defaults, no preset"
@@ -76,6 +80,7 @@ class EmulatorConfig:
         for arn in self.runtime_arns:
             if not arn.startswith("arn:") or ":runtime/" not in arn:
                 raise ConfigError(f"not an AgentCore runtime ARN: {arn}")
+        self._validate_callers()
         if not self.agent_command:
             raise ConfigError("the agent command is empty")
         positive = {
@@ -90,6 +95,16 @@ class EmulatorConfig:
         if self.unhealthy_after < 1:
             raise ConfigError("unhealthy-after must be at least 1")
         return self
+
+    def _validate_callers(self) -> None:
+        """Endpoint names AgentCore accepts; a JWT authorizer that can work."""
+        for qualifier in self.qualifiers:
+            if ENDPOINT_NAME.fullmatch(qualifier) is None:
+                raise ConfigError(
+                    f"not an endpoint name: {qualifier!r} (a letter, then up to 47 letters, digits or _)"
+                )
+        if self.jwt is not None and (problem := self.jwt.problem()) is not None:
+            raise ConfigError(problem)
 
     @property
     def tick(self) -> float:

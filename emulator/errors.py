@@ -11,6 +11,7 @@ REQUEST_ID_HEADER: Final = "x-amzn-RequestId"
 
 _STATUS: Final[dict[str, int]] = {
     "ValidationException": 400,
+    "UnauthorizedException": 401,
     "AccessDeniedException": 403,
     "ResourceNotFoundException": 404,
     "ConflictException": 409,

@@ -46,6 +46,8 @@ def agent_environment(
     # The agent knows its lifetime (for resumable work and duration limits), fast timers included.
     env[EnvVar.MAX_LIFETIME_SECONDS] = f"{config.lifecycle.max_lifetime:g}"
     env[EnvVar.IDLE_TIMEOUT_SECONDS] = f"{config.lifecycle.idle_timeout:g}"
+    if config.jwt is not None:  # as the stack sets it on a JWT runtime: tasks belong to callers
+        env[EnvVar.AUTH] = "jwt"
     if not env.get(EnvVar.TABLE_NAME):  # a table name alone selects DynamoDB (see agent.settings)
         env.setdefault(EnvVar.STORE_BACKEND, "sqlite")
     if env.get(EnvVar.STORE_BACKEND) == "sqlite" and EnvVar.SQLITE_PATH not in env:

@@ -12,7 +12,9 @@ from emulator.config import EmulatorConfig
 from emulator.runtime import Runtime
 
 
-def _uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
+def build_server(config: EmulatorConfig) -> uvicorn.Server:
+    """The server for ``config``; raises :class:`emulator.jwt_auth.JwtConfigError` when the JWT
+    signing keys cannot be loaded."""
     app = build_app(Runtime(config))
     return uvicorn.Server(
         uvicorn.Config(
@@ -29,7 +31,7 @@ def _uvicorn_server(config: EmulatorConfig) -> uvicorn.Server:
 
 def serve(config: EmulatorConfig) -> None:
     """Serve until SIGINT/SIGTERM; every microVM is terminated on the way out."""
-    _uvicorn_server(config).run()
+    build_server(config).run()
 
 
 class BackgroundEmulator:
@@ -37,7 +39,7 @@ class BackgroundEmulator:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self._server = _uvicorn_server(config)
+        self._server = build_server(config)
         self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
 
     @property

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from contract import (
+    AUTH_MODES,
     DEFAULT_MODEL_ID,
+    DEFAULT_QUALIFIER,
+    ENDPOINT_NAME,
     PRESET_NAMES,
     PRESETS,
     TIMER_MAX_SECONDS,
     TIMER_MIN_SECONDS,
+    AuthMode,
     Lifecycle,
     PresetName,
 )
@@ -37,6 +41,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*(:[0-9]+)?$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+_DISCOVERY_URL = re.compile(r"^https://[^\s/?#]+(/[^\s?#]*)?/\.well-known/openid-configuration$")
+_CLAIM_VALUE = re.compile(r"^[\x21-\x7e]{1,255}$")
+JWT_KEYS: Final = ("jwt_discovery_url", "jwt_audiences", "jwt_clients")
 
 ContextGetter = Callable[[str], object]
 """Reads one context key; ``None`` when it is not set (``Node.try_get_context``)."""
@@ -44,6 +51,26 @@ ContextGetter = Callable[[str], object]
 
 class ConfigError(ValueError):
     """Invalid context; the message is a single line meant for the person running synth."""
+
+
+@dataclass(frozen=True)
+class JwtConfig:
+    """The runtime's inbound JWT authorizer: an existing identity provider, or (``discovery_url``
+    None) a Cognito user pool and app client the stack creates for the stage."""
+
+    discovery_url: str | None = None
+    audiences: tuple[str, ...] = ()
+    """Accepted ``aud`` claims (AgentCore's ``allowedAudience``)."""
+    clients: tuple[str, ...] = ()
+    """Accepted ``client_id`` claims (AgentCore's ``allowedClients``)."""
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """A named runtime endpoint, pinned to ``version`` (None: the version this deploy creates)."""
+
+    name: str
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +85,10 @@ class AppConfig:
     region: str | None
     availability_zones: Mapping[str, tuple[str, ...]]
     """Region -> the Availability Zone IDs of the private subnets; empty without a VPC."""
+    auth: AuthMode = "iam"
+    jwt: JwtConfig | None = None
+    """Set exactly when ``auth`` is ``jwt``."""
+    endpoint: EndpointConfig | None = None
 
 
 def _text(key: str, value: object) -> str | None:
@@ -190,6 +221,87 @@ def parse_availability_zone_ids(
     return {target: ids}
 
 
+def parse_auth(value: object) -> AuthMode:
+    """How callers authenticate: ``iam`` (SigV4, the default) or ``jwt`` (an inbound JWT authorizer)."""
+    name = _text("auth", value) or "iam"
+    if name not in AUTH_MODES:
+        raise ConfigError(f"invalid context auth={name!r}: allowed values are {', '.join(AUTH_MODES)}")
+    return name
+
+
+def _claim_values(key: str, value: object) -> tuple[str, ...]:
+    text = _text(key, value)
+    if text is None:
+        return ()
+    values = tuple(part.strip() for part in text.split(","))
+    if not all(_CLAIM_VALUE.fullmatch(part) for part in values) or len(set(values)) != len(values):
+        raise ConfigError(
+            f"invalid context {key}={text!r}: allowed values are distinct values of 1-255 visible "
+            "characters separated by a comma, like app-client-1,app-client-2"
+        )
+    return values
+
+
+def parse_jwt(auth: AuthMode, get: ContextGetter) -> JwtConfig | None:
+    """The JWT authorizer of ``auth=jwt``: a created Cognito pool, or the identity provider that
+    ``jwt_discovery_url`` names with the ``jwt_audiences`` and/or ``jwt_clients`` it accepts."""
+    given = {key: text for key in JWT_KEYS if (text := _text(key, get(key))) is not None}
+    if auth != "jwt":
+        if given:
+            key, text = next(iter(given.items()))
+            raise ConfigError(
+                f"invalid context {key}={text!r}: it configures a JWT authorizer; set auth=jwt too"
+            )
+        return None
+    url = given.get("jwt_discovery_url")
+    audiences = _claim_values("jwt_audiences", given.get("jwt_audiences"))
+    clients = _claim_values("jwt_clients", given.get("jwt_clients"))
+    if url is None:
+        if audiences or clients:
+            key = "jwt_audiences" if audiences else "jwt_clients"
+            raise ConfigError(
+                f"invalid context {key}={given[key]!r}: needs jwt_discovery_url (without it the stack "
+                "creates a Cognito user pool and accepts its own app client)"
+            )
+        return JwtConfig()
+    if not _DISCOVERY_URL.fullmatch(url):
+        raise ConfigError(
+            f"invalid context jwt_discovery_url={url!r}: allowed values are https URLs ending in "
+            "/.well-known/openid-configuration"
+        )
+    if not audiences and not clients:
+        raise ConfigError(
+            f"invalid context jwt_discovery_url={url!r}: set jwt_audiences or jwt_clients too, or "
+            "every token of that issuer could call the runtime"
+        )
+    return JwtConfig(discovery_url=url, audiences=audiences, clients=clients)
+
+
+def parse_endpoint(name: object, version: object) -> EndpointConfig | None:
+    """``-c endpoint=NAME`` (and ``-c endpoint_version=N`` to hold it at an earlier version)."""
+    endpoint = _text("endpoint", name)
+    pinned = _text("endpoint_version", version)
+    if endpoint is None:
+        if pinned is not None:
+            raise ConfigError(f"invalid context endpoint_version={pinned!r}: set endpoint=NAME too")
+        return None
+    if ENDPOINT_NAME.fullmatch(endpoint) is None:
+        raise ConfigError(
+            f"invalid context endpoint={endpoint!r}: allowed values are a letter followed by up to 47 "
+            "letters, digits or underscores"
+        )
+    if endpoint.upper() == DEFAULT_QUALIFIER:
+        raise ConfigError(
+            f"invalid context endpoint={endpoint!r}: every runtime already has the {DEFAULT_QUALIFIER} "
+            "endpoint, which follows the latest version"
+        )
+    if pinned is not None and not re.fullmatch(r"[1-9][0-9]{0,4}", pinned):
+        raise ConfigError(
+            f"invalid context endpoint_version={pinned!r}: allowed values are runtime versions 1-99999"
+        )
+    return EndpointConfig(name=endpoint, version=pinned)
+
+
 def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate every context key the app understands.
 
@@ -208,6 +320,7 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
     account, region = parse_env(
         get("account") or env.get(DEPLOY_ACCOUNT_VAR), get("region") or env.get(DEPLOY_REGION_VAR)
     )
+    auth = parse_auth(get("auth"))
     return AppConfig(
         stage=stage,
         lifecycle=lifecycle,
@@ -216,4 +329,7 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         account=account,
         region=region,
         availability_zones=parse_availability_zone_ids(get("availability_zone_ids"), region, stage),
+        auth=auth,
+        jwt=parse_jwt(auth, get),
+        endpoint=parse_endpoint(get("endpoint"), get("endpoint_version")),
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from contract import EnvVar
+from contract import AUTHORIZATION_HEADER, EnvVar
 from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
+from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.runtime_alarms import RuntimeAlarms
 from stacks.constructs.runtime_role import RuntimeRole
 from stacks.context import AppConfig
@@ -67,6 +69,11 @@ class RuntimeStack(Stack):
                 )
             )
 
+        authorizer = self._authorizer(config)
+        if authorizer is not None:
+            # The agent binds every task to the caller's identity, read from the verified token.
+            environment[EnvVar.AUTH] = "jwt"
+
         vpc = None
         if network is not None:
             vpc = RuntimeVpc(
@@ -85,6 +92,10 @@ class RuntimeStack(Stack):
             vpc=vpc,
             log_retention=stage.log_retention,
             removal_policy=stage.removal_policy,
+            authorizer=authorizer,
+            # AgentCore hands Authorization to the container only when allowlisted (which needs a
+            # JWT authorizer): the agent reads the caller's identity from it.
+            request_headers=(AUTHORIZATION_HEADER,) if authorizer is not None else (),
         )
         # CloudFormation orders whole stacks: the image build finishes before this stack starts.
         self.add_stack_dependency(image, "the runtime's image is built by the image stack's custom resource")
@@ -109,3 +120,53 @@ class RuntimeStack(Stack):
             "LogsTailCommand",
             value=Fn.join(" ", ["aws logs tail", agent.log_group.log_group_name, "--follow"]),
         )
+        if config.endpoint is not None:
+            endpoint = agent.add_endpoint(config.endpoint.name, version=config.endpoint.version)
+            CfnOutput(
+                self, "EndpointName", value=endpoint.endpoint_name, description="--qualifier for callers"
+            )
+            CfnOutput(self, "EndpointVersion", value=endpoint.agent_runtime_version)
+            CfnOutput(
+                self,
+                "RuntimeVersion",
+                value=agent.runtime.agent_runtime_version or "",
+                description="the version this deploy created; DEFAULT follows it",
+            )
+
+    def _authorizer(self, config: AppConfig) -> agentcore.RuntimeAuthorizerConfiguration | None:
+        """The inbound JWT authorizer of ``auth=jwt`` (a created Cognito pool, or the configured
+        identity provider), with outputs naming it; None for IAM auth."""
+        if config.jwt is None:
+            return None
+        if config.jwt.discovery_url is not None:
+            CfnOutput(self, "JwtDiscoveryUrl", value=config.jwt.discovery_url)
+            return agentcore.RuntimeAuthorizerConfiguration.using_jwt(
+                config.jwt.discovery_url,
+                list(config.jwt.clients) or None,
+                list(config.jwt.audiences) or None,
+            )
+        stage = config.stage
+        callers = CallerPool(
+            self,
+            "Callers",
+            pool_name=f"agentcore-async-{stage.name}-callers",
+            removal_policy=stage.removal_policy,
+            deletion_protection=stage.deletion_protection,
+        )
+        CfnOutput(self, "UserPoolId", value=callers.pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=callers.client.user_pool_client_id)
+        CfnOutput(
+            self,
+            "JwtDiscoveryUrl",
+            value=Fn.join(  # the URL the authorizer reads (as the L2 renders it for the pool)
+                "",
+                [
+                    "https://cognito-idp.",
+                    self.region,
+                    ".amazonaws.com/",
+                    callers.pool.user_pool_id,
+                    "/.well-known/openid-configuration",
+                ],
+            ),
+        )
+        return agentcore.RuntimeAuthorizerConfiguration.using_cognito(callers.pool, [callers.client])

@@ -13,7 +13,7 @@ import pytest
 from tests.support.servers import MotoServer, RedisServer, running_moto, running_redis
 
 if TYPE_CHECKING:  # jsii starts only when a test needs templates
-    from tests.infra.synth import AllSynths
+    from tests.infra.synth import AllSynths, VariantSynths
 
 # Tests never reach AWS: fake credentials and a fixed region for every boto3 client.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -42,6 +42,29 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> AllSynths:
         synths = {
             (stage, preset): synthesize(stage, preset, root / f"{stage}-{preset}")
             for stage, preset in COMBINATIONS
+        }
+        cache.write_bytes(pickle.dumps(synths))
+        return synths
+
+
+@pytest.fixture(scope="session")
+def synthesized_variants(tmp_path_factory: pytest.TempPathFactory) -> VariantSynths:
+    """The feature switches of ``tests.infra.synth.VARIANTS`` (auth=jwt, endpoint=...), synthesized
+    once per run like :func:`synthesized`."""
+    from tests.infra.synth import VARIANTS, synthesize  # noqa: PLC0415 - jsii only when needed
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with (shared / "variants.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = shared / "variants.pickle"
+        if cache.exists():
+            loaded: VariantSynths = pickle.loads(cache.read_bytes())
+            return loaded
+        root = shared / "cdk-out-variants"
+        synths = {
+            name: synthesize(stage, preset, root / name, extra)
+            for name, (stage, preset, extra) in VARIANTS.items()
         }
         cache.write_bytes(pickle.dumps(synths))
         return synths

@@ -58,6 +58,11 @@ def live(record: TaskRecord, now: float) -> bool:
     return record.expires_at >= now
 
 
+def owned_by(record: TaskRecord, owner: str | None) -> bool:
+    """True when ``record`` belongs to ``owner`` (None: to no caller, as under IAM auth)."""
+    return record.owner == owner
+
+
 def older_than(record: TaskRecord, cursor: Cursor | None) -> bool:
     """True when ``record`` sorts after ``cursor`` in newest-first order."""
     if cursor is None:
@@ -127,9 +132,12 @@ class TaskStore(Protocol):
         """Every RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
         ...
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
-        """Up to ``limit`` records of the session older than ``cursor``, newest first, skipping
-        records expired at ``now`` (still present until the store's own expiry removes them)."""
+    def list(
+        self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
+    ) -> list[TaskRecord]:
+        """Up to ``limit`` records of the session and ``owner`` older than ``cursor``, newest first,
+        skipping records expired at ``now`` (still present until the store's own expiry removes
+        them). ``owner`` None lists the records without an owner (IAM auth)."""
         ...
 
     def close(self) -> None:

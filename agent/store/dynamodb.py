@@ -185,16 +185,27 @@ class DynamoStore:
                 return records
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+    def list(
+        self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
+    ) -> list[TaskRecord]:
         """Query the ``by_created_at`` LSI newest first, resuming after the cursor; records past
-        their TTL (which DynamoDB deletes only eventually) are filtered out."""
+        their TTL (which DynamoDB deletes only eventually) and of other owners are filtered out."""
+        values: dict[str, Any] = {":pk": {"S": session_id}, ":now": {"N": str(int(now))}}
+        if owner is None:
+            mine = "attribute_not_exists(#owner)"
+        else:
+            mine, values[":owner"] = "#owner = :owner", {"S": owner}
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": TableSchema.CREATED_INDEX,
             "KeyConditionExpression": "#pk = :pk",
-            "FilterExpression": "#ttl >= :now",
-            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#ttl": TableSchema.TTL_ATTRIBUTE},
-            "ExpressionAttributeValues": {":pk": {"S": session_id}, ":now": {"N": str(int(now))}},
+            "FilterExpression": f"#ttl >= :now AND {mine}",
+            "ExpressionAttributeNames": {
+                "#pk": TableSchema.PARTITION_KEY,
+                "#ttl": TableSchema.TTL_ATTRIBUTE,
+                "#owner": "owner",
+            },
+            "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": limit,
         }

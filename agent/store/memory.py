@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than
+from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than, owned_by
 
 
 class MemoryStore:
@@ -48,13 +48,15 @@ class MemoryStore:
         with self._lock:
             return [r for (s, _), r in self._records.items() if s == session_id and not r.status.finished]
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
-        """Newest first, after the cursor, live records only."""
+    def list(
+        self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
+    ) -> list[TaskRecord]:
+        """Newest first, after the cursor, live records of ``owner`` only."""
         with self._lock:
             mine = [
                 r
                 for (s, _), r in self._records.items()
-                if s == session_id and older_than(r, cursor) and live(r, now)
+                if s == session_id and owned_by(r, owner) and older_than(r, cursor) and live(r, now)
             ]
         mine.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
         return mine[:limit]

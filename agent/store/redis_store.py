@@ -17,7 +17,7 @@ from redis.retry import Retry
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Beat, Cursor, live, older_than
+from agent.store.base import Beat, Cursor, live, older_than, owned_by
 from agent.store.retries import REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
 CREATE_SCRIPT = """
@@ -175,9 +175,12 @@ class RedisStore:
                 records.append(record)
         return records
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
+    def list(
+        self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
+    ) -> list[TaskRecord]:
         """Newest first from the session's sorted-set index, skipping (and unindexing) entries whose
-        record has expired, until ``limit`` live records are found or the index ends."""
+        record has expired and skipping other owners' records, until ``limit`` live records of
+        ``owner`` are found or the index ends."""
         index = _index_key(session_id)
         top = "+inf" if cursor is None else repr(cursor.created_at)
         records: list[TaskRecord] = []
@@ -197,7 +200,7 @@ class RedisStore:
                 record = self.get(session_id, task_id)
                 if record is None or not live(record, now):
                     expired.append(task_id)
-                elif older_than(record, cursor) and len(records) < limit:
+                elif owned_by(record, owner) and older_than(record, cursor) and len(records) < limit:
                     records.append(record)
             if expired:
                 self._redis.zrem(index, *expired)

@@ -8,13 +8,16 @@ import boto3
 
 from agent.records import TaskRecord
 from agent.store.retries import aws_config
+from agent.work import owner_hash
 from contract import RESULTS_PREFIX
 
 
 def result_key(record: TaskRecord) -> str:
-    """``results/<sha256(session)>/<task_id>``: session ids may hold characters unfit for keys."""
+    """``results/<sha256(session)>/<task_id>``, with ``<sha256(owner)>/`` before the task id for a
+    task that belongs to a caller: session ids and identities may hold characters unfit for keys."""
     session_hash = hashlib.sha256(record.session_id.encode()).hexdigest()
-    return f"{RESULTS_PREFIX}{session_hash}/{record.task_id}"
+    owner = "" if record.owner is None else f"{owner_hash(record.owner)}/"
+    return f"{RESULTS_PREFIX}{session_hash}/{owner}{record.task_id}"
 
 
 class S3Blobs:

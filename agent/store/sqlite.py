@@ -214,16 +214,19 @@ class SqliteStore:
         )
         return [_load(row[0]) for row in rows]
 
-    def list(self, session_id: str, limit: int, cursor: Cursor | None, now: float) -> list[TaskRecord]:
-        """Newest first by (created_at, task_id), keyset-paginated, live records only."""
+    def list(
+        self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
+    ) -> list[TaskRecord]:
+        """Newest first by (created_at, task_id), keyset-paginated, live records of ``owner`` only."""
         after = "" if cursor is None else " AND (created_at, task_id) < (?, ?)"
-        params: tuple[object, ...] = (session_id, now)
+        params: tuple[object, ...] = (session_id, now, owner)
         if cursor is not None:
             params += (cursor.created_at, cursor.task_id)
         rows = (
             self._reader()
             .execute(
                 "SELECT record FROM tasks WHERE session_id = ? AND json_extract(record, '$.expires_at') >= ?"
+                " AND json_extract(record, '$.owner') IS ?"
                 f"{after} ORDER BY created_at DESC, task_id DESC LIMIT ?",
                 (*params, limit),
             )

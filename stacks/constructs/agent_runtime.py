@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -56,8 +56,13 @@ class AgentRuntime(Construct):
         vpc: RuntimeVpc | None,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        authorizer: agentcore.RuntimeAuthorizerConfiguration | None = None,
+        request_headers: Sequence[str] = (),
     ) -> None:
+        """``authorizer`` None keeps IAM (SigV4) auth; ``request_headers`` are handed to the agent."""
         super().__init__(scope, construct_id)
+        self._log_retention = log_retention
+        self._removal_policy = removal_policy
         if vpc is None:
             network = agentcore.RuntimeNetworkConfiguration.using_public_network()
         else:
@@ -81,6 +86,12 @@ class AgentRuntime(Construct):
                 max_lifetime=Duration.seconds(lifecycle.max_lifetime_seconds),
             ),
             environment_variables=dict(environment),
+            authorizer_configuration=authorizer,
+            request_header_configuration=(
+                agentcore.RequestHeaderConfiguration(allowlisted_headers=list(request_headers))
+                if request_headers
+                else None
+            ),
         )
         # The URI is the repository's token plus the content-hash tag; the Image stack builds and
         # pushes exactly that tag before this stack deploys, so the note adds nothing on every synth.
@@ -100,3 +111,22 @@ class AgentRuntime(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
+
+    def add_endpoint(self, name: str, *, version: str | None) -> agentcore.RuntimeEndpoint:
+        """A named endpoint pinned to ``version`` (None: the version this deploy creates), and the
+        retention of the log group AgentCore writes its calls' output to (``<runtime id>-<name>``)."""
+        endpoint = self.runtime.add_endpoint(
+            name,
+            version=version or self.runtime.agent_runtime_version,
+            description=f"Callers' endpoint {name}: moved between versions on purpose",
+        )
+        RuntimeLogRetention(
+            self,
+            f"{name}LogRetention",
+            log_group_name=f"{RUNTIME_LOG_PREFIX}{self.runtime.agent_runtime_id}-{name}",
+            nag_log_group_name=f"{RUNTIME_LOG_PREFIX}{attribute_ref(self.runtime, 'AgentRuntimeId')}-{name}",
+            retention=self._log_retention,
+            removal_policy=self._removal_policy,
+            endpoint=name,
+        )
+        return endpoint

@@ -44,8 +44,10 @@ class RuntimeLogRetention(Construct):
         nag_log_group_name: str,
         retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        endpoint: str = "DEFAULT",
     ) -> None:
-        """``nag_log_group_name`` is how cdk-nag prints ``log_group_name`` (tokens as ``<Id.Attr>``)."""
+        """``nag_log_group_name`` is how cdk-nag prints ``log_group_name`` (tokens as ``<Id.Attr>``);
+        ``endpoint`` names the runtime endpoint whose calls the group records."""
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         # CloudWatch Logs authorizes these actions on the group's ARN with the trailing ":*"
@@ -114,7 +116,7 @@ class RuntimeLogRetention(Construct):
                 resource.node.find_child("CustomResourcePolicy"),
                 f"AwsSolutions-IAM5[Resource::{nag_arn}]",
                 "CloudWatch Logs authorizes log-group actions on the group's ARN with ':*'; "
-                "this is the one log group of this runtime's DEFAULT endpoint",
+                f"this is the one log group of this runtime's {endpoint} endpoint",
             )
         handler = stack.node.find_child(f"AWS{PROVIDER_ID}")
         acknowledge(

@@ -16,7 +16,8 @@ from pathlib import Path
 from client.cli import main
 from client.exit_codes import ExitCode
 from tests.client.fake_runtime import running_fake_runtime
-from tests.emulator.harness import REPO_ROOT, RunningEmulator
+from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
+from tests.support.jwt_issuer import AUDIENCE, LocalIssuer
 
 CHECKS = ["start", "wait", "list", "cancel", "isolation"]
 LINE = re.compile(r"(PASS|FAIL)  (\w+)\s+\d+\.\d\ds  .*")
@@ -87,3 +88,24 @@ def test_smoke_reads_the_target_from_the_outputs_file_like_every_command(tmp_pat
     assert finished.stdout.splitlines()[-1] == "smoke: 5 passed, 0 failed"
     assert len(sessions) == 2
     assert not (tmp_path / ".agentcore-session.json").exists()  # the user's saved session is untouched
+
+
+def test_smoke_passes_in_jwt_mode_through_a_named_endpoint(tmp_path: Path) -> None:
+    """Against a runtime with a JWT authorizer: every check passes with a bearer token, and its
+    sessions are stopped with it too; without one every check fails as AgentCore refuses it."""
+    issuer = LocalIssuer()
+    auth = ("--jwt-jwks", str(issuer.jwks_file(tmp_path)), "--jwt-audience", AUDIENCE, "--qualifier", "live")
+    timers = ("--idle-timeout", "60", "--max-lifetime", "600", "--ping-interval", "0.3")
+    with running_emulator(*timers, *auth) as emulator:
+        target = ("--endpoint-url", emulator.url, "--runtime-arn", emulator.arn, "--qualifier", "live")
+        code, out, err = smoke(*target, "--bearer-token", issuer.token("smoke-user"))
+        assert code == ExitCode.OK, out + err
+        assert verdicts(out) == dict.fromkeys(CHECKS, "PASS")
+        assert " with a bearer token, session " in out.splitlines()[0]
+        smoke_vms = [row for row in emulator.table()["sessions"] if row["session_id"].startswith("smoke-")]
+        assert smoke_vms and all(row["end_reason"] == "stopped" for row in smoke_vms)
+
+        code, out, _ = smoke(*target, "--bearer-token", issuer.token("smoke-user", expires_in=-5))
+        assert code == ExitCode.FAILED
+        assert verdicts(out) == dict.fromkeys(CHECKS, "FAIL")
+        assert "UnauthorizedException: The bearer token has expired" in out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 from contract import stack_name
 
 if TYPE_CHECKING:
-    from tests.infra.synth import AllSynths
+    from tests.infra.synth import AllSynths, VariantSynths
 
 STAGES: Final = ("dev", "staging", "prod")
 
@@ -41,4 +41,15 @@ def stage_templates(synthesized: AllSynths) -> list[Template]:
         for part, body in synth.templates.items():
             name = stack_name(stage, part)  # type: ignore[arg-type]
             templates.append(Template(stage, name, body, synth.outdir / f"{name}.template.json"))
+    return templates
+
+
+def variant_runtime_templates(variants: VariantSynths) -> list[Template]:
+    """The Runtime stack of each feature variant (the only stack a variant changes)."""
+    templates = []
+    for synth in variants.values():
+        name = stack_name(synth.stage, "Runtime")
+        templates.append(
+            Template(synth.stage, name, synth.template("Runtime"), synth.outdir / f"{name}.template.json")
+        )
     return templates

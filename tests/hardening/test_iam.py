@@ -38,11 +38,14 @@ def test_the_walk_sees_every_stage_and_the_runtime_role(templates: list[Template
     assert any(s.allows and "dynamodb:PutItem" in s.actions for s in runtime)
 
 
-def test_no_action_wildcard_or_star_resource_outside_the_allowlist(templates: list[Template]) -> None:
+def test_no_action_wildcard_or_star_resource_outside_the_allowlist(
+    templates: list[Template], variant_templates: list[Template]
+) -> None:
+    """Every stage, and the Runtime stacks of ``-c auth=jwt`` and ``-c endpoint=live``."""
     allowlist = load_allowlist()
     used: dict[Allowance, set[str]] = defaultdict(set)
     problems: list[str] = []
-    for statement in statements(templates):
+    for statement in statements([*templates, *variant_templates]):
         if not statement.allows:
             continue
         for key in ("NotAction", "NotResource", "NotPrincipal"):
@@ -68,9 +71,11 @@ def test_no_action_wildcard_or_star_resource_outside_the_allowlist(templates: li
     assert not stale, f"allow-list entries that no longer match anything (remove them): {stale}"
 
 
-def test_only_allowlisted_aws_managed_policies_are_attached(templates: list[Template]) -> None:
+def test_only_allowlisted_aws_managed_policies_are_attached(
+    templates: list[Template], variant_templates: list[Template]
+) -> None:
     allowlist = load_allowlist()
-    attached = list(managed_policy_names(templates))
+    attached = list(managed_policy_names([*templates, *variant_templates]))
     unexplained = [(where, name) for where, name in attached if name not in allowlist.managed_policies]
     assert not unexplained
     assert {name for _, name in attached} == set(allowlist.managed_policies), "stale managed_policy entries"

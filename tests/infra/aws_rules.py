@@ -542,3 +542,69 @@ def template_within_quotas(stage: StageTemplates) -> list[str]:
         if len(description.encode()) > MAX_DESCRIPTION_BYTES:
             findings.append(f"{part}: description is {len(description.encode())} bytes")
     return findings
+
+
+# ---- 9. request headers handed to the container ----------------------------------------------
+
+HEADER_ALLOWLIST_SOURCE: Final = (
+    'AgentCore Developer Guide, "Pass custom headers to Amazon Bedrock AgentCore Runtime": "To use the '
+    "Authorization header, the agent runtime must be configured with customJWTAuthorizer for "
+    'OAuth-based inbound access"; "Headers starting with x-amz- are not allowed (reserved for AWS SigV4 '
+    'signing)"; "Headers starting with x-amzn- are not allowed, except those prefixed with '
+    'X-Amzn-Bedrock-AgentCore-Runtime-Custom-"; "Header names are case-insensitive and duplicates '
+    '(case-insensitive comparison) are not allowed"; and a table of restricted headers - '
+    "https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/runtime-header-allowlist.html"
+)
+CUSTOM_HEADER_PREFIX: Final = "x-amzn-bedrock-agentcore-runtime-custom-"
+RESTRICTED_HEADERS: Final = frozenset(
+    {
+        "proxy-authorization",
+        "www-authenticate",
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "content-language",
+        "content-location",
+        "content-range",
+        "cache-control",
+        "etag",
+        "expires",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-range",
+        "if-unmodified-since",
+        "last-modified",
+    }
+)
+"""The restricted headers of that page's table (authentication, content negotiation, caching)."""
+
+
+def request_headers_allowed(stage: StageTemplates) -> list[str]:
+    """Every allowlisted request header is one AgentCore lets through: ``Authorization`` only with a
+    JWT authorizer, no reserved prefix or restricted header, no duplicate ignoring case."""
+    findings = []
+    for part, template in stage.items():
+        for logical_id, runtime in resources(template, RUNTIME):
+            headers = runtime.get("RequestHeaderConfiguration", {}).get("RequestHeaderAllowlist", [])
+            jwt = "CustomJWTAuthorizer" in runtime.get("AuthorizerConfiguration", {})
+            seen: set[str] = set()
+            for header in headers:
+                name = str(header).lower()
+                where = f"{part}/{logical_id}: request header {header}"
+                if name == "authorization" and not jwt:
+                    findings.append(f"{where} needs a CustomJWTAuthorizer")
+                if name in seen:
+                    findings.append(f"{where} is listed twice (names are case-insensitive)")
+                seen.add(name)
+                if name.startswith("x-amz-") or (
+                    name.startswith("x-amzn-") and not name.startswith(CUSTOM_HEADER_PREFIX)
+                ):
+                    findings.append(f"{where} has a prefix reserved for AWS")
+                if name in RESTRICTED_HEADERS:
+                    findings.append(f"{where} is restricted")
+    return findings

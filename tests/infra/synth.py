@@ -26,6 +26,23 @@ ROOT: Final = Path(__file__).resolve().parents[2]
 FEATURE_FLAGS: Final[dict[str, Any]] = json.loads((ROOT / "cdk.json").read_text())["context"]
 Key = tuple[StageName, PresetName]
 COMBINATIONS: Final[list[Key]] = [(stage, preset) for stage in STAGE_NAMES for preset in PRESET_NAMES]
+EXTERNAL_DISCOVERY_URL: Final = "https://login.example.com/realms/agents/.well-known/openid-configuration"
+VARIANTS: Final[dict[str, tuple[StageName, PresetName, dict[str, str]]]] = {
+    "jwt-cognito": ("dev", "development", {"auth": "jwt"}),
+    "jwt-external": (
+        "prod",
+        "long-running",
+        {
+            "auth": "jwt",
+            "jwt_discovery_url": EXTERNAL_DISCOVERY_URL,
+            "jwt_audiences": "agentcore-async",
+            "jwt_clients": "cli-client,batch-client",
+        },
+    ),
+    "endpoint-live": ("staging", "interactive", {"endpoint": "live"}),
+}
+"""Feature switches synthesized once each on one stage: only their Runtime stack differs from the
+stage's own (snapshots, cdk-nag, cfn-lint, the AWS rules and the IAM walk cover them)."""
 PARTS: Final = ("Network", "Storage", "Image", "Runtime")
 
 Template = dict[str, Any]
@@ -61,11 +78,17 @@ class Synthesized:
 
 AllSynths = dict[Key, Synthesized]
 """Every stage x preset, as the session fixture shares them."""
+VariantSynths = dict[str, Synthesized]
+"""Each of :data:`VARIANTS` by name."""
 
 
-def synthesize(stage: StageName, preset: PresetName, outdir: Path) -> Synthesized:
-    """Build and synthesize the app with the same feature flags ``cdk synth`` reads from cdk.json."""
-    app = cdk.App(context={**FEATURE_FLAGS, "stage": stage, "lifecycle": preset}, outdir=str(outdir))
+def synthesize(
+    stage: StageName, preset: PresetName, outdir: Path, extra: dict[str, str] | None = None
+) -> Synthesized:
+    """Build and synthesize the app with the same feature flags ``cdk synth`` reads from cdk.json
+    (and ``extra`` context, like ``-c auth=jwt``)."""
+    context = {**FEATURE_FLAGS, "stage": stage, "lifecycle": preset, **(extra or {})}
+    app = cdk.App(context=context, outdir=str(outdir))
     stacks = build(app)
     assembly = app.synth()
     report = AwsSolutionsChecks().validate_scope(app)

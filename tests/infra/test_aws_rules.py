@@ -15,7 +15,7 @@ import pytest
 from contract import PRESET_NAMES
 from tests.infra import aws_rules
 from tests.infra.aws_rules import StageTemplates
-from tests.infra.synth import AllSynths
+from tests.infra.synth import AllSynths, VariantSynths
 
 Checker = Callable[[StageTemplates], list[str]]
 
@@ -254,3 +254,73 @@ def test_control_templates_over_the_quotas_are_reported() -> None:
     findings = "\n".join(aws_rules.template_within_quotas({"Storage": big}))
     for expected in ("501 Resources", "201 Outputs", "template is", "description is 1025 bytes"):
         assert expected in findings
+
+
+# ---- 9. request headers handed to the container ----------------------------------------------
+
+
+def test_request_headers_are_ones_agentcore_lets_through(
+    synthesized: AllSynths, synthesized_variants: VariantSynths
+) -> None:
+    """Source: ``aws_rules.HEADER_ALLOWLIST_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.request_headers_allowed) == []
+    jwt = synthesized_variants["jwt-cognito"].templates
+    assert aws_rules.request_headers_allowed(jwt) == []
+    [(_, runtime_props)] = aws_rules.resources(jwt["Runtime"], aws_rules.RUNTIME)
+    assert runtime_props["RequestHeaderConfiguration"]["RequestHeaderAllowlist"] == ["Authorization"]
+
+
+def test_control_headers_agentcore_refuses_are_reported() -> None:
+    jwt = {"CustomJWTAuthorizer": {"DiscoveryUrl": "https://x/.well-known/openid-configuration"}}
+    allow = {"RequestHeaderAllowlist": ["Authorization"]}
+    iam_with_authorization = {"Resources": {"R": runtime(RequestHeaderConfiguration=allow)}}
+    assert aws_rules.request_headers_allowed({"Runtime": iam_with_authorization}) == [
+        "Runtime/R: request header Authorization needs a CustomJWTAuthorizer"
+    ]
+    bad = ["authorization", "Authorization", "X-Amz-Date", "X-Amzn-Trace-Id", "Content-Type"]
+    with_jwt = runtime(
+        AuthorizerConfiguration=jwt, RequestHeaderConfiguration={"RequestHeaderAllowlist": bad}
+    )
+    findings = aws_rules.request_headers_allowed({"Runtime": {"Resources": {"R": with_jwt}}})
+    assert findings == [
+        "Runtime/R: request header Authorization is listed twice (names are case-insensitive)",
+        "Runtime/R: request header X-Amz-Date has a prefix reserved for AWS",
+        "Runtime/R: request header X-Amzn-Trace-Id has a prefix reserved for AWS",
+        "Runtime/R: request header Content-Type is restricted",
+    ]
+    custom = runtime(
+        RequestHeaderConfiguration={
+            "RequestHeaderAllowlist": ["X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant"]
+        }
+    )
+    assert aws_rules.request_headers_allowed({"Runtime": {"Resources": {"R": custom}}}) == []
+
+
+# ---- every rule holds for the feature variants too (auth=jwt, endpoint=live) ------------------
+
+STAGE_CHECKERS: list[Checker] = [
+    aws_rules.valkey_groups_hold_only_authenticating_users,
+    aws_rules.runtime_subnets_in_supported_zone_ids,
+    aws_rules.no_stack_owned_log_group_in_aws_name_spaces,
+    aws_rules.names_match_aws_patterns,
+    aws_rules.runtime_environment_within_limits,
+    aws_rules.execution_role_trusts_only_agentcore,
+    aws_rules.template_within_quotas,
+    aws_rules.request_headers_allowed,
+]
+
+
+@pytest.mark.parametrize("check", STAGE_CHECKERS, ids=lambda check: check.__name__)
+def test_the_feature_variants_keep_every_rule(synthesized_variants: VariantSynths, check: Checker) -> None:
+    findings = [
+        f"{name}: {finding}"
+        for name, synth in synthesized_variants.items()
+        for finding in check(synth.templates)
+    ]
+    assert findings == []
+    assert (
+        aws_rules.fixed_names_carry_the_stage(
+            {synth.stage: synth.templates for synth in synthesized_variants.values()}
+        )
+        == []
+    )

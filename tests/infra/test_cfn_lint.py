@@ -6,7 +6,7 @@ import json
 
 from cfnlint.api import ConfigMixIn, Runner
 
-from tests.infra.synth import AllSynths
+from tests.infra.synth import AllSynths, VariantSynths
 
 
 def test_no_cfn_lint_errors(synthesized: AllSynths) -> None:
@@ -21,6 +21,18 @@ def test_no_cfn_lint_errors(synthesized: AllSynths) -> None:
         f"{name}: {match.rule.id} {match.message}"
         for text, name in distinct.items()
         for match in runner.validate_template(json.loads(text))
+        if match.rule.id.startswith("E")
+    ]
+    assert errors == []
+
+
+def test_no_cfn_lint_errors_in_the_feature_variants(synthesized_variants: VariantSynths) -> None:
+    """The Runtime stacks of ``-c auth=jwt`` and ``-c endpoint=live`` (the only stacks they change)."""
+    runner = Runner(ConfigMixIn(regions=["us-east-1"]))
+    errors = [
+        f"{name}: {match.rule.id} {match.message}"
+        for name, synth in synthesized_variants.items()
+        for match in runner.validate_template(synth.template("Runtime"))
         if match.rule.id.startswith("E")
     ]
     assert errors == []

@@ -6,7 +6,7 @@ import pytest
 
 from contract import PRESETS, PresetName
 from stacks.availability_zones import SUPPORTED_AZ_IDS
-from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, load_config
+from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, EndpointConfig, JwtConfig, load_config
 
 pytestmark = pytest.mark.unit
 
@@ -182,3 +182,83 @@ def test_invalid_context_fails_with_one_line_naming_key_value_and_allowed(
     assert message.startswith("invalid context ")
     for part in expected:
         assert part in message
+
+
+# ---- caller auth and named endpoints ---------------------------------------------------------
+
+URL = "https://login.example.com/realms/agents/.well-known/openid-configuration"
+
+
+def test_auth_defaults_to_iam_and_jwt_alone_creates_a_cognito_pool() -> None:
+    assert (config_from().auth, config_from().jwt) == ("iam", None)
+    created = config_from(auth="jwt")
+    assert created.auth == "jwt"
+    assert created.jwt == JwtConfig()
+
+
+def test_an_external_issuer_takes_its_audiences_and_clients() -> None:
+    config = config_from(auth="jwt", jwt_discovery_url=URL, jwt_audiences="api", jwt_clients="cli, batch")
+    assert config.jwt == JwtConfig(discovery_url=URL, audiences=("api",), clients=("cli", "batch"))
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"auth": "oauth"}, "invalid context auth='oauth': allowed values are iam, jwt"),
+        (
+            {"jwt_discovery_url": URL},
+            f"invalid context jwt_discovery_url={URL!r}: it configures a JWT authorizer; set auth=jwt too",
+        ),
+        (
+            {"auth": "jwt", "jwt_clients": "cli"},
+            "invalid context jwt_clients='cli': needs jwt_discovery_url (without it the stack creates a "
+            "Cognito user pool and accepts its own app client)",
+        ),
+        (
+            {
+                "auth": "jwt",
+                "jwt_discovery_url": "http://login.example.com/.well-known/openid-configuration",
+                "jwt_clients": "cli",
+            },
+            "invalid context jwt_discovery_url='http://login.example.com/.well-known/openid-configuration': "
+            "allowed values are https URLs ending in /.well-known/openid-configuration",
+        ),
+        (
+            {"auth": "jwt", "jwt_discovery_url": URL},
+            f"invalid context jwt_discovery_url={URL!r}: set jwt_audiences or jwt_clients too, or every "
+            "token of that issuer could call the runtime",
+        ),
+        (
+            {"auth": "jwt", "jwt_discovery_url": URL, "jwt_audiences": "api,api"},
+            "invalid context jwt_audiences='api,api': allowed values are distinct values of 1-255 visible "
+            "characters separated by a comma, like app-client-1,app-client-2",
+        ),
+        (
+            {"endpoint": "live-1"},
+            "invalid context endpoint='live-1': allowed values are a letter followed by up to 47 letters, "
+            "digits or underscores",
+        ),
+        (
+            {"endpoint": "DEFAULT"},
+            "invalid context endpoint='DEFAULT': every runtime already has the DEFAULT endpoint, which "
+            "follows the latest version",
+        ),
+        ({"endpoint_version": "3"}, "invalid context endpoint_version='3': set endpoint=NAME too"),
+        (
+            {"endpoint": "live", "endpoint_version": "0"},
+            "invalid context endpoint_version='0': allowed values are runtime versions 1-99999",
+        ),
+    ],
+)
+def test_bad_or_contradictory_auth_and_endpoint_values_are_one_line(
+    context: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config_from(**context)
+    assert str(refused.value) == message
+
+
+def test_an_endpoint_is_pinned_to_this_deploy_or_held_at_a_version() -> None:
+    assert config_from(endpoint="live").endpoint == EndpointConfig(name="live")
+    assert config_from(endpoint="live", endpoint_version="3").endpoint == EndpointConfig("live", "3")
+    assert config_from().endpoint is None

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
-from tests.infra.synth import AllSynths
+from tests.infra.synth import AllSynths, VariantSynths
 
 
 def test_no_unacknowledged_findings_anywhere(synthesized: AllSynths) -> None:
@@ -34,3 +34,13 @@ def test_acknowledgements_carry_reasons_into_the_templates(synthesized: AllSynth
             for logical_id, resource in template["Resources"].items():
                 for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
                     assert len(rule["reason"]) >= 20, f"{logical_id}: {rule['id']} needs a specific reason"
+
+
+def test_no_unacknowledged_findings_in_the_feature_variants(synthesized_variants: VariantSynths) -> None:
+    """``-c auth=jwt`` (its Cognito user pool included) and ``-c endpoint=live`` add no finding."""
+    findings = {
+        f"{name}: {finding.rule} at {', '.join(finding.paths)}"
+        for name, synth in synthesized_variants.items()
+        for finding in synth.nag_findings
+    }
+    assert findings == set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,7 +14,15 @@ from aws_cdk.assertions import Match, Template
 from contract import DEFAULT_MODEL_ID, PRESETS, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS, EnvVar, PresetName
 from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
 from stacks.stages import STAGES
-from tests.infra.synth import AllSynths, Synthesized, only, resources
+from tests.infra.synth import (
+    EXTERNAL_DISCOVERY_URL,
+    AllSynths,
+    Synthesized,
+    VariantSynths,
+    only,
+    resources,
+    synthesize,
+)
 
 RUNTIME = "AWS::BedrockAgentCore::Runtime"
 
@@ -233,3 +242,69 @@ def test_alarm_email_subscribes_to_the_encrypted_topic_only_when_given() -> None
     )
     with_email.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     alarm_template(None).resource_count_is("AWS::SNS::Subscription", 0)
+
+
+# ---- caller auth (-c auth=jwt) and named endpoints (-c endpoint=NAME) ------------------------
+
+
+def test_iam_stages_keep_sigv4_and_hand_no_header_to_the_agent(synthesized: AllSynths) -> None:
+    for synth in synthesized.values():
+        runtime = runtime_of(synth)
+        assert "AuthorizerConfiguration" not in runtime and "RequestHeaderConfiguration" not in runtime
+        assert EnvVar.AUTH not in runtime["EnvironmentVariables"]
+        assert not resources(synth.template("Runtime"), "AWS::BedrockAgentCore::RuntimeEndpoint")
+
+
+def test_jwt_with_a_created_pool_accepts_its_app_client(synthesized_variants: VariantSynths) -> None:
+    template = synthesized_variants["jwt-cognito"].template("Runtime")
+    runtime = runtime_of(synthesized_variants["jwt-cognito"])
+    pool_id = next(iter(resources(template, "AWS::Cognito::UserPool")))
+    client_id = next(iter(resources(template, "AWS::Cognito::UserPoolClient")))
+    authorizer = runtime["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
+    assert authorizer["AllowedClients"] == [{"Ref": client_id}]
+    assert {"Ref": pool_id} in authorizer["DiscoveryUrl"]["Fn::Join"][1]
+    assert runtime["RequestHeaderConfiguration"] == {"RequestHeaderAllowlist": ["Authorization"]}
+    assert runtime["EnvironmentVariables"][EnvVar.AUTH] == "jwt"
+    pool = resources(template, "AWS::Cognito::UserPool")[pool_id]["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    client = resources(template, "AWS::Cognito::UserPoolClient")[client_id]["Properties"]
+    assert "GenerateSecret" not in client or client["GenerateSecret"] is False
+    assert set(template["Outputs"]) >= {"UserPoolId", "UserPoolClientId", "JwtDiscoveryUrl"}
+
+
+def test_jwt_with_an_external_issuer_names_it(synthesized_variants: VariantSynths) -> None:
+    synth = synthesized_variants["jwt-external"]
+    authorizer = runtime_of(synth)["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
+    assert authorizer == {
+        "DiscoveryUrl": EXTERNAL_DISCOVERY_URL,
+        "AllowedAudience": ["agentcore-async"],
+        "AllowedClients": ["cli-client", "batch-client"],
+    }
+    assert not resources(synth.template("Runtime"), "AWS::Cognito::UserPool")
+    assert synth.template("Runtime")["Outputs"]["JwtDiscoveryUrl"]["Value"] == EXTERNAL_DISCOVERY_URL
+
+
+def test_a_named_endpoint_is_pinned_to_the_version_this_deploy_creates(
+    synthesized_variants: VariantSynths,
+) -> None:
+    template = synthesized_variants["endpoint-live"].template("Runtime")
+    [(runtime_id, _)] = resources(template, RUNTIME).items()
+    [endpoint] = resources(template, "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+    assert endpoint["Properties"]["Name"] == "live"
+    assert endpoint["Properties"]["AgentRuntimeId"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeId"]}
+    assert endpoint["Properties"]["AgentRuntimeVersion"] == {
+        "Fn::GetAtt": [runtime_id, "AgentRuntimeVersion"]
+    }
+    outputs = template["Outputs"]
+    assert outputs["EndpointName"]["Value"] == "live"
+    assert outputs["RuntimeVersion"]["Value"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeVersion"]}
+    # AgentCore writes the endpoint's output to <runtime id>-live: kept for the stage's retention too.
+    groups = [r["Properties"] for r in resources(template, "Custom::AgentCoreLogGroup").values()]
+    assert any("-live" in json.dumps(group) for group in groups)
+
+
+def test_endpoint_version_holds_the_endpoint_at_an_earlier_version(tmp_path: Path) -> None:
+    synth = synthesize("dev", "development", tmp_path, {"endpoint": "live", "endpoint_version": "3"})
+    [endpoint] = resources(synth.template("Runtime"), "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+    assert endpoint["Properties"]["AgentRuntimeVersion"] == "3"
+    assert synth.template("Runtime")["Outputs"]["EndpointVersion"]["Value"] == "3"

@@ -12,7 +12,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from contract import PresetName
 from stacks.stages import StageName
-from tests.infra.synth import COMBINATIONS, PARTS, AllSynths, normalise
+from tests.infra.synth import COMBINATIONS, PARTS, VARIANTS, AllSynths, VariantSynths, normalise
 
 CASES = [
     (stage, preset, part)
@@ -36,6 +36,25 @@ def test_template_matches_snapshot(
     part: str,
 ) -> None:
     assert normalise(synthesized[stage, preset].template(part)) == json_snapshot
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_variant_runtime_matches_snapshot(
+    synthesized: AllSynths,
+    synthesized_variants: VariantSynths,
+    json_snapshot: SnapshotAssertion,
+    variant: str,
+) -> None:
+    """``-c auth=jwt`` (a created Cognito pool; an external issuer) and ``-c endpoint=live`` change
+    only the Runtime stack."""
+    stage, preset, _ = VARIANTS[variant]
+    synth = synthesized_variants[variant]
+    assert normalise(synth.template("Runtime")) == json_snapshot
+    base = synthesized[stage, preset]
+    assert set(synth.templates) == set(base.templates)
+    for part, template in synth.templates.items():
+        if part != "Runtime":
+            assert normalise(template) == normalise(base.template(part)), part
 
 
 def test_stages_create_exactly_their_stacks(synthesized: AllSynths) -> None:
