@@ -119,9 +119,7 @@ AGENT_BAD_INPUTS: Final[tuple[BadInput, ...]] = (
     BadInput("client_token as number", _start(client_token=12345), "InvalidField", "client_token"),
     BadInput("callback not an object", _start(callback="token"), "InvalidField", "callback"),
     BadInput("callback without a token", _start(callback={}), "InvalidField", "callback.task_token"),
-    BadInput(
-        "empty task_token", _start(callback={"task_token": ""}), "InvalidField", "callback.task_token"
-    ),
+    BadInput("empty task_token", _start(callback={"task_token": ""}), "InvalidField", "callback.task_token"),
     BadInput(
         "task_token too long",  # Step Functions' taskToken: 1-2048 characters
         _start(callback={"task_token": "t" * 2049}),
