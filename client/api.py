@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from collections.abc import Callable
@@ -329,9 +330,9 @@ class AgentClient:
             self.stop_session_if_idle()
         return task
 
-    def unfinished_tasks(self) -> list[dict[str, Any]]:
+    def unfinished_tasks(self) -> builtins.list[dict[str, Any]]:
         """This session's RUNNING and SUSPENDED tasks (every page of ``list_tasks``)."""
-        unfinished: list[dict[str, Any]] = []
+        unfinished: builtins.list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
             page = self.list(limit=MAX_PAGE_SIZE, next_token=cursor)
