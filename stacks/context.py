@@ -58,6 +58,8 @@ class AppConfig:
     region: str | None
     availability_zones: Mapping[str, tuple[str, ...]]
     """Region -> the Availability Zone IDs of the private subnets; empty without a VPC."""
+    example_state_machine: bool = False
+    """Deploy the example state machine that starts a task and waits for its task token."""
 
 
 def _text(key: str, value: object) -> str | None:
@@ -190,6 +192,18 @@ def parse_availability_zone_ids(
     return {target: ids}
 
 
+def parse_flag(key: str, value: object) -> bool:
+    """An on/off context key: ``true`` or ``false`` (``-c key=true``), default off."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = _text(key, value)
+    if text is None or text.lower() == "false":
+        return False
+    if text.lower() == "true":
+        return True
+    raise ConfigError(f"invalid context {key}={text!r}: allowed values are true, false")
+
+
 def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate every context key the app understands.
 
@@ -216,4 +230,5 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         account=account,
         region=region,
         availability_zones=parse_availability_zone_ids(get("availability_zone_ids"), region, stage),
+        example_state_machine=parse_flag("example_state_machine", get("example_state_machine")),
     )

@@ -5,15 +5,18 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
 from tests.support.servers import MotoServer, RedisServer, running_moto, running_redis
 
 if TYPE_CHECKING:  # jsii starts only when a test needs templates
-    from tests.infra.synth import AllSynths
+    from tests.infra.synth import AllSynths, Synthesized
+
+T = TypeVar("T")
 
 # Tests never reach AWS: fake credentials and a fixed region for every boto3 client.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -29,22 +32,41 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> AllSynths:
     a file lock and the others load the result."""
     from tests.infra.synth import COMBINATIONS, synthesize  # noqa: PLC0415 - jsii only when needed
 
-    # Every xdist worker has its own base temp directory; their parent belongs to this run only.
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    with (shared / "synthesized.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        cache = shared / "synthesized.pickle"
-        if cache.exists():
-            loaded: AllSynths = pickle.loads(cache.read_bytes())
-            return loaded
-        root = shared / "cdk-out"
-        synths = {
+    def synthesize_all(root: Path) -> AllSynths:
+        return {
             (stage, preset): synthesize(stage, preset, root / f"{stage}-{preset}")
             for stage, preset in COMBINATIONS
         }
-        cache.write_bytes(pickle.dumps(synths))
-        return synths
+
+    return _once_per_run(tmp_path_factory, "synthesized", synthesize_all)
+
+
+@pytest.fixture(scope="session")
+def synthesized_example(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The app with ``-c example_state_machine=true`` (on ``EXAMPLE_KEY``), once per run."""
+    from tests.infra.synth import EXAMPLE_CONTEXT, EXAMPLE_KEY, synthesize  # noqa: PLC0415
+
+    def synthesize_example(root: Path) -> Synthesized:
+        return synthesize(*EXAMPLE_KEY, root / "example", EXAMPLE_CONTEXT)
+
+    return _once_per_run(tmp_path_factory, "synthesized-example", synthesize_example)
+
+
+def _once_per_run(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(directory)`` once per run: the first xdist worker makes it under a file lock and
+    pickles it; the others load that."""
+    # Every xdist worker has its own base temp directory; their parent belongs to this run only.
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = shared / f"{name}.pickle"
+        if cache.exists():
+            loaded: T = pickle.loads(cache.read_bytes())
+            return loaded
+        made = make(shared / "cdk-out" / name)
+        cache.write_bytes(pickle.dumps(made))
+        return made
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ import pytest
 
 from tests.emulator.harness import RunningEmulator, running_emulator
 from tests.hardening.bad_inputs import LIFETIME_SECONDS, PAYLOAD_CAP
-from tests.hardening.templates import Template, stage_templates
+from tests.hardening.templates import Template, example_runtime_template, stage_templates
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 
 if TYPE_CHECKING:
-    from tests.infra.synth import AllSynths
+    from tests.infra.synth import AllSynths, Synthesized
 
 CAPPED_ENV = {
     **FAST_TIMERS,
@@ -51,3 +51,9 @@ def sqlite_path(tmp_path: Path) -> Path:
 def templates(synthesized: AllSynths) -> list[Template]:
     """Every stack of every stage, from the session's one synthesis (shared with the infra tests)."""
     return stage_templates(synthesized)
+
+
+@pytest.fixture(scope="session")
+def example_template(synthesized_example: Synthesized) -> Template:
+    """The Runtime stack of ``-c example_state_machine=true``."""
+    return example_runtime_template(synthesized_example)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final
 from contract import stack_name
 
 if TYPE_CHECKING:
-    from tests.infra.synth import AllSynths
+    from tests.infra.synth import AllSynths, Synthesized
 
 STAGES: Final = ("dev", "staging", "prod")
 
@@ -42,3 +42,9 @@ def stage_templates(synthesized: AllSynths) -> list[Template]:
             name = stack_name(stage, part)  # type: ignore[arg-type]
             templates.append(Template(stage, name, body, synth.outdir / f"{name}.template.json"))
     return templates
+
+
+def example_runtime_template(synth: Synthesized) -> Template:
+    """The Runtime stack with ``-c example_state_machine=true`` (the only stack it changes)."""
+    name = stack_name(synth.stage, "Runtime")
+    return Template(synth.stage, name, synth.template("Runtime"), synth.outdir / f"{name}.template.json")

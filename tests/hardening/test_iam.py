@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from tests.hardening.iam import (
     MIN_REASON_CHARS,
     Allowance,
@@ -38,11 +40,13 @@ def test_the_walk_sees_every_stage_and_the_runtime_role(templates: list[Template
     assert any(s.allows and "dynamodb:PutItem" in s.actions for s in runtime)
 
 
-def test_no_action_wildcard_or_star_resource_outside_the_allowlist(templates: list[Template]) -> None:
+def test_no_action_wildcard_or_star_resource_outside_the_allowlist(
+    templates: list[Template], example_template: Template
+) -> None:
     allowlist = load_allowlist()
     used: dict[Allowance, set[str]] = defaultdict(set)
     problems: list[str] = []
-    for statement in statements(templates):
+    for statement in statements([*templates, example_template]):
         if not statement.allows:
             continue
         for key in ("NotAction", "NotResource", "NotPrincipal"):
@@ -139,9 +143,10 @@ DATA_SERVICES = {
     "dynamodb": ("AGENT_TABLE_NAME",),
     "s3": ("AGENT_BUCKET_NAME",),
     "elasticache": ("AGENT_REDIS_URL", "AGENT_REDIS_IAM_USER"),
+    "events": ("AGENT_EVENT_BUS_NAME",),
 }
 """Data services and the runtime variables naming the resources of each the agent may touch."""
-ALLOWED_SERVICES = {*DATA_SERVICES, "logs", "ecr", "xray", "cloudwatch", "bedrock"}
+ALLOWED_SERVICES = {*DATA_SERVICES, "logs", "ecr", "xray", "cloudwatch", "bedrock", "states"}
 UNSCOPABLE_LOG_ACTIONS = {"logs:DescribeLogGroups"}
 
 
@@ -172,5 +177,27 @@ def test_runtime_role_reaches_only_its_own_stage_data(templates: list[Template])
             if services == {"logs"} and not set(statement.actions) <= UNSCOPABLE_LOG_ACTIONS:
                 for resource in statement.resources:
                     assert f"/runtimes/{runtime_name}-" in str(resource), (statement.where, resource)
-        assert {"dynamodb", "s3"} <= touched, stage
+        assert {"dynamodb", "s3", "events"} <= touched, stage
         assert ("elasticache" in touched) == ("AGENT_REDIS_URL" in variables), stage
+        assert not [s for s in role_statements if any(a.startswith("states:") for a in s.actions)], stage
+
+
+def test_task_events_go_only_to_the_stage_bus_with_the_agent_s_source(templates: list[Template]) -> None:
+    for stage in STAGES:
+        _, role_statements = _runtime_role_statements([t for t in templates if t.stage == stage])
+        [put] = [s for s in role_statements if "events:PutEvents" in s.actions]
+        assert put.actions == ["events:PutEvents"]
+        assert put.body["Condition"] == {
+            "StringEquals": {"events:source": EVENT_SOURCE, "events:detail-type": EVENT_DETAIL_TYPE}
+        }
+
+
+def test_task_results_go_only_to_the_example_state_machine(example_template: Template) -> None:
+    """The role may complete task tokens of the example machine only (by its ARN, never ``*``)."""
+    runtime, role_statements = _runtime_role_statements([example_template])
+    [machine] = [r for _, r in runtime.resources("AWS::StepFunctions::StateMachine")]
+    name = machine["Properties"]["StateMachineName"]
+    [grant] = [s for s in role_statements if any(a.startswith("states:") for a in s.actions)]
+    assert sorted(grant.actions) == ["states:SendTaskFailure", "states:SendTaskSuccess"]
+    [resource] = grant.resources
+    assert json.dumps(resource).endswith(f':stateMachine:{name}"]]}}'), resource

@@ -27,6 +27,10 @@ FEATURE_FLAGS: Final[dict[str, Any]] = json.loads((ROOT / "cdk.json").read_text(
 Key = tuple[StageName, PresetName]
 COMBINATIONS: Final[list[Key]] = [(stage, preset) for stage in STAGE_NAMES for preset in PRESET_NAMES]
 PARTS: Final = ("Network", "Storage", "Image", "Runtime")
+EXAMPLE_KEY: Final[Key] = ("dev", "development")
+EXAMPLE_CONTEXT: Final = {"example_state_machine": "true"}
+"""The opt-in example state machine (``-c example_state_machine=true``), synthesized once more on
+one stage: it only adds to the Runtime stack."""
 
 Template = dict[str, Any]
 Resource = dict[str, Any]
@@ -63,9 +67,12 @@ AllSynths = dict[Key, Synthesized]
 """Every stage x preset, as the session fixture shares them."""
 
 
-def synthesize(stage: StageName, preset: PresetName, outdir: Path) -> Synthesized:
+def synthesize(
+    stage: StageName, preset: PresetName, outdir: Path, extra_context: dict[str, str] | None = None
+) -> Synthesized:
     """Build and synthesize the app with the same feature flags ``cdk synth`` reads from cdk.json."""
-    app = cdk.App(context={**FEATURE_FLAGS, "stage": stage, "lifecycle": preset}, outdir=str(outdir))
+    context = {**FEATURE_FLAGS, "stage": stage, "lifecycle": preset, **(extra_context or {})}
+    app = cdk.App(context=context, outdir=str(outdir))
     stacks = build(app)
     assembly = app.synth()
     report = AwsSolutionsChecks().validate_scope(app)

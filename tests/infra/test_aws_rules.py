@@ -15,7 +15,7 @@ import pytest
 from contract import PRESET_NAMES
 from tests.infra import aws_rules
 from tests.infra.aws_rules import StageTemplates
-from tests.infra.synth import AllSynths
+from tests.infra.synth import AllSynths, Synthesized
 
 Checker = Callable[[StageTemplates], list[str]]
 
@@ -26,6 +26,26 @@ def findings_everywhere(synthesized: AllSynths, check: Checker) -> list[str]:
         for (stage, preset), synth in synthesized.items()
         for finding in check(synth.templates)
     ]
+
+
+CHECKERS: list[Checker] = [
+    aws_rules.valkey_groups_hold_only_authenticating_users,
+    aws_rules.runtime_subnets_in_supported_zone_ids,
+    aws_rules.no_stack_owned_log_group_in_aws_name_spaces,
+    aws_rules.names_match_aws_patterns,
+    aws_rules.runtime_environment_within_limits,
+    aws_rules.execution_role_trusts_only_agentcore,
+    aws_rules.template_within_quotas,
+]
+
+
+def test_the_example_state_machine_keeps_every_rule(synthesized_example: Synthesized) -> None:
+    """``-c example_state_machine=true`` adds to the Runtime stack; every per-stage rule still holds."""
+    findings = [finding for check in CHECKERS for finding in check(synthesized_example.templates)]
+    assert findings == []
+    assert aws_rules.fixed_names_carry_the_stage({"dev": synthesized_example.templates}) == []
+    checked = {entry.rule.kind for entry in aws_rules.named(synthesized_example.templates)}
+    assert {"AWS::StepFunctions::StateMachine", "AWS::Events::EventBus"} <= checked
 
 
 def runtime(**properties: Any) -> dict[str, Any]:
@@ -137,7 +157,12 @@ def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -
     checked = {
         entry.rule.kind for synth in synthesized.values() for entry in aws_rules.named(synth.templates)
     }
-    assert {aws_rules.RUNTIME, "AWS::ElastiCache::ServerlessCache", "AWS::Logs::LogGroup"} <= checked
+    assert {
+        aws_rules.RUNTIME,
+        "AWS::ElastiCache::ServerlessCache",
+        "AWS::Logs::LogGroup",
+        "AWS::Events::EventBus",
+    } <= checked
 
 
 def test_control_names_aws_refuses_are_reported() -> None:
@@ -154,6 +179,11 @@ def test_control_names_aws_refuses_are_reported() -> None:
                 "Properties": {"UserId": "agent", "UserName": "other", "AuthenticationMode": {"Type": "iam"}},
             },
             "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r" * 65}},
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "task events"}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"StateMachineName": "m" * 81},
+            },
             "Group": {"Type": "Custom::AgentCoreLogGroup", "Properties": {"Create": log_call}},
         }
     }
@@ -162,6 +192,8 @@ def test_control_names_aws_refuses_are_reported() -> None:
         "'agentcore-async-dev'",
         "'Cache'",
         "'rrrr",
+        "'task events'",
+        "'mmmm",
         "'runtime logs'",
         "name other is not its id",
     ):

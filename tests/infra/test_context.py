@@ -182,3 +182,16 @@ def test_invalid_context_fails_with_one_line_naming_key_value_and_allowed(
     assert message.startswith("invalid context ")
     for part in expected:
         assert part in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, False), ("true", True), ("false", False), (True, True)]
+)
+def test_example_state_machine_is_an_opt_in_flag(value: object, expected: bool) -> None:
+    assert config_from(example_state_machine=value).example_state_machine is expected
+
+
+def test_a_bad_example_state_machine_flag_is_one_line_naming_the_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from(example_state_machine="yes")
+    assert str(caught.value) == "invalid context example_state_machine='yes': allowed values are true, false"

@@ -6,13 +6,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
-from tests.infra.synth import AllSynths
+from tests.infra.synth import AllSynths, Synthesized
 
 
-def test_no_unacknowledged_findings_anywhere(synthesized: AllSynths) -> None:
+def test_no_unacknowledged_findings_anywhere(
+    synthesized: AllSynths, synthesized_example: Synthesized
+) -> None:
+    synths = [*synthesized.values(), synthesized_example]
     findings = {
-        f"{stage}/{preset}: {finding.rule} at {', '.join(finding.paths)}"
-        for (stage, preset), synth in synthesized.items()
+        f"{synth.stage}/{synth.preset}: {finding.rule} at {', '.join(finding.paths)}"
+        for synth in synths
         for finding in synth.nag_findings
     }
     assert findings == set()
@@ -28,8 +31,10 @@ def test_the_checks_do_report_an_insecure_resource() -> None:
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
 
 
-def test_acknowledgements_carry_reasons_into_the_templates(synthesized: AllSynths) -> None:
-    for synth in synthesized.values():
+def test_acknowledgements_carry_reasons_into_the_templates(
+    synthesized: AllSynths, synthesized_example: Synthesized
+) -> None:
+    for synth in [*synthesized.values(), synthesized_example]:
         for template in synth.templates.values():
             for logical_id, resource in template["Resources"].items():
                 for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):

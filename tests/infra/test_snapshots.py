@@ -12,7 +12,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from contract import PresetName
 from stacks.stages import StageName
-from tests.infra.synth import COMBINATIONS, PARTS, AllSynths, normalise
+from tests.infra.synth import COMBINATIONS, PARTS, AllSynths, Synthesized, normalise
 
 CASES = [
     (stage, preset, part)
@@ -36,6 +36,21 @@ def test_template_matches_snapshot(
     part: str,
 ) -> None:
     assert normalise(synthesized[stage, preset].template(part)) == json_snapshot
+
+
+def test_example_state_machine_matches_snapshot(
+    synthesized_example: Synthesized, json_snapshot: SnapshotAssertion
+) -> None:
+    """``-c example_state_machine=true``: the Runtime stack with the example and its grant."""
+    assert normalise(synthesized_example.template("Runtime")) == json_snapshot
+
+
+def test_the_example_changes_only_the_runtime_stack(
+    synthesized: AllSynths, synthesized_example: Synthesized
+) -> None:
+    plain = synthesized[synthesized_example.stage, synthesized_example.preset]
+    for part in ("Storage", "Image"):
+        assert normalise(synthesized_example.template(part)) == normalise(plain.template(part))
 
 
 def test_stages_create_exactly_their_stacks(synthesized: AllSynths) -> None:
