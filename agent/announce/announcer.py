@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Protocol
@@ -51,6 +52,8 @@ class Announcer:
         self._callbacks = callbacks
         self._pool = ThreadPoolExecutor(max_workers=ANNOUNCE_THREADS, thread_name_prefix="agent-announce")
         self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        """Guards ``_pending``: futures leave it from the announcing threads."""
 
     def announce(self, record: TaskRecord) -> None:
         """Schedule the announcements of ``record``'s state (a RUNNING record announces nothing)."""
@@ -66,13 +69,15 @@ class Announcer:
             try:
                 call(record)
             except Exception as exc:
+                # Type and AWS error code only: driver text may carry endpoints or tokens.
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
                 log.warning(
                     failure,
                     extra={
                         "task_id": record.task_id,
                         "status": record.status.value,
                         "error_type": type(exc).__name__,
-                        "error": str(exc)[:300],
+                        "error_code": code,
                     },
                 )
 
@@ -81,13 +86,20 @@ class Announcer:
         except RuntimeError:  # closed: the process is stopping
             log.warning(failure, extra={"task_id": record.task_id, "status": record.status.value})
             return
-        self._pending.add(future)
-        future.add_done_callback(self._pending.discard)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
 
     def close(self, timeout: float) -> None:
         """Give pending announcements up to ``timeout`` seconds, then release the clients."""
-        if self._pending:
-            wait(list(self._pending), timeout=timeout)
+        with self._lock:
+            pending = list(self._pending)
+        if pending:
+            wait(pending, timeout=timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for publisher in (self._events, self._callbacks):
             if publisher is not None:
