@@ -171,7 +171,9 @@ class RuntimeRole(Construct):
         )
 
     def grant_task_events(self, bus_arn: str) -> None:
-        """PutEvents on the stage's bus only, and only events of the agent's source and type."""
+        """PutEvents on the stage's bus only, and only events of the agent's source and type
+        (EventBridge User Guide, "Using IAM policy conditions in Amazon EventBridge":
+        ``events:source`` and ``events:detail-type``)."""
         self._allow(
             "TaskEvents",
             ["events:PutEvents"],
