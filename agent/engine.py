@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from agent.announce.announcer import Announcer
 from agent.cpu import CpuWorkers
 from agent.errors import (
     ApiError,
@@ -45,6 +46,8 @@ Key = tuple[str, str]
 SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
 pending long-polls; well inside AgentCore's 15 s grace period."""
+SHUTDOWN_ANNOUNCE_SECONDS = 3.0
+"""How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM)."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
@@ -74,8 +77,12 @@ class TaskEngine:
         busy: BusyTracker,
         kinds: Kinds,
         model: Callable[[], Any] | None = None,
+        *,
+        announcer: Announcer | None = None,
     ) -> None:
         self._settings = settings
+        self._announcer = announcer
+        """Told of every state a task reaches after it was written (events, task tokens)."""
         self._stores = stores
         self._busy = busy
         self.kinds = kinds
@@ -156,6 +163,7 @@ class TaskEngine:
             client_token=request.client_token,
             owner=owner,
             start_id=uuid.uuid4().hex,
+            callback_token=request.callback.task_token if request.callback is not None else None,
         )
         key = (session_id, task_id)
         store = self._store_for(record)
@@ -172,11 +180,12 @@ class TaskEngine:
             self._launch(stored)
             log.info("task started", extra={"task_id": stored.task_id, "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
-        if (stored.kind, stored.input_json, stored.retention, stored.owner) != (
+        if (stored.kind, stored.input_json, stored.retention, stored.owner, stored.callback_token) != (
             record.kind,
             record.input_json,
             record.retention,
             record.owner,
+            record.callback_token,
         ):
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
         log.info("idempotent start", extra={"task_id": stored.task_id})
@@ -288,6 +297,10 @@ class TaskEngine:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._announcer is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._announcer.close, SHUTDOWN_ANNOUNCE_SECONDS
+            )
         self._stores.close()
 
     # ---- what running tasks use (RunHost) ----------------------------------------------
@@ -426,7 +439,18 @@ class TaskEngine:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
 
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """A conditional write; one the driver retried after a lost reply still counts as written."""
+        """A conditional write; one the driver retried after a lost reply still counts as written.
+
+        Every state change goes through here, so this is where a state reached is announced: once,
+        by the one writer whose conditional write succeeded, and only after it did.
+        """
+        if not await self._written(record, expected, attempt):
+            return False
+        if self._announcer is not None:
+            self._announcer.announce(record)
+        return True
+
+    async def _written(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         store = self._store_for(record)
         if await self._io("transition", store.transition, record, expected, attempt):
             return True

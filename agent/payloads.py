@@ -23,6 +23,16 @@ class _Request(BaseModel):
 
 ClientToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 KindName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TASK_TOKEN_MAX_LENGTH = 2048
+"""Step Functions API Reference, SendTaskSuccess / SendTaskFailure, taskToken: "Length Constraints:
+Minimum length of 1. Maximum length of 2048." (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html)"""
+TaskToken = Annotated[str, StringConstraints(min_length=1, max_length=TASK_TOKEN_MAX_LENGTH)]
+
+
+class Callback(_Request):
+    """Where to report the task's final state: a Step Functions task token (``waitForTaskToken``)."""
+
+    task_token: TaskToken
 
 
 class StartTask(_Request):
@@ -33,6 +43,7 @@ class StartTask(_Request):
     input: dict[str, Any] = Field(default_factory=dict)
     client_token: ClientToken | None = None
     retention: Retention = "durable"
+    callback: Callback | None = None
 
     @property
     def input_prefix(self) -> str:
@@ -48,6 +59,7 @@ class StartBackgroundTask(_Request):
     result_bytes: Any = None
     client_token: ClientToken | None = None
     retention: Retention = "durable"
+    callback: Callback | None = None
 
     def as_start_task(self) -> StartTask:
         """The same start as a ``start_task`` of kind ``sleep``."""
@@ -60,6 +72,7 @@ class StartBackgroundTask(_Request):
             input=fields,
             client_token=self.client_token,
             retention=self.retention,
+            callback=self.callback,
         )
 
 

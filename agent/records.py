@@ -66,6 +66,9 @@ class TaskRecord:
     result_size: int | None = None
     error_code: str | None = None
     error_message: str | None = None
+    callback_token: str | None = None
+    """A Step Functions task token, completed when the task reaches a final state (kept in the
+    record so whichever microVM finishes the task can complete it)."""
 
     def replace(self, **changes: Any) -> TaskRecord:
         """A copy with ``changes`` applied."""

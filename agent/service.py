@@ -1,4 +1,4 @@
-"""Wiring in one direction: settings → stores → ping state → engine → app."""
+"""Wiring in one direction: settings → stores and announcer → ping state → engine → app."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from agent.payloads import (
 from agent.ping import PingState
 from agent.settings import Settings, SettingsError
 from agent.store.base import Stores
-from agent.store.factory import build_stores
+from agent.store.factory import build_announcer, build_stores
 
 log = logging.getLogger("agent.service")
 
@@ -93,6 +93,7 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
         busy=ping_state,
         kinds=kinds,
         model=lambda: load_model(settings),
+        announcer=build_announcer(settings),
     )
 
     routes = _routes(engine, settings)

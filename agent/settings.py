@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     """Comma-separated modules with more task kinds (each exposes ``KIND``)."""
     auth: AuthMode = Field("iam", validation_alias=_env(EnvVar.AUTH))
     """``jwt``: every call carries the caller's verified bearer token, and tasks belong to its subject."""
+    event_bus_name: str | None = Field(
+        None, pattern=r"^[/.\-_A-Za-z0-9]{1,256}$", validation_alias=_env(EnvVar.EVENT_BUS_NAME)
+    )
+    """The EventBridge bus that hears of every final (and suspended) task; unset: no events."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -142,7 +146,12 @@ class Settings(BaseSettings):
     @property
     def uses_aws(self) -> bool:
         """True when a store calls AWS (DynamoDB, S3, the cache's IAM tokens) and so needs a region."""
-        return self.backend == "dynamodb" or self.bucket_name is not None or self.redis_iam_user is not None
+        return (
+            self.backend == "dynamodb"
+            or self.bucket_name is not None
+            or self.redis_iam_user is not None
+            or self.event_bus_name is not None
+        )
 
     @property
     def max_duration_seconds(self) -> float:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from contract import PRESET_NAMES, PresetName
+
 NOTICE_SCALE = 30
 """Figure 3 runs this many times faster than real time: the seed's 600 s task polled every 60 s
 becomes a 20 s task polled every 2 s, and our 60 s long-poll (the API's maximum) a 2 s one."""
+
+BILLING_SCALE = 60
+"""Figure 8 runs this many times faster than real time: a 60 s task takes 1 s, the seed's 60 s
+poll 1 s, and each preset's idle timeout a sixtieth (``long-running``: 1,800 s becomes 30 s)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,12 @@ class BenchConfig:
     throughput_window_seconds: float = 8.0
     # figure 7: a task three times the max lifetime
     outlive_lifetime_seconds: float = 8.0
+    # figure 8: billed microVM-seconds per completed task
+    billing_presets: tuple[PresetName, ...] = PRESET_NAMES
+    billing_task_seconds: float = 60.0 / BILLING_SCALE
+    billing_seed_poll_seconds: float = 60.0 / BILLING_SCALE
+    billing_long_poll_seconds: int = 5
+    billing_sessions: int = 2
 
     @property
     def cpu_tasks(self) -> int:
@@ -65,6 +77,8 @@ class BenchConfig:
             session_counts=(1, 2),
             throughput_window_seconds=2.0,
             outlive_lifetime_seconds=4.0,
+            billing_presets=("development",),
+            billing_sessions=1,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 from client.backoff import Backoff
 from client.bearer import BearerClient, service_url
 from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, service_error, transport_error
-from client.models import TaskResult
+from client.models import TaskResult, TaskStatus
 from client.session_ids import check_session_id, new_session_id
 from client.target import Target, TargetError, resolve_target
 from contract import DEFAULT_QUALIFIER
@@ -24,6 +25,9 @@ from contract import DEFAULT_QUALIFIER
 __all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response", "runtime_client"]
 
 MAX_WAIT_SECONDS: Final = 60
+MAX_PAGE_SIZE: Final = 100
+"""The most tasks one ``list_tasks`` answer holds."""
+UNFINISHED_STATUSES: Final = frozenset({TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value})
 PROGRESS_POLL_INTERVAL: Final = 0.5
 """Least time between two polls that a progress change (not the end of a wait) answered."""
 
@@ -261,8 +265,13 @@ class AgentClient:
         on_update: Callable[[TaskResult], None] | None = None,
         on_retry: RetryReporter | None = None,
         follow_progress: bool | None = None,
+        stop_session_when_idle: bool = False,
     ) -> TaskResult:
         """Poll until the task finishes; raises :class:`WaitTimeout` after ``timeout`` seconds.
+
+        With ``stop_session_when_idle``, once the task finished the session is stopped
+        (:meth:`stop_session_if_idle`) unless another of its tasks is still running or suspended:
+        AWS bills a session until its idle timeout ends it. Results stay readable in the store.
 
         Each poll long-polls up to ``long_poll_seconds``. With ``follow_progress`` (by default:
         when ``on_update`` is given) it passes the last progress seen, so the agent answers as
@@ -298,7 +307,7 @@ class AgentClient:
                 if on_update is not None:
                     on_update(last)
                 if last.status.finished:
-                    return last
+                    return self._finished(last, stop_session_when_idle=stop_session_when_idle)
                 pause = self._pause_after(last, sent, wait_seconds, self._monotonic() - began, attempt)
             if pause is None:  # a held poll: ask again at once
                 attempt = 0
@@ -340,6 +349,33 @@ class AgentClient:
     def prompt(self, text: str) -> Any:
         """Send a natural-language prompt to the agent's model."""
         return self.invoke({"prompt": text})
+
+    def _finished(self, task: TaskResult, *, stop_session_when_idle: bool) -> TaskResult:
+        if stop_session_when_idle:
+            self.stop_session_if_idle()
+        return task
+
+    def unfinished_tasks(self) -> builtins.list[dict[str, Any]]:
+        """This session's RUNNING and SUSPENDED tasks (every page of ``list_tasks``)."""
+        unfinished: builtins.list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = self.list(limit=MAX_PAGE_SIZE, next_token=cursor)
+            tasks = page.get("tasks")
+            if not isinstance(tasks, list):
+                raise BadAnswer("BadAnswer", "the agent's list has no tasks")
+            unfinished += [t for t in tasks if isinstance(t, dict) and t.get("status") in UNFINISHED_STATUSES]
+            cursor = page.get("next_cursor")
+            if not isinstance(cursor, str):
+                return unfinished
+
+    def stop_session_if_idle(self) -> bool:
+        """StopRuntimeSession when no task of this session is running or suspended any more;
+        returns whether it stopped the session."""
+        if self.unfinished_tasks():
+            return False
+        self.stop_session()
+        return True
 
     def stop_session(self) -> None:
         """StopRuntimeSession: terminate this session's microVM now."""

@@ -267,6 +267,12 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="no progress bar (retries are then one line each on stderr)",
     )
+    wait.add_argument(
+        "--stop-when-done",
+        action="store_true",
+        help="once the task finished, stop the session's microVM (StopRuntimeSession) unless another "
+        "of its tasks is still running or suspended; results stay readable",
+    )
     _json_flag(wait)
     cancel = _command(
         sub,
@@ -499,7 +505,26 @@ def _wait(args: argparse.Namespace, client: AgentClient, out: TextIO, console: C
         console.print(f"timed out after {args.timeout:g}s{why}", style="yellow", markup=False)
         return ExitCode.TIMEOUT
     _show(task, args, out)
+    if args.stop_when_done:
+        _stop_if_idle(client, console)
     return ExitCode.OK if task.status is TaskStatus.COMPLETED else ExitCode.FAILED
+
+
+def _stop_if_idle(client: AgentClient, console: Console) -> None:
+    """``--stop-when-done``: a failure to stop is told, and changes nothing about the task."""
+    try:
+        stopped = client.stop_session_if_idle()
+    except AgentError as error:
+        console.print(f"session {client.session_id} not stopped: {error}", style="yellow", markup=False)
+        return
+    if stopped:
+        console.print(f"session {client.session_id} stopped", markup=False, highlight=False)
+    else:
+        console.print(
+            f"session {client.session_id} left running: another of its tasks is still running or suspended",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _interrupted(

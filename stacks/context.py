@@ -89,6 +89,8 @@ class AppConfig:
     jwt: JwtConfig | None = None
     """Set exactly when ``auth`` is ``jwt``."""
     endpoint: EndpointConfig | None = None
+    example_state_machine: bool = False
+    """Deploy the example state machine that starts a task and waits for its task token."""
 
 
 def _text(key: str, value: object) -> str | None:
@@ -302,6 +304,18 @@ def parse_endpoint(name: object, version: object) -> EndpointConfig | None:
     return EndpointConfig(name=endpoint, version=pinned)
 
 
+def parse_flag(key: str, value: object) -> bool:
+    """An on/off context key: ``true`` or ``false`` (``-c key=true``), default off."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = _text(key, value)
+    if text is None or text.lower() == "false":
+        return False
+    if text.lower() == "true":
+        return True
+    raise ConfigError(f"invalid context {key}={text!r}: allowed values are true, false")
+
+
 def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate every context key the app understands.
 
@@ -321,6 +335,14 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         get("account") or env.get(DEPLOY_ACCOUNT_VAR), get("region") or env.get(DEPLOY_REGION_VAR)
     )
     auth = parse_auth(get("auth"))
+    example = parse_flag("example_state_machine", get("example_state_machine"))
+    if example and auth == "jwt":
+        # The state machine calls InvokeAgentRuntime through the SDK integration, signed with its
+        # role (SigV4); a JWT runtime refuses that as an authorization method mismatch.
+        raise ConfigError(
+            "invalid context example_state_machine='true': the example calls the runtime with IAM "
+            "(SigV4) credentials, which a runtime with auth=jwt refuses"
+        )
     return AppConfig(
         stage=stage,
         lifecycle=lifecycle,
@@ -332,4 +354,5 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         auth=auth,
         jwt=parse_jwt(auth, get),
         endpoint=parse_endpoint(get("endpoint"), get("endpoint_version")),
+        example_state_machine=example,
     )

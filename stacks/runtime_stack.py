@@ -12,8 +12,10 @@ from constructs import Construct
 from contract import AUTHORIZATION_HEADER, EnvVar
 from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
+from stacks.constructs.example_task_machine import ExampleTaskMachine
 from stacks.constructs.runtime_alarms import RuntimeAlarms
 from stacks.constructs.runtime_role import RuntimeRole
+from stacks.constructs.task_events_bus import TaskEventsBus
 from stacks.context import AppConfig
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack
@@ -43,6 +45,10 @@ class RuntimeStack(Stack):
         role.grant_results_prefix(refs.bucket_arn, nag_name=storage.export_name("BucketArn"))
         role.grant_inputs_prefix(refs.bucket_arn, nag_name=storage.export_name("BucketArn"))
         role.grant_model(config.model_id)
+        task_events = TaskEventsBus(self, "TaskEvents", stage=stage.name)
+        role.grant_task_events(task_events.bus.event_bus_arn)
+        # Any start may carry a Step Functions task token (the example machine's, or yours).
+        role.grant_task_results()
 
         environment = {
             # boto3 finds no region in an AgentCore microVM unless one is given (the agent
@@ -54,6 +60,7 @@ class RuntimeStack(Stack):
             EnvVar.MODEL_ID: config.model_id,
             EnvVar.IDLE_TIMEOUT_SECONDS: str(config.lifecycle.idle_timeout_seconds),
             EnvVar.MAX_LIFETIME_SECONDS: str(config.lifecycle.max_lifetime_seconds),
+            EnvVar.EVENT_BUS_NAME: task_events.bus.event_bus_name,
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
@@ -109,7 +116,19 @@ class RuntimeStack(Stack):
             removal_policy=stage.removal_policy,
         )
 
+        if config.example_state_machine:
+            example = ExampleTaskMachine(
+                self,
+                "ExampleTask",
+                stage=stage.name,
+                runtime=agent.runtime,
+                log_retention=stage.log_retention,
+                removal_policy=stage.removal_policy,
+            )
+            CfnOutput(self, "ExampleStateMachineArn", value=example.machine.state_machine_arn)
+
         CfnOutput(self, "RuntimeArn", value=agent.runtime.agent_runtime_arn)
+        CfnOutput(self, "TaskEventsBusName", value=task_events.bus.event_bus_name)
         CfnOutput(self, "ResultsTableName", value=refs.table_name)
         CfnOutput(self, "ResultsBucketName", value=refs.bucket_name)
         if refs.cache_endpoint is not None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
@@ -14,6 +15,8 @@ from tests.support.servers import MotoServer, RedisServer, running_moto, running
 
 if TYPE_CHECKING:  # jsii starts only when a test needs templates
     from tests.infra.synth import AllSynths, VariantSynths
+
+T = TypeVar("T")
 
 # Tests never reach AWS: fake credentials and a fixed region for every boto3 client.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -29,45 +32,45 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> AllSynths:
     a file lock and the others load the result."""
     from tests.infra.synth import COMBINATIONS, synthesize  # noqa: PLC0415 - jsii only when needed
 
-    # Every xdist worker has its own base temp directory; their parent belongs to this run only.
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    with (shared / "synthesized.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        cache = shared / "synthesized.pickle"
-        if cache.exists():
-            loaded: AllSynths = pickle.loads(cache.read_bytes())
-            return loaded
-        root = shared / "cdk-out"
-        synths = {
+    def synthesize_all(root: Path) -> AllSynths:
+        return {
             (stage, preset): synthesize(stage, preset, root / f"{stage}-{preset}")
             for stage, preset in COMBINATIONS
         }
-        cache.write_bytes(pickle.dumps(synths))
-        return synths
+
+    return _once_per_run(tmp_path_factory, "synthesized", synthesize_all)
+
+
+def _once_per_run(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(directory)`` once per run: the first xdist worker makes it under a file lock and
+    pickles it; the others load that."""
+    # Every xdist worker has its own base temp directory; their parent belongs to this run only.
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cache = shared / f"{name}.pickle"
+        if cache.exists():
+            loaded: T = pickle.loads(cache.read_bytes())
+            return loaded
+        made = make(shared / "cdk-out" / name)
+        cache.write_bytes(pickle.dumps(made))
+        return made
 
 
 @pytest.fixture(scope="session")
 def synthesized_variants(tmp_path_factory: pytest.TempPathFactory) -> VariantSynths:
-    """The feature switches of ``tests.infra.synth.VARIANTS`` (auth=jwt, endpoint=...), synthesized
-    once per run like :func:`synthesized`."""
+    """The feature switches of ``tests.infra.synth.VARIANTS`` (auth=jwt, endpoint=..., the example
+    state machine), synthesized once per run like :func:`synthesized`."""
     from tests.infra.synth import VARIANTS, synthesize  # noqa: PLC0415 - jsii only when needed
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    with (shared / "variants.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        cache = shared / "variants.pickle"
-        if cache.exists():
-            loaded: VariantSynths = pickle.loads(cache.read_bytes())
-            return loaded
-        root = shared / "cdk-out-variants"
-        synths = {
+    def synthesize_variants(root: Path) -> VariantSynths:
+        return {
             name: synthesize(stage, preset, root / name, extra)
             for name, (stage, preset, extra) in VARIANTS.items()
         }
-        cache.write_bytes(pickle.dumps(synths))
-        return synths
+
+    return _once_per_run(tmp_path_factory, "variants", synthesize_variants)
 
 
 @pytest.fixture(scope="session")

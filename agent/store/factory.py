@@ -1,9 +1,10 @@
-"""The one place that turns settings into stores."""
+"""The one place that turns settings into stores (and the announcer that sits next to them)."""
 
 from __future__ import annotations
 
 import dataclasses
 
+from agent.announce.announcer import Announcer
 from agent.settings import Settings, SettingsError
 from agent.store.base import Stores, TaskStore
 from contract import EnvVar
@@ -69,3 +70,21 @@ def build_stores(settings: Settings) -> Stores:
             blob_key=result_key,
         )
     return stores
+
+
+def build_announcer(settings: Settings) -> Announcer:
+    """Task-state events on ``settings.event_bus_name`` (when set) and Step Functions callbacks."""
+    from agent.announce.stepfunctions import TaskTokenCallbacks  # noqa: PLC0415
+
+    events = None
+    if settings.event_bus_name:
+        from agent.announce.eventbridge import EventBridgePublisher  # noqa: PLC0415
+
+        events = EventBridgePublisher(
+            settings.event_bus_name,
+            bucket_name=settings.bucket_name,
+            attempts=settings.write_attempts,
+            base_seconds=settings.retry_base_seconds,
+        )
+    callbacks = TaskTokenCallbacks(bucket_name=settings.bucket_name, attempts=settings.write_attempts)
+    return Announcer(events, callbacks)

@@ -10,13 +10,16 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 # What the runtime calls from inside the VPC: image pull (ECR api/dkr, layers in S3), logs,
-# traces, the model, and the result stores (S3 and DynamoDB through gateway endpoints).
+# traces, the model, the result stores (S3 and DynamoDB through gateway endpoints), task events
+# (EventBridge) and task-token callbacks (Step Functions).
 INTERFACE_SERVICES: Final = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
     "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "BedrockRuntime": ec2.InterfaceVpcEndpointAwsService.BEDROCK_RUNTIME,
     "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,
+    "Events": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+    "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
 }
 GATEWAY_SERVICES: Final = {
     "S3": ec2.GatewayVpcEndpointAwsService.S3,

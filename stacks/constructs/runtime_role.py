@@ -9,7 +9,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from contract import INPUTS_PREFIX, RESULTS_PREFIX
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUTS_PREFIX, RESULTS_PREFIX
 from stacks.nag import acknowledge, arn_prefix, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
@@ -28,6 +28,7 @@ TABLE_ACTIONS: Final = [
 ]
 OBJECT_ACTIONS: Final = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 MODEL_ACTIONS: Final = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+TASK_RESULT_ACTIONS: Final = ["states:SendTaskSuccess", "states:SendTaskFailure"]
 
 
 def is_inference_profile(model_id: str) -> bool:
@@ -168,3 +169,25 @@ class RuntimeRole(Construct):
             "a cross-region inference profile may serve the model from any region of its geography; "
             "the statement only applies through this profile (condition)",
         )
+
+    def grant_task_events(self, bus_arn: str) -> None:
+        """PutEvents on the stage's bus only, and only events of the agent's source and type
+        (EventBridge User Guide, "Using IAM policy conditions in Amazon EventBridge":
+        ``events:source`` and ``events:detail-type``)."""
+        self._allow(
+            "TaskEvents",
+            ["events:PutEvents"],
+            [bus_arn],
+            conditions={
+                "StringEquals": {"events:source": EVENT_SOURCE, "events:detail-type": EVENT_DETAIL_TYPE}
+            },
+        )
+
+    def grant_task_results(self) -> None:
+        """SendTaskSuccess / SendTaskFailure: complete the task token a caller handed to a start.
+
+        The Service Authorization Reference lists no resource type for these actions, so a policy
+        must name "*"; the task token itself is the capability, and only these two actions are
+        granted (no heartbeat, no execution control).
+        """
+        self._allow("TaskResults", TASK_RESULT_ACTIONS, ["*"])

@@ -117,6 +117,15 @@ AGENT_BAD_INPUTS: Final[tuple[BadInput, ...]] = (
         "client_token with spaces", _start(client_token="a token; DROP"), "InvalidField", "client_token"
     ),
     BadInput("client_token as number", _start(client_token=12345), "InvalidField", "client_token"),
+    BadInput("callback not an object", _start(callback="token"), "InvalidField", "callback"),
+    BadInput("callback without a token", _start(callback={}), "InvalidField", "callback.task_token"),
+    BadInput("empty task_token", _start(callback={"task_token": ""}), "InvalidField", "callback.task_token"),
+    BadInput(
+        "task_token too long",  # Step Functions' taskToken: 1-2048 characters
+        _start(callback={"task_token": "t" * 2049}),
+        "InvalidField",
+        "callback.task_token",
+    ),
     BadInput("task_id not a uuid", _get("task-1"), "InvalidField", "task_id"),
     BadInput("task_id uppercase uuid", _get(UNKNOWN_TASK.upper()), "InvalidField", "task_id"),
     BadInput("task_id overlong", _get(UNKNOWN_TASK + "0" * 1000), "InvalidField", "task_id"),

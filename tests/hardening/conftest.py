@@ -55,5 +55,11 @@ def templates(synthesized: AllSynths) -> list[Template]:
 
 @pytest.fixture(scope="session")
 def variant_templates(synthesized_variants: VariantSynths) -> list[Template]:
-    """The Runtime stack of each feature variant (``-c auth=jwt``, ``-c endpoint=live``)."""
+    """The Runtime stack of each feature variant (``-c auth=jwt``, ``-c endpoint=live``, the example)."""
     return variant_runtime_templates(synthesized_variants)
+
+
+@pytest.fixture(scope="session")
+def example_template(synthesized_variants: VariantSynths) -> Template:
+    """The Runtime stack of ``-c example_state_machine=true``."""
+    return variant_runtime_templates({"example": synthesized_variants["example"]})[0]

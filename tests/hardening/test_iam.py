@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from tests.hardening.iam import (
     MIN_REASON_CHARS,
     Allowance,
@@ -41,7 +42,7 @@ def test_the_walk_sees_every_stage_and_the_runtime_role(templates: list[Template
 def test_no_action_wildcard_or_star_resource_outside_the_allowlist(
     templates: list[Template], variant_templates: list[Template]
 ) -> None:
-    """Every stage, and the Runtime stacks of ``-c auth=jwt`` and ``-c endpoint=live``."""
+    """Every stage, and the Runtime stacks of the feature variants (auth=jwt, endpoint=live, example)."""
     allowlist = load_allowlist()
     used: dict[Allowance, set[str]] = defaultdict(set)
     problems: list[str] = []
@@ -144,9 +145,10 @@ DATA_SERVICES = {
     "dynamodb": ("AGENT_TABLE_NAME",),
     "s3": ("AGENT_BUCKET_NAME",),
     "elasticache": ("AGENT_REDIS_URL", "AGENT_REDIS_IAM_USER"),
+    "events": ("AGENT_EVENT_BUS_NAME",),
 }
 """Data services and the runtime variables naming the resources of each the agent may touch."""
-ALLOWED_SERVICES = {*DATA_SERVICES, "logs", "ecr", "xray", "cloudwatch", "bedrock"}
+ALLOWED_SERVICES = {*DATA_SERVICES, "logs", "ecr", "xray", "cloudwatch", "bedrock", "states"}
 UNSCOPABLE_LOG_ACTIONS = {"logs:DescribeLogGroups"}
 
 
@@ -177,5 +179,25 @@ def test_runtime_role_reaches_only_its_own_stage_data(templates: list[Template])
             if services == {"logs"} and not set(statement.actions) <= UNSCOPABLE_LOG_ACTIONS:
                 for resource in statement.resources:
                     assert f"/runtimes/{runtime_name}-" in str(resource), (statement.where, resource)
-        assert {"dynamodb", "s3"} <= touched, stage
+        assert {"dynamodb", "s3", "events"} <= touched, stage
         assert ("elasticache" in touched) == ("AGENT_REDIS_URL" in variables), stage
+
+
+def test_task_events_go_only_to_the_stage_bus_with_the_agent_s_source(templates: list[Template]) -> None:
+    for stage in STAGES:
+        _, role_statements = _runtime_role_statements([t for t in templates if t.stage == stage])
+        [put] = [s for s in role_statements if "events:PutEvents" in s.actions]
+        assert put.actions == ["events:PutEvents"]
+        assert put.body["Condition"] == {
+            "StringEquals": {"events:source": EVENT_SOURCE, "events:detail-type": EVENT_DETAIL_TYPE}
+        }
+
+
+def test_task_results_are_only_the_two_token_completions(templates: list[Template]) -> None:
+    """Every stage's role may complete a caller's task token (SendTaskSuccess/Failure name no
+    resource type, so "*"), and nothing else of Step Functions: no heartbeat, no execution control."""
+    for stage in STAGES:
+        _, role_statements = _runtime_role_statements([t for t in templates if t.stage == stage])
+        [grant] = [s for s in role_statements if any(a.startswith("states:") for a in s.actions)]
+        assert sorted(grant.actions) == ["states:SendTaskFailure", "states:SendTaskSuccess"], stage
+        assert grant.resources == ["*"], stage

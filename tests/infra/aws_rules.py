@@ -311,6 +311,23 @@ NAME_RULES: Final = (
         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
     ),
     NameRule(
+        "AWS::Events::EventBus",
+        "Name",
+        r"[/\.\-_A-Za-z0-9]+",
+        256,
+        "Amazon EventBridge API Reference, CreateEventBus, Name - "
+        "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_CreateEventBus.html",
+    ),
+    NameRule(
+        "AWS::StepFunctions::StateMachine",
+        "StateMachineName",
+        r"[0-9A-Za-z_-]+",
+        80,
+        "Step Functions API Reference, CreateStateMachine, name: 1-80 characters; with CloudWatch "
+        "Logs on (the example machine logs) only 0-9, A-Z, a-z, - and _ - "
+        "https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html",
+    ),
+    NameRule(
         "AWS::ECR::Repository",
         "RepositoryName",
         r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",

@@ -40,6 +40,7 @@ VARIANTS: Final[dict[str, tuple[StageName, PresetName, dict[str, str]]]] = {
         },
     ),
     "endpoint-live": ("staging", "interactive", {"endpoint": "live"}),
+    "example": ("dev", "development", {"example_state_machine": "true"}),
 }
 """Feature switches synthesized once each on one stage: only their Runtime stack differs from the
 stage's own (snapshots, cdk-nag, cfn-lint, the AWS rules and the IAM walk cover them)."""

@@ -28,6 +28,24 @@ def findings_everywhere(synthesized: AllSynths, check: Checker) -> list[str]:
     ]
 
 
+CHECKERS: list[Checker] = [
+    aws_rules.valkey_groups_hold_only_authenticating_users,
+    aws_rules.runtime_subnets_in_supported_zone_ids,
+    aws_rules.no_stack_owned_log_group_in_aws_name_spaces,
+    aws_rules.names_match_aws_patterns,
+    aws_rules.runtime_environment_within_limits,
+    aws_rules.execution_role_trusts_only_agentcore,
+    aws_rules.template_within_quotas,
+]
+
+
+def test_the_example_state_machine_and_bus_names_are_checked(synthesized_variants: VariantSynths) -> None:
+    """The name rules reach what ``-c example_state_machine=true`` adds (the variants keep every
+    rule: ``test_the_feature_variants_keep_every_rule``)."""
+    checked = {entry.rule.kind for entry in aws_rules.named(synthesized_variants["example"].templates)}
+    assert {"AWS::StepFunctions::StateMachine", "AWS::Events::EventBus"} <= checked
+
+
 def runtime(**properties: Any) -> dict[str, Any]:
     return {"Type": aws_rules.RUNTIME, "Properties": {"AgentRuntimeName": "agent_dev", **properties}}
 
@@ -137,7 +155,12 @@ def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -
     checked = {
         entry.rule.kind for synth in synthesized.values() for entry in aws_rules.named(synth.templates)
     }
-    assert {aws_rules.RUNTIME, "AWS::ElastiCache::ServerlessCache", "AWS::Logs::LogGroup"} <= checked
+    assert {
+        aws_rules.RUNTIME,
+        "AWS::ElastiCache::ServerlessCache",
+        "AWS::Logs::LogGroup",
+        "AWS::Events::EventBus",
+    } <= checked
 
 
 def test_control_names_aws_refuses_are_reported() -> None:
@@ -154,6 +177,11 @@ def test_control_names_aws_refuses_are_reported() -> None:
                 "Properties": {"UserId": "agent", "UserName": "other", "AuthenticationMode": {"Type": "iam"}},
             },
             "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r" * 65}},
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "task events"}},
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"StateMachineName": "m" * 81},
+            },
             "Group": {"Type": "Custom::AgentCoreLogGroup", "Properties": {"Create": log_call}},
         }
     }
@@ -162,6 +190,8 @@ def test_control_names_aws_refuses_are_reported() -> None:
         "'agentcore-async-dev'",
         "'Cache'",
         "'rrrr",
+        "'task events'",
+        "'mmmm",
         "'runtime logs'",
         "name other is not its id",
     ):
@@ -296,7 +326,7 @@ def test_control_headers_agentcore_refuses_are_reported() -> None:
     assert aws_rules.request_headers_allowed({"Runtime": {"Resources": {"R": custom}}}) == []
 
 
-# ---- every rule holds for the feature variants too (auth=jwt, endpoint=live) ------------------
+# ---- every rule holds for the feature variants too (auth=jwt, endpoint=live, example) ----------
 
 STAGE_CHECKERS: list[Checker] = [
     aws_rules.valkey_groups_hold_only_authenticating_users,
@@ -318,9 +348,5 @@ def test_the_feature_variants_keep_every_rule(synthesized_variants: VariantSynth
         for finding in check(synth.templates)
     ]
     assert findings == []
-    assert (
-        aws_rules.fixed_names_carry_the_stage(
-            {synth.stage: synth.templates for synth in synthesized_variants.values()}
-        )
-        == []
-    )
+    for name, synth in synthesized_variants.items():
+        assert aws_rules.fixed_names_carry_the_stage({synth.stage: synth.templates}) == [], name

@@ -262,3 +262,26 @@ def test_an_endpoint_is_pinned_to_this_deploy_or_held_at_a_version() -> None:
     assert config_from(endpoint="live").endpoint == EndpointConfig(name="live")
     assert config_from(endpoint="live", endpoint_version="3").endpoint == EndpointConfig("live", "3")
     assert config_from().endpoint is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, False), ("true", True), ("false", False), (True, True)]
+)
+def test_example_state_machine_is_an_opt_in_flag(value: object, expected: bool) -> None:
+    assert config_from(example_state_machine=value).example_state_machine is expected
+
+
+def test_a_bad_example_state_machine_flag_is_one_line_naming_the_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from(example_state_machine="yes")
+    assert str(caught.value) == "invalid context example_state_machine='yes': allowed values are true, false"
+
+
+def test_the_example_state_machine_is_refused_with_jwt_auth() -> None:
+    """The example invokes the runtime with SigV4, which a JWT runtime refuses at every call."""
+    with pytest.raises(ConfigError) as caught:
+        config_from(example_state_machine="true", auth="jwt")
+    assert str(caught.value) == (
+        "invalid context example_state_machine='true': the example calls the runtime with IAM "
+        "(SigV4) credentials, which a runtime with auth=jwt refuses"
+    )

@@ -17,6 +17,8 @@ WILDCARD_RESOURCE_ALLOWED = {
     "xray:GetSamplingRules": "X-Ray has no resource-level permissions",
     "xray:GetSamplingTargets": "X-Ray has no resource-level permissions",
     "cloudwatch:PutMetricData": "no resource-level permissions; cloudwatch:namespace condition",
+    "states:SendTaskSuccess": "no resource type (Service Authorization Reference)",
+    "states:SendTaskFailure": "no resource type (Service Authorization Reference)",
 }
 # CDK's provider waiter (a Step Functions state machine) logging to CloudWatch Logs: log
 # delivery is configured through vended-log APIs that only accept "*".

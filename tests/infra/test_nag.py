@@ -28,8 +28,10 @@ def test_the_checks_do_report_an_insecure_resource() -> None:
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
 
 
-def test_acknowledgements_carry_reasons_into_the_templates(synthesized: AllSynths) -> None:
-    for synth in synthesized.values():
+def test_acknowledgements_carry_reasons_into_the_templates(
+    synthesized: AllSynths, synthesized_variants: VariantSynths
+) -> None:
+    for synth in [*synthesized.values(), *synthesized_variants.values()]:
         for template in synth.templates.values():
             for logical_id, resource in template["Resources"].items():
                 for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
@@ -37,7 +39,8 @@ def test_acknowledgements_carry_reasons_into_the_templates(synthesized: AllSynth
 
 
 def test_no_unacknowledged_findings_in_the_feature_variants(synthesized_variants: VariantSynths) -> None:
-    """``-c auth=jwt`` (its Cognito user pool included) and ``-c endpoint=live`` add no finding."""
+    """``-c auth=jwt`` (its Cognito user pool included), ``-c endpoint=live`` and the example state
+    machine add no finding."""
     findings = {
         f"{name}: {finding.rule} at {', '.join(finding.paths)}"
         for name, synth in synthesized_variants.items()

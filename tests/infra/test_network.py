@@ -52,6 +52,8 @@ def test_endpoints_for_everything_the_runtime_calls(synthesized: AllSynths) -> N
             ".logs": "Interface",
             ".bedrock-runtime": "Interface",
             ".xray": "Interface",
+            ".events": "Interface",
+            ".states": "Interface",
             ".s3": "Gateway",
             ".dynamodb": "Gateway",
         }

@@ -45,8 +45,8 @@ def test_variant_runtime_matches_snapshot(
     json_snapshot: SnapshotAssertion,
     variant: str,
 ) -> None:
-    """``-c auth=jwt`` (a created Cognito pool; an external issuer) and ``-c endpoint=live`` change
-    only the Runtime stack."""
+    """``-c auth=jwt`` (a created Cognito pool; an external issuer), ``-c endpoint=live`` and
+    ``-c example_state_machine=true`` change only the Runtime stack."""
     stage, preset, _ = VARIANTS[variant]
     synth = synthesized_variants[variant]
     assert normalise(synth.template("Runtime")) == json_snapshot

@@ -1,0 +1,44 @@
+"""Complete a Step Functions task token with a task's final state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from agent.announce.detail import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, callback_output
+from agent.records import TaskRecord, TaskStatus
+from agent.store.retries import aws_config
+
+
+class TaskTokenCallbacks:
+    """SendTaskSuccess for COMPLETED, SendTaskFailure (error code, message) for every other final
+    state; botocore's standard retries cover throttling, 5xx and lost connections."""
+
+    def __init__(self, *, bucket_name: str | None, attempts: int) -> None:
+        self._bucket = bucket_name
+        self._attempts = attempts
+        self._client: Any = None
+        """Made on first use: most agents never get a task token, and need no region for it."""
+
+    def complete(self, record: TaskRecord) -> None:
+        """Report ``record``'s final state to the token it carries."""
+        token = record.callback_token
+        if token is None or not record.status.finished:
+            return
+        if self._client is None:
+            config = aws_config(attempts=self._attempts, max_connections=4, read_timeout=5)
+            self._client = boto3.session.Session().client("stepfunctions", config=config)
+        if record.status is TaskStatus.COMPLETED:
+            self._client.send_task_success(taskToken=token, output=callback_output(record, self._bucket))
+            return
+        self._client.send_task_failure(
+            taskToken=token,
+            error=(record.error_code or record.status.value)[:MAX_ERROR_CHARS],
+            cause=(record.error_message or "")[:MAX_CAUSE_CHARS],
+        )
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        if self._client is not None:
+            self._client.close()

@@ -1,0 +1,93 @@
+"""An example state machine: starts one agent task and waits for its task token.
+
+The Task state calls ``InvokeAgentRuntime`` through the AWS SDK integration with
+``.waitForTaskToken``: the agent answers the start at once, keeps the token in the task's record,
+and completes it with ``SendTaskSuccess`` or ``SendTaskFailure`` when the task ends, from
+whichever microVM finishes it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_bedrockagentcore as agentcore
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from contract import STACK_PREFIX
+from stacks.nag import acknowledge, attribute_ref
+
+TASK_TIMEOUT: Final = Duration.days(1)
+"""How long an execution waits for its token: a refused start never calls back."""
+PAYLOAD: Final = (
+    "{% $string({'action': 'start_task', 'kind': $states.input.kind, 'input': $states.input.input, "
+    "'callback': {'task_token': $states.context.Task.Token}}) %}"
+)
+"""The start request, with the execution's task token as ``callback.task_token``."""
+SESSION_ID: Final = "{% 'sfn-' & $uuid() %}"
+"""A fresh runtime session per execution (40 characters; AgentCore needs 33 to 256)."""
+
+
+def example_task_machine_name(stage: str) -> str:
+    """``AgentCoreAsync-<stage>-ExampleTask``: one per stage, like the runtime's own name."""
+    return f"{STACK_PREFIX}-{stage}-ExampleTask"
+
+
+class ExampleTaskMachine(Construct):
+    """Input ``{"kind": "sleep", "input": {"duration": 30}}``; output the task's final detail."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        runtime: agentcore.Runtime,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        start = tasks.CallAwsService.jsonata(
+            self,
+            "StartAgentTask",
+            service="bedrockagentcore",
+            action="invokeAgentRuntime",
+            iam_action="bedrock-agentcore:InvokeAgentRuntime",
+            iam_resources=[runtime.agent_runtime_arn, f"{runtime.agent_runtime_arn}/*"],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            parameters={
+                "AgentRuntimeArn": runtime.agent_runtime_arn,
+                "RuntimeSessionId": SESSION_ID,
+                "ContentType": "application/json",
+                "Payload": PAYLOAD,
+            },
+            task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
+            comment="Start an agent task; the agent completes the token when the task ends",
+        )
+        log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=removal_policy)
+        self.machine = sfn.StateMachine(
+            self,
+            "Machine",
+            state_machine_name=example_task_machine_name(stage),
+            definition_body=sfn.DefinitionBody.from_chainable(start),
+            query_language=sfn.QueryLanguage.JSONATA,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+            removal_policy=removal_policy,
+        )
+        policy = self.machine.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{attribute_ref(runtime, 'AgentRuntimeArn')}/*]",
+            "InvokeAgentRuntime is authorized on the runtime and its endpoints "
+            "(<runtime ARN>/runtime-endpoint/DEFAULT); the wildcard stays under this one runtime",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions' vended log delivery (logs:*LogDelivery, DescribeLogGroups, ...) and X-Ray "
+            "tracing accept only '*' as resource",
+        )
