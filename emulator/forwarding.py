@@ -113,9 +113,14 @@ async def _send(runtime: Runtime, vm: MicroVM, headers: Mapping[str, str], paylo
     except httpx.ConnectError:
         log.warning("session=%s microvm=%d refused the connection", vm.session_id, vm.number)
         raise _Refused from None
-    except httpx.HTTPError:
+    except httpx.HTTPError as error:
         # The request may have reached the agent: never sent twice.
-        log.warning("session=%s microvm=%d did not answer the invocation", vm.session_id, vm.number)
+        log.warning(
+            "session=%s microvm=%d did not answer the invocation (%s)",
+            vm.session_id,
+            vm.number,
+            type(error).__name__,
+        )
         _retire_if_dead(runtime, vm)
         raise ServiceError("RuntimeClientError", "The runtime did not answer the invocation") from None
     except SessionStopped:

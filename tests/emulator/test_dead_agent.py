@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,9 +45,23 @@ def list_tasks(emulator: RunningEmulator, session_id: str) -> Any:
     return json.loads(response["response"].read())
 
 
-def kill_9(pid: int) -> None:
+def refuses(port: int) -> bool:
+    """Whether nothing listens on ``port`` any more (a connection is refused, not accepted)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def kill_9(pid: int, port: int) -> None:
+    """SIGKILL ``pid`` and wait until it is gone and its listening port refuses connections: the
+    kernel may report a killed process gone a little before it has closed its sockets."""
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: True if not pid_alive(pid) else None, 10, f"pid {pid} to die")
+    wait_until(lambda: True if refuses(port) else None, 10, f"port {port} of pid {pid} to refuse connections")
 
 
 def children(pid: int) -> list[int]:
@@ -59,7 +74,7 @@ def test_kill_9_then_an_immediate_call_lands_on_a_new_microvm(
 ) -> None:
     assert list_tasks(slow_pings, session_id)["tasks"] == []
     [first] = slow_pings.rows(session_id)
-    kill_9(first["pid"])
+    kill_9(first["pid"], first["port"])
 
     assert list_tasks(slow_pings, session_id)["tasks"] == []  # no 424: a replacement answered
     old, new = slow_pings.rows(session_id)
@@ -75,7 +90,7 @@ def test_an_agent_that_refuses_connections_is_replaced_and_the_call_retried(
     assert list_tasks(wrapped, session_id)["tasks"] == []
     [first] = wrapped.rows(session_id)
     [agent] = wait_until(lambda: children(first["pid"]) or None, 10, "the shell's agent child")
-    kill_9(agent)  # the microVM's process lives on, but nothing listens on its port any more
+    kill_9(agent, first["port"])  # the microVM's process lives on, but nothing listens on its port any more
     assert pid_alive(first["pid"])
 
     try:
