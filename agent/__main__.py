@@ -8,6 +8,7 @@ import sys
 
 import uvicorn
 
+from agent.instrumentation import set_up_tracing
 from agent.logs import configure_logging
 from agent.server import AgentServer
 from agent.service import create_app
@@ -35,6 +36,7 @@ def main() -> int:
         # Like every other AWS SDK, AWS_REGION wins; botocore only reads AWS_DEFAULT_REGION.
         os.environ[EnvVar.AWS_DEFAULT_REGION] = os.environ[EnvVar.AWS_REGION]
     configure_logging(settings.log_level)
+    set_up_tracing()
     try:
         app = create_app(settings)
     except SettingsError as exc:

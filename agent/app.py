@@ -9,11 +9,13 @@ from typing import Any
 
 from bedrock_agentcore import BedrockAgentCoreApp
 from bedrock_agentcore.runtime.models import PingStatus
+from opentelemetry.trace import Span
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from agent import metrics, telemetry
 from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
 from agent.identity import token_subject
 from agent.logs import bind
@@ -107,11 +109,16 @@ class AgentApp(BedrockAgentCoreApp):
         return token_subject(request.headers.get(AUTHORIZATION_HEADER))
 
     async def _handle_invocation(self, request: Request) -> Response:
+        with telemetry.invocation_span(request.headers) as span:
+            return await self._handle_traced(request, span)
+
+    async def _handle_traced(self, request: Request, span: Span) -> Response:
         self._build_request_context(request)
         started = time.monotonic()
         session = LOCAL_SESSION
         action = "unknown"
         error: ApiError | None = None
+        task_id: str | None = None
         response: Response
         try:
             session = self._session_of(request)
@@ -121,6 +128,7 @@ class AgentApp(BedrockAgentCoreApp):
             payload = decode_json(await self._read_body(request), self._max_payload_bytes)
             action = str(payload.get("action", "prompt" if "prompt" in payload else "unknown"))[:64]
             body = await self._dispatch(session, owner, payload)
+            task_id = body["task_id"] if isinstance(body.get("task_id"), str) else None
             response = await _json_response(body)
         except ApiError as refused:
             error = refused
@@ -133,6 +141,16 @@ class AgentApp(BedrockAgentCoreApp):
             # The agent itself failed: the one answer that is not 2xx.
             error = ApiError("InternalError", "the agent could not handle the request")
             response = JSONResponse(error.body(), status_code=500)
+        if error is not None and error.code == "StorageUnavailable":
+            metrics.storage_unavailable_answer()
+        telemetry.end_invocation(
+            span,
+            session_id=session,
+            action=action,
+            http_status=response.status_code,
+            error_code=None if error is None else error.code,
+            task_id=task_id,
+        )
         log.info(
             "invocation",
             extra={

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import time
@@ -19,6 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from opentelemetry.trace import Span
+
+from agent import metrics, telemetry
 from agent.announce.announcer import Announcer
 from agent.cpu import CpuWorkers
 from agent.errors import (
@@ -178,6 +182,7 @@ class TaskEngine:
             raise
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
+            metrics.task_started(stored.kind)
             log.info("task started", extra={"task_id": stored.task_id, "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
         if (stored.kind, stored.input_json, stored.retention, stored.owner, stored.callback_token) != (
@@ -407,12 +412,21 @@ class TaskEngine:
 
     async def _io(self, what: str, func: Callable[..., T], *args: Any) -> T:
         """One storage call off the event loop; the driver has retried it, a failure is classified."""
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
-        except StoreUnavailableError:
-            raise
-        except Exception as exc:
-            raise unavailable(what, exc) from exc
+        with telemetry.store_span(what):
+            try:
+                return await self._in_pool(func, *args)
+            except StoreUnavailableError:
+                metrics.store_failure(what)
+                raise
+            except Exception as exc:
+                metrics.store_failure(what)
+                raise unavailable(what, exc) from exc
+
+    async def _in_pool(self, func: Callable[..., T], *args: Any) -> T:
+        """``func`` in the I/O pool, in this context: a driver's own spans and log lines belong
+        to the store call that made them."""
+        call = partial(contextvars.copy_context().run, func, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     async def _io_until_stored(self, what: str, func: Callable[..., T], *args: Any) -> T:
         """:meth:`_io`, holding on through a storage outage (see :meth:`_until_stored`)."""
@@ -434,9 +448,10 @@ class TaskEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
-    async def _io_once(self, func: Callable[..., T], *args: Any) -> T:
+    async def _io_once(self, what: str, func: Callable[..., T], *args: Any) -> T:
         """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(func, *args))
+        with telemetry.store_span(what):
+            return await self._in_pool(func, *args)
 
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         """A conditional write; one the driver retried after a lost reply still counts as written.
@@ -452,14 +467,17 @@ class TaskEngine:
 
     async def _written(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         store = self._store_for(record)
-        if await self._io("transition", store.transition, record, expected, attempt):
-            return True
-        current = await self._io("get", store.get, record.session_id, record.task_id)
-        return current is not None and (current.status, current.attempt, current.updated_at) == (
-            record.status,
-            record.attempt,
-            record.updated_at,
-        )
+        written = await self._io("transition", store.transition, record, expected, attempt)
+        if not written:
+            current = await self._io("get", store.get, record.session_id, record.task_id)
+            written = current is not None and (current.status, current.attempt, current.updated_at) == (
+                record.status,
+                record.attempt,
+                record.updated_at,
+            )
+        if written:  # counted once, by the process whose write it was
+            metrics.task_recorded(record.kind, record.status.value, record.updated_at - record.created_at)
+        return written
 
     async def _read(self, session_id: str, task_id: str, owner: str | None) -> TaskRecord:
         """The task for a caller: another owner's task (or an owned one, to a caller without an
@@ -483,7 +501,7 @@ class TaskEngine:
             raise task_not_found(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
-                await self._io_once(cache.put, record)
+                await self._io_once("cache put", cache.put, record)
             except Exception:
                 log.warning("result cache unavailable", extra={"task_id": record.task_id})
         return record
@@ -493,7 +511,7 @@ class TaskEngine:
         if self._stores.cache is None:
             return None
         try:
-            return await self._io_once(self._stores.cache.get, session_id, task_id)
+            return await self._io_once("cache get", self._stores.cache.get, session_id, task_id)
         except Exception:
             log.warning("result cache unavailable", extra={"task_id": task_id})
             return None
@@ -653,6 +671,14 @@ class TaskEngine:
         kind = running.kind
         # This asyncio task's own context: every line it logs carries these.
         bind(session_id=record.session_id, task_id=record.task_id, attempt=record.attempt, kind=kind.name)
+        with telemetry.task_span(
+            session_id=record.session_id, task_id=record.task_id, kind=kind.name, attempt=record.attempt
+        ) as span:
+            await self._attempt(running, span)
+
+    async def _attempt(self, running: Running, span: Span) -> None:
+        record = running.record
+        kind = running.kind
         self._busy.enter()
         started = time.monotonic()
         heartbeat = asyncio.create_task(self._heartbeats(running))
@@ -674,15 +700,18 @@ class TaskEngine:
             except asyncio.CancelledError:
                 if running.superseded:
                     log.info("task record changed elsewhere; stopping")
+                    telemetry.end_task(span, "SUPERSEDED", None)
                 elif running.cancel_requested:
                     final = _finished(
                         running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
                     )
                 else:
-                    await self._record_stop(running)  # shutdown (SIGTERM): say so before exiting
+                    stopped = await self._record_stop(running)  # shutdown (SIGTERM): say so before exiting
+                    telemetry.end_task(span, stopped.status.value, stopped.error_code)
                     raise
             except _SupersededError:
                 log.info("task record changed elsewhere; stopping")
+                telemetry.end_task(span, "SUPERSEDED", None)
             except TaskError as error:
                 final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
             except Exception as exc:
@@ -692,7 +721,10 @@ class TaskEngine:
                 )
             if final is not None:
                 running.recording = True
-                await self._record_final(final.replace(expires_at=self._final_expiry(final)), record.attempt)
+                final = await self._record_final(
+                    final.replace(expires_at=self._final_expiry(final)), record.attempt
+                )
+                telemetry.end_task(span, final.status.value, final.error_code)
                 log.info(
                     "task finished",
                     extra={
@@ -717,6 +749,10 @@ class TaskEngine:
 
     async def _heartbeats(self, running: Running) -> None:
         """Prove the attempt alive every heartbeat interval (a checkpoint counts as one)."""
+        with telemetry.untraced():
+            await self._beat_periodically(running)
+
+    async def _beat_periodically(self, running: Running) -> None:
         loop = asyncio.get_running_loop()
         interval = self._settings.heartbeat_seconds
         while True:
@@ -744,8 +780,14 @@ class TaskEngine:
             checkpoint=checkpoint,
         )
         store = self._store_for(record)
-        call = self._io_until_stored if checkpoint is not None else self._io
-        alive = await call("heartbeat", store.beat, record.session_id, record.task_id, record.attempt, beat)
+        if checkpoint is not None:
+            alive = await self._io_until_stored(
+                "checkpoint", store.beat, record.session_id, record.task_id, record.attempt, beat
+            )
+        else:
+            alive = await self._io(
+                "heartbeat", store.beat, record.session_id, record.task_id, record.attempt, beat
+            )
         if not alive:
             running.superseded = True
             raise _SupersededError
@@ -782,9 +824,10 @@ class TaskEngine:
             return done(result_key=key, result_size=len(data))
         return done(result=text, result_size=len(data))
 
-    async def _record_stop(self, running: Running) -> None:
+    async def _record_stop(self, running: Running) -> TaskRecord:
         """SIGTERM: store SUSPENDED (resumable, with the last checkpoint) or LOST now, with the usual
-        bounded retries; a record whose mark cannot be written is settled after its lease."""
+        bounded retries; a record whose mark cannot be written is settled after its lease. Returns
+        the record it meant to write."""
         record = running.record
         if running.kind.resumable:
             stopped = _finished(record, TaskStatus.SUSPENDED, None, None, keep_checkpoint=True)
@@ -798,17 +841,21 @@ class TaskEngine:
             )
         except Exception:
             log.warning("task left RUNNING at shutdown; it is settled after the lease")
+        return stopped
 
-    async def _record_final(self, final: TaskRecord, attempt: int) -> None:
+    async def _record_final(self, final: TaskRecord, attempt: int) -> TaskRecord:
+        """Write ``final``; a result that cannot be stored is recorded FAILED instead. Returns the
+        outcome it wrote (or last tried to)."""
         try:
             if not await self._until_stored(
                 "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
             ):
                 log.warning("record changed elsewhere; outcome not recorded")
+            return final
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
                 log.exception("final state not recorded")
-                return
+                return final
             log.exception("result could not be recorded")
             failed = _finished(
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
@@ -817,6 +864,7 @@ class TaskEngine:
                 await self._transition(failed, TaskStatus.RUNNING, attempt)
             except Exception:
                 log.exception("final state not recorded")
+            return failed
 
 
 def _finished(

@@ -1,4 +1,5 @@
-"""Structured logging: one JSON object per line on stderr, carrying the ids bound to the context."""
+"""Structured logging: one JSON object per line on stderr, carrying the ids bound to the context
+and, inside a span, its trace and span ids."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+
+from opentelemetry import trace
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _bound: ContextVar[Mapping[str, Any]] = ContextVar("agent_log_fields", default=_NOTHING)
@@ -54,6 +57,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # the line belongs to this span of this trace (see agent.telemetry)
+            entry["trace_id"] = format(span.trace_id, "032x")
+            entry["span_id"] = format(span.span_id, "016x")
         if record.exc_info and record.exc_info[0] is not None:
             entry["error_type"] = record.exc_info[0].__name__
             entry["stack"] = self.formatException(record.exc_info)

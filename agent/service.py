@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,6 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from agent import metrics, telemetry
 from agent.app import AgentApp
 from agent.engine import TaskEngine
 from agent.kinds import KIND_MODULES
@@ -30,6 +32,8 @@ from agent.store.base import Stores
 from agent.store.factory import build_announcer, build_stores
 
 log = logging.getLogger("agent.service")
+SPAN_FLUSH_SECONDS = 2.0
+"""How long shutdown waits for the last spans to be exported (inside AgentCore's 15 s grace)."""
 
 
 Route = Callable[[str, str | None, Any], Awaitable[dict[str, Any]]]
@@ -86,6 +90,7 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
         kinds = Kinds.load((*KIND_MODULES, *settings.extra_kinds))
     except (ImportError, ValueError) as exc:
         raise SettingsError(f"cannot load the task kinds: {exc}") from None
+    metrics.bind_runtime(settings.runtime_name)
     ping_state = PingState()
     engine = TaskEngine(
         settings,
@@ -123,6 +128,7 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
         )
         yield
         await engine.shutdown()
+        await asyncio.to_thread(telemetry.flush, SPAN_FLUSH_SECONDS)
 
     app.router.lifespan_context = lifespan
     return app

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env(EnvVar.LOG_LEVEL)
     )
+    runtime_name: str = Field(
+        "local", pattern=r"^[A-Za-z0-9_.-]{1,64}$", validation_alias=_env(EnvVar.RUNTIME_NAME)
+    )
+    """The ``Runtime`` dimension of the agent's metrics (the stacks set the runtime's name)."""
     max_payload_bytes: int = Field(
         64 * 1024, ge=256, le=100 * 1024 * 1024, validation_alias=_env(EnvVar.MAX_PAYLOAD_BYTES)
     )

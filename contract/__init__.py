@@ -32,6 +32,8 @@ class EnvVar:
     S3_THRESHOLD_BYTES: Final = "AGENT_S3_THRESHOLD_BYTES"
     PRESIGN_THRESHOLD_BYTES: Final = "AGENT_PRESIGN_THRESHOLD_BYTES"
     LOG_LEVEL: Final = "AGENT_LOG_LEVEL"
+    RUNTIME_NAME: Final = "AGENT_RUNTIME_NAME"
+    """The runtime's name: the ``Runtime`` dimension of the agent's metrics (see :class:`Metric`)."""
     HOST: Final = "AGENT_HOST"
     MODEL_FACTORY: Final = "AGENT_MODEL_FACTORY"
     MAX_PAYLOAD_BYTES: Final = "AGENT_MAX_PAYLOAD_BYTES"
@@ -63,6 +65,62 @@ class TableSchema:
     CREATED_ATTRIBUTE: Final = "created_at"
     TTL_ATTRIBUTE: Final = "expires_at"
 
+
+class Metric:
+    """The agent's CloudWatch metrics (embedded metric format lines in its logs) and their dimensions.
+
+    The agent emits them; the stacks chart and alarm on them. Task counters carry the dimension
+    sets ``[Runtime, Kind]`` and ``[Runtime]``; store metrics ``[Runtime, Store]`` or
+    ``[Runtime, Operation]`` and ``[Runtime]``.
+    """
+
+    NAMESPACE: Final = "AgentCoreAsync"
+    RUNTIME: Final = "Runtime"
+    KIND: Final = "Kind"
+    STORE: Final = "Store"
+    OPERATION: Final = "Operation"
+
+    TASKS_STARTED: Final = "TasksStarted"
+    TASKS_RESUMED: Final = "TasksResumed"
+    TASKS_COMPLETED: Final = "TasksCompleted"
+    TASKS_FAILED: Final = "TasksFailed"
+    TASKS_CANCELLED: Final = "TasksCancelled"
+    TASKS_LOST: Final = "TasksLost"
+    TASKS_SUSPENDED: Final = "TasksSuspended"
+    TASK_DURATION: Final = "TaskDuration"
+    """Seconds from a task's start to its final state (across microVMs), with the final count."""
+    STORE_RETRIES: Final = "StoreRetries"
+    """Retries the storage drivers made (botocore's standard mode, redis-py's ``Retry``)."""
+    STORE_FAILURES: Final = "StoreFailures"
+    """Storage calls that still failed after the drivers' retries."""
+    STORAGE_UNAVAILABLE: Final = "StorageUnavailableAnswers"
+    """Invocations answered ``StorageUnavailable``."""
+
+
+TASK_STATE_METRICS: Final[dict[str, str]] = {
+    "RUNNING": Metric.TASKS_RESUMED,
+    "COMPLETED": Metric.TASKS_COMPLETED,
+    "FAILED": Metric.TASKS_FAILED,
+    "CANCELLED": Metric.TASKS_CANCELLED,
+    "LOST": Metric.TASKS_LOST,
+    "SUSPENDED": Metric.TASKS_SUSPENDED,
+}
+"""The counter a task's record increments when it is written into a status (RUNNING again: a resume)."""
+TASK_COUNTERS: Final[tuple[str, ...]] = (Metric.TASKS_STARTED, *TASK_STATE_METRICS.values())
+STORE_METRICS: Final[tuple[str, ...]] = (
+    Metric.STORE_RETRIES,
+    Metric.STORE_FAILURES,
+    Metric.STORAGE_UNAVAILABLE,
+)
+METRIC_BREAKDOWN: Final[dict[str, str | None]] = {
+    **dict.fromkeys(TASK_COUNTERS, Metric.KIND),
+    Metric.TASK_DURATION: Metric.KIND,
+    Metric.STORE_RETRIES: Metric.STORE,
+    Metric.STORE_FAILURES: Metric.OPERATION,
+    Metric.STORAGE_UNAVAILABLE: None,
+}
+"""Every metric the agent emits, and the dimension it is broken down by besides ``Runtime`` (each
+is also emitted under ``Runtime`` alone)."""
 
 RESULTS_PREFIX: Final = "results/"
 """S3 key prefix of large results and checkpoints (the bucket's lifecycle rule expires it)."""

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor
-from agent.store.retries import aws_config
+from agent.store.retries import aws_config, counting_retries
 from contract import TableSchema
 
 _serializer = TypeSerializer()
@@ -78,7 +78,7 @@ class DynamoStore:
     def __init__(self, table_name: str, *, attempts: int = 4, max_connections: int = 32) -> None:
         self._table = table_name
         config = aws_config(attempts=attempts, max_connections=max_connections, read_timeout=10)
-        self._client = boto3.session.Session().client("dynamodb", config=config)
+        self._client = counting_retries(boto3.session.Session().client("dynamodb", config=config), "dynamodb")
 
     def _key(self, session_id: str, task_id: str) -> dict[str, Any]:
         return {TableSchema.PARTITION_KEY: {"S": session_id}, TableSchema.SORT_KEY: {"S": task_id}}

@@ -10,6 +10,7 @@ Worst case per store operation (``AGENT_WRITE_ATTEMPTS`` = n, default 4):
 * SQLite: one statement, which waits up to ``SQLITE_BUSY_SECONDS`` for a lock.
 
 Then the caller gets ``StorageUnavailable`` (and a finished task holds its result and retries).
+Every retry a driver makes is counted as a ``StoreRetries`` metric point.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
+
+from agent import metrics
 
 CONNECT_TIMEOUT_SECONDS: Final = 3
 REDIS_BACKOFF_CAP_SECONDS: Final = 2.0
@@ -39,9 +42,41 @@ def aws_config(*, attempts: int, max_connections: int, read_timeout: float, **ex
     )
 
 
+def counting_retries(client: Any, store: str) -> Any:
+    """``client`` (a botocore client), counting each retry it makes: botocore builds a new request
+    for every attempt and numbers it in the request context."""
+
+    def on_request(request: Any, **_: Any) -> None:
+        if request.context.get("retries", {}).get("attempt", 1) > 1:
+            metrics.store_retry(store)
+
+    client.meta.events.register("request-created", on_request)
+    return client
+
+
+class CountingRetry(Retry):
+    """redis-py's ``Retry``, counting each retry it makes."""
+
+    def call_with_retry(
+        self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False
+    ) -> Any:
+        """Run ``do`` as redis-py does; a failure that is followed by another try is a retry."""
+        failures = 0
+
+        def counted(error: Exception, *count: int) -> Any:
+            nonlocal failures
+            failures += 1
+            retries = self.get_retries()
+            if retries < 0 or failures <= retries:
+                metrics.store_retry("redis")
+            return fail(error, *count)
+
+        return super().call_with_retry(do, counted, is_retryable, with_failure_count)
+
+
 def redis_retry(*, attempts: int, base_seconds: float) -> Retry:
     """redis-py's retry: ``attempts`` tries in all on connection errors and timeouts."""
-    return Retry(
+    return CountingRetry(
         ExponentialWithJitterBackoff(base=base_seconds, cap=REDIS_BACKOFF_CAP_SECONDS),
         retries=attempts - 1,
         supported_errors=(RedisConnectionError, RedisTimeoutError),

@@ -7,7 +7,7 @@ import hashlib
 import boto3
 
 from agent.records import TaskRecord
-from agent.store.retries import aws_config
+from agent.store.retries import aws_config, counting_retries
 from agent.work import owner_hash
 from contract import RESULTS_PREFIX
 
@@ -28,7 +28,7 @@ class S3Blobs:
         config = aws_config(
             attempts=attempts, max_connections=max_connections, read_timeout=30, signature_version="s3v4"
         )
-        self._client = boto3.session.Session().client("s3", config=config)
+        self._client = counting_retries(boto3.session.Session().client("s3", config=config), "s3")
 
     def put(self, key: str, data: bytes) -> None:
         """Upload ``data`` (server-side encrypted by the bucket's default)."""

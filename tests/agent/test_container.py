@@ -32,12 +32,28 @@ def test_dockerfile_essentials() -> None:
     assert "--platform=linux/arm64" in steps[0][1]
     assert re.search(r"python:3\.1[1-9]", steps[0][1])
     assert ("EXPOSE", "8080") in steps
-    assert steps[-1] == ("CMD", '["python", "-m", "agent"]')
+    assert steps[-1] == ("CMD", '["opentelemetry-instrument", "python", "-m", "agent"]')
     user = [arg for kind, arg in steps if kind == "USER"]
     assert user and user[-1] not in {"root", "0"}
     assert kinds.index("USER") < kinds.index("CMD")
     installs = [arg for kind, arg in steps if kind == "RUN" and "pip install" in arg]
     assert installs == ["pip install --no-cache-dir -r /app/requirements.txt"]
+
+
+def test_the_container_starts_under_the_aws_distro_for_opentelemetry() -> None:
+    """AgentCore's documentation runs Python agents as ``opentelemetry-instrument python ...`` with
+    ``aws-opentelemetry-distro`` installed ("Add observability to your Amazon Bedrock AgentCore
+    resources", https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/observability-configure.html).
+    The upstream distro comes with it, so the image names the AWS one, as AgentCore does."""
+    steps = _instructions()
+    env = " ".join(arg for kind, arg in steps if kind == "ENV")
+    assert "OTEL_PYTHON_DISTRO=aws_distro" in env.split()
+    assert "OTEL_PYTHON_CONFIGURATOR=aws_configurator" in env.split()
+    assert not [
+        word for word in env.split() if word.startswith(("OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED"))
+    ]
+    assert steps[-1][1].startswith('["opentelemetry-instrument",')
+    assert "aws-opentelemetry-distro" in _pins()
 
 
 def test_dockerfile_copies_work_with_the_repository_root_as_context() -> None:
@@ -63,19 +79,26 @@ def _third_party_imports() -> set[str]:
     return {m for m in modules if m not in sys.stdlib_module_names and m not in FIRST_PARTY}
 
 
-def test_requirements_are_pinned_and_cover_every_import_without_cdk() -> None:
+def _pins() -> dict[str, str]:
     lines = [
         line.strip()
         for line in (AGENT_DIR / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    pins = dict(line.split("==") for line in lines)
+    return dict(line.split("==") for line in lines)
+
+
+def test_requirements_are_pinned_and_cover_every_import_without_cdk() -> None:
+    pins = _pins()
+    lines = [f"{name}=={version}" for name, version in pins.items()]
     assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values()), lines
     assert not [name for name in pins if "cdk" in name or name == "constructs"]
     distribution = {
         "bedrock_agentcore": "bedrock-agentcore",
         "strands": "strands-agents",
         "pydantic_settings": "pydantic-settings",
+        # opentelemetry-api, -sdk and -instrumentation, at the versions the distro pins exactly.
+        "opentelemetry": "aws-opentelemetry-distro",
     }
     imported = _third_party_imports()
     assert "aws_cdk" not in imported

@@ -1,6 +1,7 @@
 """The one retry layer: the drivers retry (botocore's standard mode, redis-py's Retry), the agent only
 classifies what is left. A store that fails on purpose shows the worst case the README states:
-AGENT_WRITE_ATTEMPTS calls per operation, then StorageUnavailable within a bounded time."""
+AGENT_WRITE_ATTEMPTS calls per operation, then StorageUnavailable within a bounded time; every
+retry, failed call and StorageUnavailable answer is counted in the agent's metrics."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from agent.store.failures import is_transient
 from agent.store.redis_store import CREATE_SCRIPT
 from agent.store.retries import REDIS_BACKOFF_CAP_SECONDS
+from contract import Metric
 from tests.agent.helpers import new_session
 from tests.support.agent_process import FAST_TIMERS, running_agent
+from tests.support.emf import counts, emf_points
 from tests.support.failing_servers import failing_aws
 from tests.support.reply_dropper import reply_dropper
 from tests.support.servers import RedisServer
@@ -55,6 +58,16 @@ def test_a_failing_dynamodb_gets_exactly_the_configured_calls_then_storage_unava
             assert (status, body["error"]["code"]) == (200, "StorageUnavailable"), body
             assert dynamodb.count("PutItem") == ATTEMPTS, dynamodb.calls
             assert took < AWS_BACKOFF_BOUND + 2, f"StorageUnavailable after {took:.1f}s"
+            points = emf_points(agent.logs())
+    # Up to the answer: the session's first read (unfinished tasks) and the create, each retried by
+    # botocore to the configured attempts, each counted as it happened; then the one answer.
+    answered = next(i for i, p in enumerate(points) if p.name == Metric.STORAGE_UNAVAILABLE)
+    before = points[:answered]
+    assert counts(before, Store="dynamodb") == {Metric.STORE_RETRIES: 2 * (ATTEMPTS - 1)}
+    assert sorted(p.dimensions[Metric.OPERATION] for p in before if p.name == Metric.STORE_FAILURES) == [
+        "create",
+        "unfinished",
+    ]
 
 
 @pytest.mark.parametrize("attempts", [1, ATTEMPTS])
@@ -81,3 +94,6 @@ def test_a_failing_redis_gets_exactly_the_configured_tries_then_storage_unavaila
             assert (status, body["error"]["code"]) == (200, "StorageUnavailable"), body
             assert proxy.refused == attempts
             assert took < attempts * REDIS_BACKOFF_CAP_SECONDS + 2
+            points = emf_points(agent.logs())
+    answered = next(i for i, p in enumerate(points) if p.name == Metric.STORAGE_UNAVAILABLE)
+    assert counts(points[:answered], Store="redis")[Metric.STORE_RETRIES] == attempts - 1

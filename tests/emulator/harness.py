@@ -49,15 +49,22 @@ def wait_until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists (and is not a zombie we could still reap)."""
+    """Whether a process with ``pid`` exists with a thread still running (not a zombie we could still
+    reap). Every thread counts: the main thread turns zombie first, and the process's sockets close
+    only when its last thread has exited."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with contextlib.suppress(OSError):
-        status = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        return status != "Z"
-    return True
+    try:
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for thread in threads:
+        with contextlib.suppress(OSError):
+            if (thread / "stat").read_text().split(")")[-1].split()[0] != "Z":
+                return True
+    return False
 
 
 @dataclass

@@ -6,6 +6,8 @@ Run as ``python tests/emulator/scripted_agent.py``; it serves on ``PORT`` like t
 - ``{"ping": {"status": "HealthyBusy", "with_update_time": false}}`` sets what ``/ping`` reports
   from now on; with ``with_update_time`` the ping carries ``time_of_last_update`` (the moment of
   this call, as unix seconds), without it the field is left out.
+- ``{"echo_headers": ["traceparent", ...]}`` answers with the value of each named request header
+  (null when it did not arrive).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ async def invocations(request: Request) -> Response:
         if script["ping"].get("with_update_time", True):
             _ping["time_of_last_update"] = int(time.time())
         return JSONResponse({"ping": dict(_ping)})
+    if "echo_headers" in script:
+        return JSONResponse({name: request.headers.get(name) for name in script["echo_headers"]})
     answer = script.get("answer", {})
     return JSONResponse(answer.get("body", {}), status_code=int(answer.get("status", 200)))
 

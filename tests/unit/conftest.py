@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.testclient import TestClient
 
 from agent.service import create_app
 from agent.settings import load_settings
+from agent.store.base import Stores
+from agent.store.memory import MemoryStore
 from contract import SESSION_HEADER
 
 UNIT_ENV = {
@@ -29,9 +35,14 @@ class Agent:
         self.client = client
 
     def invoke(
-        self, payload: object, session: str = "unit-session-00000000000000000000000001"
+        self,
+        payload: object,
+        session: str = "unit-session-00000000000000000000000001",
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, object]:
-        response = self.client.post("/invocations", json=payload, headers={SESSION_HEADER: session})
+        response = self.client.post(
+            "/invocations", json=payload, headers={SESSION_HEADER: session, **(headers or {})}
+        )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
         return body
@@ -41,3 +52,30 @@ class Agent:
 def agent() -> Iterator[Agent]:
     with TestClient(create_app(load_settings(UNIT_ENV))) as client:
         yield Agent(client)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    """The task store of :func:`stored_agent`, for tests that write or read records directly."""
+    return MemoryStore()
+
+
+@pytest.fixture
+def stored_agent(store: MemoryStore) -> Iterator[Agent]:
+    """:func:`agent` on the :func:`store` fixture's memory store."""
+    with TestClient(create_app(load_settings(UNIT_ENV), Stores(tasks=store))) as client:
+        yield Agent(client)
+
+
+_EXPORTER = InMemorySpanExporter()
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """Every span ended from now on (the process's one tracer provider keeps them in memory)."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+        trace.set_tracer_provider(provider)
+    _EXPORTER.clear()
+    return _EXPORTER
