@@ -9,11 +9,12 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from contract import AUTHORIZATION_HEADER, EnvVar
+from contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
 from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.example_task_machine import ExampleTaskMachine
 from stacks.constructs.runtime_alarms import RuntimeAlarms
+from stacks.constructs.runtime_dashboard import RuntimeDashboard
 from stacks.constructs.runtime_role import RuntimeRole
 from stacks.constructs.task_events_bus import TaskEventsBus
 from stacks.context import AppConfig
@@ -61,6 +62,8 @@ class RuntimeStack(Stack):
             EnvVar.IDLE_TIMEOUT_SECONDS: str(config.lifecycle.idle_timeout_seconds),
             EnvVar.MAX_LIFETIME_SECONDS: str(config.lifecycle.max_lifetime_seconds),
             EnvVar.EVENT_BUS_NAME: task_events.bus.event_bus_name,
+            # The Runtime dimension of the agent's metrics, so the stages' metrics never mix.
+            EnvVar.RUNTIME_NAME: runtime_name,
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
@@ -115,6 +118,11 @@ class RuntimeStack(Stack):
             alarm_email=config.alarm_email,
             removal_policy=stage.removal_policy,
         )
+        # Dashboards are global to the account: the name carries the region too.
+        dashboard_name = f"{STACK_PREFIX}-{stage.name}-{self.region}"
+        RuntimeDashboard(
+            self, "Dashboard", dashboard_name=dashboard_name, runtime=agent.runtime, alarms=self.alarms.alarms
+        )
 
         if config.example_state_machine:
             example = ExampleTaskMachine(
@@ -138,6 +146,12 @@ class RuntimeStack(Stack):
             self,
             "LogsTailCommand",
             value=Fn.join(" ", ["aws logs tail", agent.log_group.log_group_name, "--follow"]),
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
+            f"#dashboards/dashboard/{dashboard_name}",
         )
         if config.endpoint is not None:
             endpoint = agent.add_endpoint(config.endpoint.name, version=config.endpoint.version)

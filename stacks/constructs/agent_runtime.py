@@ -92,6 +92,8 @@ class AgentRuntime(Construct):
                 if request_headers
                 else None
             ),
+            # AgentCore's own spans of the runtime go to X-Ray (CloudWatch Transaction Search).
+            tracing_enabled=True,
         )
         # The URI is the repository's token plus the content-hash tag; the Image stack builds and
         # pushes exactly that tag before this stack deploys, so the note adds nothing on every synth.

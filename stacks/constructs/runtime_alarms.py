@@ -1,7 +1,9 @@
-"""CloudWatch alarms on the runtime's server errors and throttles, sent to an SNS topic.
+"""CloudWatch alarms on the runtime's server errors and throttles and on failed and lost tasks,
+sent to an SNS topic.
 
-The metrics come from the ``Runtime`` L2's ``metric_*`` methods, which carry the namespace and
-dimensions AgentCore publishes for a runtime's DEFAULT endpoint; nothing here names a dimension.
+The runtime's metrics come from the ``Runtime`` L2's ``metric_*`` methods, which carry the
+namespace and dimensions AgentCore publishes for a runtime's DEFAULT endpoint; the task metrics
+are the agent's own (``stacks/task_metrics.py``), for the whole runtime.
 """
 
 from __future__ import annotations
@@ -18,18 +20,26 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from contract import Metric
+from stacks.task_metrics import runtime_metric
+
 PERIOD: Final = Duration.minutes(5)
 ALARMED_METRICS: Final = {
     "SystemErrors": "AgentCore returned server errors (5xx) for the runtime",
     "Throttles": "AgentCore throttled invocations of the runtime (429)",
+    Metric.TASKS_FAILED: "Tasks ended FAILED (their own error, an unstorable result, too many resumes)",
+    Metric.TASKS_LOST: "Tasks ended LOST: their microVM ended and they cannot resume",
 }
 
 
 def alarmed_metrics(runtime: agentcore.IBedrockAgentRuntime) -> dict[str, cloudwatch.Metric]:
-    """The metrics in :data:`ALARMED_METRICS`, summed per :data:`PERIOD`, as the L2 defines them."""
+    """The metrics in :data:`ALARMED_METRICS`, summed per :data:`PERIOD`: the runtime's as the L2
+    defines them, the tasks' as the agent emits them for this runtime."""
     return {
         "SystemErrors": runtime.metric_system_errors(period=PERIOD),
         "Throttles": runtime.metric_throttles(period=PERIOD),
+        Metric.TASKS_FAILED: runtime_metric(Metric.TASKS_FAILED, runtime_name=runtime.agent_runtime_name),
+        Metric.TASKS_LOST: runtime_metric(Metric.TASKS_LOST, runtime_name=runtime.agent_runtime_name),
     }
 
 

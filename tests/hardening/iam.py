@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -79,6 +80,9 @@ def _documents(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield props["RepositoryPolicyText"]
     elif kind == "AWS::KMS::Key":
         yield props["KeyPolicy"]
+    elif kind == "AWS::XRay::ResourcePolicy":
+        # A JSON string (CDK joins references into it): parsed with references as placeholders.
+        yield json.loads(_flatten(props["PolicyDocument"]))
     elif kind == "AWS::Logs::ResourcePolicy":
         raise AssertionError("log resource policies are JSON strings: extend the IAM walk to parse them")
 

@@ -328,6 +328,39 @@ NAME_RULES: Final = (
         "https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html",
     ),
     NameRule(
+        "AWS::CloudWatch::Dashboard",
+        "DashboardName",
+        r"[A-Za-z0-9_-]+",
+        255,
+        "CloudFormation Template Reference, AWS::CloudWatch::Dashboard, DashboardName (dashboards are "
+        "global to the account, so the name also carries the region) - "
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-dashboard.html",
+    ),
+    NameRule(
+        "AWS::XRay::ResourcePolicy",
+        "PolicyName",
+        r"[\w+=,.@-]+",
+        128,
+        "X-Ray API Reference, PutResourcePolicy, PolicyName - "
+        "https://docs.aws.amazon.com/xray/latest/api/API_PutResourcePolicy.html",
+    ),
+    NameRule(
+        "AWS::Logs::DeliverySource",
+        "Name",
+        r"[\w-]+",
+        60,
+        "CloudWatch Logs API Reference, PutDeliverySource, name - "
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliverySource.html",
+    ),
+    NameRule(
+        "AWS::Logs::DeliveryDestination",
+        "Name",
+        r"[\w-]+",
+        60,
+        "CloudWatch Logs API Reference, PutDeliveryDestination, name - "
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliveryDestination.html",
+    ),
+    NameRule(
         "AWS::ECR::Repository",
         "RepositoryName",
         r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
@@ -624,4 +657,36 @@ def request_headers_allowed(stage: StageTemplates) -> list[str]:
                     findings.append(f"{where} has a prefix reserved for AWS")
                 if name in RESTRICTED_HEADERS:
                     findings.append(f"{where} is restricted")
+    return findings
+
+
+# ---- 10. X-Ray resource policies of all stages fit one account -------------------------------
+
+XRAY_POLICY_SOURCE: Final = (
+    "X-Ray API Reference, PutResourcePolicy: each account can have at most 5 resource policies, of "
+    "at most 5 KB each - https://docs.aws.amazon.com/xray/latest/api/API_PutResourcePolicy.html. "
+    "The Runtime L2's tracing creates one per Runtime stack (CdkXRayLogsDeliveryPolicy)."
+)
+MAX_XRAY_POLICIES: Final = 5
+MAX_XRAY_POLICY_BYTES: Final = 5 * 1024
+
+
+def xray_policies_fit_one_account(stages: Mapping[str, StageTemplates]) -> list[str]:
+    """All stages deployed side by side in one account hold at most 5 X-Ray resource policies
+    between them, none over 5 KB (references at their longest)."""
+    findings = []
+    policies = [
+        (f"{stage_name} {part}/{logical_id}", props)
+        for stage_name, stage in stages.items()
+        for part, template in stage.items()
+        for logical_id, props in resources(template, "AWS::XRay::ResourcePolicy")
+    ]
+    if len(policies) > MAX_XRAY_POLICIES:
+        findings.append(
+            f"{len(policies)} X-Ray resource policies in one account (at most {MAX_XRAY_POLICIES})"
+        )
+    for where, props in policies:
+        document = render(props.get("PolicyDocument"), "x" * REFERENCE_BOUND)
+        if document is None or len(document.encode()) > MAX_XRAY_POLICY_BYTES:
+            findings.append(f"{where}: policy document over {MAX_XRAY_POLICY_BYTES} bytes or unreadable")
     return findings

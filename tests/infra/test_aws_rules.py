@@ -160,6 +160,10 @@ def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -
         "AWS::ElastiCache::ServerlessCache",
         "AWS::Logs::LogGroup",
         "AWS::Events::EventBus",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::XRay::ResourcePolicy",
+        "AWS::Logs::DeliverySource",
+        "AWS::Logs::DeliveryDestination",
     } <= checked
 
 
@@ -183,6 +187,9 @@ def test_control_names_aws_refuses_are_reported() -> None:
                 "Properties": {"StateMachineName": "m" * 81},
             },
             "Group": {"Type": "Custom::AgentCoreLogGroup", "Properties": {"Create": log_call}},
+            "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardName": "agent dev"}},
+            "Source": {"Type": "AWS::Logs::DeliverySource", "Properties": {"Name": "s" * 61}},
+            "Policy": {"Type": "AWS::XRay::ResourcePolicy", "Properties": {"PolicyName": "agent/dev"}},
         }
     }
     findings = "\n".join(aws_rules.names_match_aws_patterns({"Runtime": template}))
@@ -194,6 +201,9 @@ def test_control_names_aws_refuses_are_reported() -> None:
         "'mmmm",
         "'runtime logs'",
         "name other is not its id",
+        "'agent dev'",
+        "'ssss",
+        "'agent/dev'",
     ):
         assert expected in findings
 
@@ -350,3 +360,26 @@ def test_the_feature_variants_keep_every_rule(synthesized_variants: VariantSynth
     assert findings == []
     for name, synth in synthesized_variants.items():
         assert aws_rules.fixed_names_carry_the_stage({synth.stage: synth.templates}) == [], name
+
+
+# ---- 10. X-Ray resource policies of all stages fit one account -------------------------------
+
+
+@pytest.mark.parametrize("preset", PRESET_NAMES)
+def test_xray_resource_policies_of_all_stages_fit_one_account(synthesized: AllSynths, preset: str) -> None:
+    """Source: ``aws_rules.XRAY_POLICY_SOURCE``."""
+    stages = {stage: synth.templates for (stage, p), synth in synthesized.items() if p == preset}
+    assert aws_rules.xray_policies_fit_one_account(stages) == []
+    assert sum(
+        1 for t in stages.values() for _ in aws_rules.resources(t["Runtime"], "AWS::XRay::ResourcePolicy")
+    )
+
+
+def test_control_too_many_or_too_large_xray_policies_are_reported() -> None:
+    policy = {"Type": "AWS::XRay::ResourcePolicy", "Properties": {"PolicyName": "p", "PolicyDocument": "{}"}}
+    large = {"Type": policy["Type"], "Properties": {"PolicyName": "p", "PolicyDocument": "x" * 5121}}
+    stages = {f"s{i}": {"Runtime": {"Resources": {"Policy": policy}}} for i in range(6)}
+    stages["s0"] = {"Runtime": {"Resources": {"Policy": large}}}
+    findings = aws_rules.xray_policies_fit_one_account(stages)
+    assert any("6 X-Ray resource policies" in f for f in findings)
+    assert any(f.startswith("s0 Runtime/Policy") for f in findings)

@@ -11,7 +11,15 @@ import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk.assertions import Match, Template
 
-from contract import DEFAULT_MODEL_ID, PRESETS, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS, EnvVar, PresetName
+from contract import (
+    DEFAULT_MODEL_ID,
+    PRESETS,
+    TIMER_MAX_SECONDS,
+    TIMER_MIN_SECONDS,
+    EnvVar,
+    Metric,
+    PresetName,
+)
 from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
 from stacks.stages import STAGES
 from tests.infra.synth import (
@@ -61,6 +69,7 @@ def test_environment_points_the_agent_at_this_stages_stores(synthesized: AllSynt
         assert env[EnvVar.IDLE_TIMEOUT_SECONDS] == str(lifecycle.idle_timeout_seconds)
         assert env[EnvVar.MAX_LIFETIME_SECONDS] == str(lifecycle.max_lifetime_seconds)
         assert env[EnvVar.MODEL_ID] == DEFAULT_MODEL_ID  # the one default, shared with the agent
+        assert env[EnvVar.RUNTIME_NAME] == f"agentcore_async_{stage}"  # the agent's metrics dimension
         if STAGES[stage].cache_enabled:
             endpoint = {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-CacheEndpoint"}
             assert env[EnvVar.REDIS_URL] == {"Fn::Join": ["", ["rediss://", endpoint]]}
@@ -111,7 +120,14 @@ def test_runtime_is_created_after_its_role_policy(synthesized: AllSynths) -> Non
 def test_outputs_have_the_documented_ids(synthesized: AllSynths) -> None:
     for (stage, _), synth in synthesized.items():
         outputs = synth.template("Runtime")["Outputs"]
-        expected = {"RuntimeArn", "ResultsTableName", "ResultsBucketName", "RepositoryUri", "LogsTailCommand"}
+        expected = {
+            "RuntimeArn",
+            "ResultsTableName",
+            "ResultsBucketName",
+            "RepositoryUri",
+            "LogsTailCommand",
+            "DashboardUrl",
+        }
         if STAGES[stage].cache_enabled:
             expected.add("CacheEndpoint")
         assert expected <= set(outputs)
@@ -170,17 +186,23 @@ def test_the_log_group_is_deleted_with_the_stack_only_where_the_stage_destroys_d
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
-def test_alarms_watch_errors_and_throttles_of_this_runtime(
+def test_alarms_watch_errors_and_throttles_and_failed_and_lost_tasks_of_this_runtime(
     synthesized: AllSynths, preset: PresetName
 ) -> None:
     alarms = resources(synthesized["staging", preset].template("Runtime"), "AWS::CloudWatch::Alarm")
     by_metric = {alarm["Properties"]["MetricName"]: alarm["Properties"] for alarm in alarms.values()}
-    assert set(by_metric) == {"SystemErrors", "Throttles"}
-    for alarm in by_metric.values():
-        assert alarm["Namespace"] == "AWS/Bedrock-AgentCore"
+    assert set(by_metric) == {"SystemErrors", "Throttles", Metric.TASKS_FAILED, Metric.TASKS_LOST}
+    for name, alarm in by_metric.items():
         dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-        assert dimensions["Operation"] == "InvokeAgentRuntime"
-        assert dimensions["Name"] == "agentcore_async_staging::DEFAULT"
+        if name in (Metric.TASKS_FAILED, Metric.TASKS_LOST):  # the agent's EMF metrics, whole runtime
+            assert alarm["Namespace"] == Metric.NAMESPACE
+            assert dimensions == {Metric.RUNTIME: "agentcore_async_staging"}
+        else:
+            assert alarm["Namespace"] == "AWS/Bedrock-AgentCore"
+            assert dimensions["Operation"] == "InvokeAgentRuntime"
+            assert dimensions["Name"] == "agentcore_async_staging::DEFAULT"
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert alarm["TreatMissingData"] == "notBreaching"
         assert len(alarm["AlarmActions"]) == 1
 
 
@@ -308,3 +330,21 @@ def test_endpoint_version_holds_the_endpoint_at_an_earlier_version(tmp_path: Pat
     [endpoint] = resources(synth.template("Runtime"), "AWS::BedrockAgentCore::RuntimeEndpoint").values()
     assert endpoint["Properties"]["AgentRuntimeVersion"] == "3"
     assert synth.template("Runtime")["Outputs"]["EndpointVersion"]["Value"] == "3"
+
+
+def test_the_runtimes_traces_are_delivered_to_xray(synthesized: AllSynths) -> None:
+    """AgentCore's own spans of the runtime reach X-Ray through a CloudWatch Logs delivery: a TRACES
+    delivery source for the runtime, an XRAY destination and the delivery between them ("Add
+    observability to your Amazon Bedrock AgentCore resources", Enabling observability for AgentCore
+    runtime ... resources, https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/observability-configure.html)."""
+    for synth in synthesized.values():
+        template = synth.template("Runtime")
+        [runtime_id] = resources(template, RUNTIME)
+        [(source_id, source)] = resources(template, "AWS::Logs::DeliverySource").items()
+        [(destination_id, destination)] = resources(template, "AWS::Logs::DeliveryDestination").items()
+        [delivery] = resources(template, "AWS::Logs::Delivery").values()
+        assert source["Properties"]["LogType"] == "TRACES"
+        assert source["Properties"]["ResourceArn"] == {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]}
+        assert destination["Properties"]["DeliveryDestinationType"] == "XRAY"
+        assert delivery["Properties"]["DeliverySourceName"] == {"Ref": source_id}
+        assert delivery["Properties"]["DeliveryDestinationArn"] == {"Fn::GetAtt": [destination_id, "Arn"]}

@@ -1,0 +1,104 @@
+"""A CloudWatch dashboard per stage: the runtime's own metrics beside the agent's task metrics.
+
+The runtime's come from the ``Runtime`` L2's ``metric_*`` methods (``AWS/Bedrock-AgentCore``);
+the tasks' from the agent's EMF lines (``contract.Metric``, see ``stacks/task_metrics.py``): each
+over the whole runtime, and broken down by kind, store or operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_bedrockagentcore as agentcore
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from contract import TASK_COUNTERS, Metric
+from stacks.task_metrics import PERIOD, broken_down, runtime_metric
+
+WIDTH: Final = 24
+"""The dashboard grid's width."""
+HEIGHT: Final = 6
+
+
+def _graph(title: str, metrics: Sequence[cloudwatch.IMetric], width: int) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(title=title, left=list(metrics), width=width, height=HEIGHT, period=PERIOD)
+
+
+class RuntimeDashboard(Construct):
+    """Invocations, sessions, errors and latency of the runtime; task outcomes, durations and
+    storage trouble of the agent; and the state of the stage's alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_name: str,
+        runtime: agentcore.IBedrockAgentRuntime,
+        alarms: Sequence[cloudwatch.IAlarm],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name = runtime.agent_runtime_name
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=dashboard_name, default_interval=Duration.hours(3)
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=(
+                    f"# Runtime {name}\n"
+                    "AgentCore's metrics of the runtime (`AWS/Bedrock-AgentCore`) and the agent's "
+                    f"task metrics (`{Metric.NAMESPACE}`, from the EMF lines in the runtime's log group)."
+                ),
+                width=WIDTH,
+                height=2,
+            )
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Invocations and sessions", [runtime.metric_invocations(), runtime.metric_session_count()], 8
+            ),
+            _graph(
+                "Errors and throttles",
+                [runtime.metric_system_errors(), runtime.metric_user_errors(), runtime.metric_throttles()],
+                8,
+            ),
+            _graph(
+                "Latency (ms)",
+                [runtime.metric_latency(statistic="Average"), runtime.metric_latency(statistic="p99")],
+                8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            _graph(
+                "Task outcomes", [runtime_metric(counter, runtime_name=name) for counter in TASK_COUNTERS], 16
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=8, height=HEIGHT),
+        )
+        by_kind = [
+            _graph(f"{counter} by kind", [broken_down(counter, runtime_name=name)], 6)
+            for counter in TASK_COUNTERS
+        ]
+        by_kind.append(
+            _graph(
+                "TaskDuration by kind (s)",
+                [
+                    broken_down(Metric.TASK_DURATION, runtime_name=name, statistic=stat)
+                    for stat in ("Average", "p90")
+                ],
+                6,
+            )
+        )
+        for row in range(0, len(by_kind), WIDTH // 6):
+            self.dashboard.add_widgets(*by_kind[row : row + WIDTH // 6])
+        self.dashboard.add_widgets(
+            _graph("StoreRetries by store", [broken_down(Metric.STORE_RETRIES, runtime_name=name)], 8),
+            _graph("StoreFailures by operation", [broken_down(Metric.STORE_FAILURES, runtime_name=name)], 8),
+            _graph(
+                "StorageUnavailable answers",
+                [runtime_metric(Metric.STORAGE_UNAVAILABLE, runtime_name=name)],
+                8,
+            ),
+        )
