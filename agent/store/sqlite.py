@@ -82,6 +82,16 @@ class SqliteStore:
 
     # ---- the writer ----------------------------------------------------------------------
 
+    @property
+    def queued_writes(self) -> int:
+        """Writes waiting for the writer thread (not yet in a transaction)."""
+        return self._queue.qsize()
+
+    def trace_writes(self, callback: Callable[[str], None] | None) -> None:
+        """Have ``callback`` called with each SQL statement the writer runs (None stops it); for
+        seeing how writes are grouped into transactions. Set it while no write is in flight."""
+        self._writer_conn.set_trace_callback(callback)
+
     def _write(self, write: Callable[[sqlite3.Connection], T]) -> T:
         """Queue ``write`` for the writer thread; return its result once its transaction committed."""
         if self._closed:
