@@ -1,5 +1,6 @@
 """A TCP proxy on loopback that can swallow a reply (the request reaches the server, the answer never
-reaches the client), or refuse every request of one kind (the server never sees it).
+reaches the client), swallow every reply to one kind of request for a while, or refuse every request
+of one kind (the server never sees it).
 
 That is what a flaky network does to a write whose response times out: the server applied it, the
 client retries it. Works for any request/response protocol (HTTP to moto, RESP to redis-server)::
@@ -8,6 +9,10 @@ client retries it. Works for any request/response protocol (HTTP to moto, RESP t
         proxy.drop_reply_to(b"DynamoDB_20120810.PutItem")   # arm once
         ...                                                 # point the client at proxy.port
         assert proxy.dropped == 1
+
+        proxy.drop_every_reply_to(b"DynamoDB_20120810.PutItem")   # every write lands, none is answered
+        ...
+        proxy.stop_dropping()
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ CHUNK = 65536
 @dataclass
 class ReplyDropper:
     """Forwards bytes both ways; when armed, the first request containing the marker is delivered and
-    its connection is cut as soon as the server starts to answer."""
+    its connection is cut as soon as the server starts to answer (while dropping every reply: each such
+    request)."""
 
     upstream_port: int
     port: int = 0
     dropped: int = 0
     refused: int = 0
     _marker: bytes | None = None
+    _every: bytes | None = None
     _refuse: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listener: socket.socket | None = None
@@ -41,6 +48,17 @@ class ReplyDropper:
         """Swallow the reply to the next request whose bytes contain ``marker``."""
         with self._lock:
             self._marker = marker
+
+    def drop_every_reply_to(self, marker: bytes) -> None:
+        """Until :meth:`stop_dropping`, deliver every request whose bytes contain ``marker`` and swallow
+        its reply: the server applies each attempt, the client sees each one fail."""
+        with self._lock:
+            self._every = marker
+
+    def stop_dropping(self) -> None:
+        """Answer requests normally again (undoes :meth:`drop_every_reply_to`)."""
+        with self._lock:
+            self._every = None
 
     def refuse_every(self, marker: bytes) -> None:
         """From now on, cut the connection of every request containing ``marker`` before it is
@@ -57,6 +75,8 @@ class ReplyDropper:
 
     def _take_marker(self, chunk: bytes) -> bool:
         with self._lock:
+            if self._every is not None and self._every in chunk:
+                return True
             if self._marker is not None and self._marker in chunk:
                 self._marker = None
                 return True
