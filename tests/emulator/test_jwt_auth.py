@@ -6,28 +6,38 @@ before a call reaches the container, and answers a missing or invalid token with
 or not found for OAuth bearer token based access": AgentCore data plane API reference and the
 ``bedrock-agentcore`` service model). A SigV4-signed call to a JWT runtime, and a bearer token sent
 to an IAM runtime, get ``AccessDeniedException`` (403) "Authorization method mismatch".
+
+Behind the authorizer a task belongs to its caller on every store the agent runs on: SQLite,
+DynamoDB + S3 (moto in server mode) and Redis (a real redis-server, ephemeral tasks).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from agent.store.redis_store import RedisStore
 from contract import SESSION_HEADER
+from emulator.process import SQLITE_FILE
+from tests.agent.aws import AwsResources, create_resources
 from tests.emulator.conftest import STANDARD_FLAGS
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, emulator_env, running_emulator
 from tests.support.jwt_issuer import AUDIENCE, LocalIssuer, bearer, serving_discovery
+from tests.support.servers import MotoServer, RedisServer
 
 ISSUER = LocalIssuer()
 IMPOSTOR = LocalIssuer(kid=ISSUER.kid)
@@ -114,23 +124,110 @@ def test_a_sigv4_signed_call_is_an_authorization_method_mismatch(jwt_emulator: R
     assert refused.value.response["Error"]["Message"].startswith("Authorization method mismatch")
 
 
-def test_a_valid_token_reaches_the_agent_which_keeps_users_apart(jwt_emulator: RunningEmulator) -> None:
-    session = f"shared-{uuid.uuid4().hex}"
+@dataclass(frozen=True)
+class JwtStore:
+    """An emulator in JWT mode whose agents keep their tasks in one store."""
+
+    emulator: RunningEmulator
+    start: dict[str, Any]
+    """The start payload: durable on SQLite and DynamoDB + S3, ephemeral (Redis) on Redis."""
+    owner: Callable[[str, str], str | None]
+    """The ``owner`` of a task's record as that store holds it (session id, task id)."""
+
+
+def _sqlite_owner(emulator: RunningEmulator) -> Callable[[str, str], str | None]:
+    def owner(session: str, task_id: str) -> str | None:
+        with contextlib.closing(sqlite3.connect(emulator.store_dir / SQLITE_FILE)) as db:
+            row = db.execute(
+                "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session, task_id)
+            ).fetchone()
+        return None if row is None else json.loads(row[0]).get("owner")
+
+    return owner
+
+
+def _dynamodb_owner(aws: AwsResources) -> Callable[[str, str], str | None]:
+    def owner(session: str, task_id: str) -> str | None:
+        item = aws.item(session, task_id)
+        return None if item is None or "owner" not in item else str(item["owner"]["S"])
+
+    return owner
+
+
+def _redis_owner(url: str) -> Callable[[str, str], str | None]:
+    def owner(session: str, task_id: str) -> str | None:
+        record = RedisStore(url).get(session, task_id)
+        return None if record is None else record.owner
+
+    return owner
+
+
+SLEEP_30 = {"action": "start_task", "kind": "sleep", "input": {"duration": 30}}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "dynamodb+s3", "redis"])
+def jwt_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JwtStore]:
+    """The JWT emulator on each store the agent runs on."""
+    if request.param == "sqlite":
+        emulator: RunningEmulator = request.getfixturevalue("jwt_emulator")
+        yield JwtStore(emulator, {"action": "start_background_task", "duration": 30}, _sqlite_owner(emulator))
+        return
+    jwks = ISSUER.jwks_file(tmp_path_factory.mktemp("jwks"))
+    flags = ("--jwt-jwks", str(jwks), "--jwt-audience", AUDIENCE, "--qualifier", "live")
+    if request.param == "dynamodb+s3":
+        moto: MotoServer = request.getfixturevalue("moto_server")
+        aws = create_resources(moto)
+        with running_emulator(*STANDARD_FLAGS, *flags, env=aws.env(), shared_store=False) as emulator:
+            yield JwtStore(emulator, SLEEP_30, _dynamodb_owner(aws))
+        return
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
+    env = {"AGENT_REDIS_URL": redis_server.url}
+    with running_emulator(*STANDARD_FLAGS, *flags, env=env) as emulator:
+        yield JwtStore(emulator, {**SLEEP_30, "retention": "ephemeral"}, _redis_owner(redis_server.url))
+
+
+def test_a_valid_token_reaches_the_agent_which_keeps_users_apart(jwt_store: JwtStore) -> None:
+    emulator, session = jwt_store.emulator, f"shared-{uuid.uuid4().hex}"
     alice, bob = bearer(ISSUER.token("alice")), bearer(ISSUER.token("bob"))
-    start = {"action": "start_background_task", "duration": 30}
-    status, headers, started = post(jwt_emulator, start, headers=alice, session=session)
+    status, headers, started = post(emulator, jwt_store.start, headers=alice, session=session)
     assert status == 200 and headers[SESSION_HEADER.lower()] == session, started
     task_id = started["task_id"]
+    assert jwt_store.owner(session, task_id) == "alice"  # in the store under test, as Alice's
     get = {"action": "get_task_result", "task_id": task_id}
-    assert post(jwt_emulator, get, headers=alice, session=session)[2]["status"] == "RUNNING"
-    assert post(jwt_emulator, get, headers=bob, session=session)[2]["error"]["code"] == "TaskNotFound"
-    assert post(jwt_emulator, LIST, headers=bob, session=session)[2]["tasks"] == []
-    # The named endpoint is accepted like DEFAULT; an unknown one is not.
-    assert post(jwt_emulator, LIST, headers=alice, session=session, qualifier="live")[2]["tasks"]
-    status, _, body = post(jwt_emulator, LIST, headers=alice, session=session, qualifier="canary")
-    assert status == 404 and body["__type"] == "ResourceNotFoundException"
+    mine = post(emulator, get, headers=alice, session=session)[2]
+    assert mine["status"] == "RUNNING"
+    assert mine["retention"] == jwt_store.start.get("retention", "durable")
+
+    # Bob, in the same session, cannot see, poll, list or cancel it.
     cancel = {"action": "cancel_task", "task_id": task_id}
-    assert post(jwt_emulator, cancel, headers=alice, session=session)[2]["status"] == "CANCELLED"
+    for payload in (get, {**get, "wait_seconds": 1}, cancel):
+        status, _, body = post(emulator, payload, headers=bob, session=session)
+        assert status == 200 and set(body) == {"error"}, body
+        assert body["error"]["code"] == "TaskNotFound"
+    assert post(emulator, LIST, headers=bob, session=session)[2]["tasks"] == []
+    # ... and Alice still sees it, untouched.
+    assert post(emulator, get, headers=alice, session=session)[2]["status"] == "RUNNING"
+    assert [t["task_id"] for t in post(emulator, LIST, headers=alice, session=session)[2]["tasks"]] == [
+        task_id
+    ]
+    # The named endpoint is accepted like DEFAULT; an unknown one is not.
+    assert post(emulator, LIST, headers=alice, session=session, qualifier="live")[2]["tasks"]
+    status, _, body = post(emulator, LIST, headers=alice, session=session, qualifier="canary")
+    assert status == 404 and body["__type"] == "ResourceNotFoundException"
+    assert post(emulator, cancel, headers=alice, session=session)[2]["status"] == "CANCELLED"
+
+
+def test_jwt_issuer_refuses_a_token_of_another_issuer(jwt_emulator: RunningEmulator, tmp_path: Path) -> None:
+    elsewhere = ISSUER.token("dave", issuer="https://elsewhere.example.test")
+    # Without --jwt-issuer (and no discovery document) the iss claim is not checked ...
+    assert post(jwt_emulator, LIST, headers=bearer(elsewhere))[0] == 200
+    flags = ("--jwt-jwks", str(ISSUER.jwks_file(tmp_path)), "--jwt-audience", AUDIENCE)
+    with running_emulator(*STANDARD_FLAGS, *flags, "--jwt-issuer", ISSUER.issuer) as emulator:
+        # ... with it, a token naming another issuer is refused as AgentCore refuses it,
+        assert "issuer" in refused_as_unauthorized(post(emulator, LIST, headers=bearer(elsewhere)))
+        # and one of the configured issuer reaches the agent.
+        good = post(emulator, LIST, headers=bearer(ISSUER.token("dave")))
+        assert good[0] == 200 and good[2]["tasks"] == [], good
 
 
 def test_an_iam_runtime_refuses_a_bearer_token(emulator: RunningEmulator) -> None:
