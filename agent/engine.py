@@ -94,8 +94,10 @@ class TaskEngine:
         self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
         self._cpu = CpuWorkers(settings.cpu_workers)
         self._running: dict[Key, Running] = {}
-        self._unconfirmed: dict[Key, TaskRecord] = {}
-        """Records whose create failed from our side: a client-token retry may adopt them."""
+        self._unconfirmed: dict[Key, set[str]] = {}
+        """The ``start_id`` of each start whose create failed from our side, per task: a client-token
+        retry may adopt the record one of them wrote. One settle loop per entry (see
+        :meth:`_settle_unconfirmed`); a retry that fails too adds its id to the same entry."""
         self._ephemeral: dict[Key, int] = {}
         """Ephemeral tasks created here (with their expiry): unknown ids are not ephemeral ones."""
         self._background: set[asyncio.Task[None]] = set()
@@ -148,6 +150,7 @@ class TaskEngine:
         task_input = parse_input(kind, request.input, request.input_prefix)
         self._check_start(kind, task_input, request)
         now = time.time()
+        start_id = uuid.uuid4().hex
         task_id = (
             task_id_for_token(session_id, request.client_token, owner)
             if request.client_token
@@ -166,7 +169,7 @@ class TaskEngine:
             retention=request.retention,
             client_token=request.client_token,
             owner=owner,
-            start_id=uuid.uuid4().hex,
+            start_id=start_id,
             callback_token=request.callback.task_token if request.callback is not None else None,
         )
         key = (session_id, task_id)
@@ -177,8 +180,12 @@ class TaskEngine:
             stored = await self._io("create", store.create, record)
         except StoreUnavailableError:
             # The write may have landed: settle it so it never reads RUNNING without running.
-            self._unconfirmed[key] = record
-            self._spawn(self._settle_unconfirmed(record))
+            pending = self._unconfirmed.get(key)
+            if pending is None:
+                self._unconfirmed[key] = {start_id}
+                self._spawn(self._settle_unconfirmed(record))
+            else:  # a retry that failed too: either write may be the one that landed
+                pending.add(start_id)
             raise
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
@@ -573,39 +580,69 @@ class TaskEngine:
         return current
 
     def _adopt(self, stored: TaskRecord) -> bool:
-        """Whether ``stored`` was written by a start of ours that answered an error; if so it is
-        taken over (a client-token retry of that start now runs it)."""
+        """Whether ``stored`` was written by a start of ours that answered an error and was not run
+        since; if so it is taken over (a client-token retry of that start now runs it)."""
         key = (stored.session_id, stored.task_id)
-        mine = self._unconfirmed.get(key)
-        if mine is None or mine.start_id != stored.start_id or stored.status is not TaskStatus.RUNNING:
+        ids = self._unconfirmed.get(key)
+        if ids is None or stored.start_id not in ids or stored.status is not TaskStatus.RUNNING:
+            return False
+        if stored.attempt != 1:  # resumed by another process since: that one runs it
             return False
         del self._unconfirmed[key]
         return True
 
+    def _adoption_window(self) -> float:
+        """How long after its create a record with a client token waits for a retry to adopt it.
+
+        Until one heartbeat before its lease runs out: every reader takes the record for live work
+        until the lease ends anyway (as after a kill), and after that readers settle it themselves
+        (LOST, or SUSPENDED and resumed by whoever reads it). The heartbeat left over is time for
+        the closing write. With the defaults (10 s, 60 s) a retry has 50 s, longer than a client's
+        capped backoff.
+        """
+        return self._settings.lease_seconds - self._settings.heartbeat_seconds
+
     async def _settle_unconfirmed(self, record: TaskRecord) -> None:
         """After a create that failed from our side: once storage answers, a record our start
-        wrote (and nobody adopted) is closed as FAILED, so it never reads RUNNING unrun."""
+        wrote (and nobody adopted) is closed as FAILED, so it does not read RUNNING unrun. Without
+        a client token nobody can ask for it again, so it is closed at once; with one, a retry may
+        adopt it within :meth:`_adoption_window` (or until this process stops)."""
         key = (record.session_id, record.task_id)
+        ids = self._unconfirmed[key]
         store = self._store_for(record)
         delay = self._settings.retry_base_seconds
-        while self._unconfirmed.get(key) is record:
+        while True:
             try:
                 stored = await self._io("get", store.get, record.session_id, record.task_id)
+                break
             except StoreUnavailableError:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.heartbeat_seconds)
-                continue
-            if self._unconfirmed.get(key) is not record:
-                return  # adopted by a retry meanwhile
-            del self._unconfirmed[key]
-            if stored is None or stored.start_id != record.start_id or stored.status.finished:
-                return
-            failed = _finished(
-                stored, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
-            )
-            with contextlib.suppress(StoreUnavailableError):
-                await self._transition(failed, TaskStatus.RUNNING, stored.attempt)
-            log.info("unconfirmed start closed", extra={"task_id": record.task_id})
+                if self._unconfirmed.get(key) is not ids:
+                    return  # adopted by a retry meanwhile
+        if (
+            stored is not None
+            and stored.status is TaskStatus.RUNNING
+            and stored.client_token is not None
+            and self._unconfirmed.get(key) is ids
+        ):
+            wait = stored.heartbeat_at + self._adoption_window() - time.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), timeout=max(0.0, wait))
+        if self._unconfirmed.get(key) is not ids:
+            return  # adopted by a retry meanwhile
+        del self._unconfirmed[key]
+        if stored is None or stored.start_id not in ids or stored.status is not TaskStatus.RUNNING:
+            return
+        failed = _finished(
+            stored, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
+        ).replace(expires_at=self._final_expiry(stored))
+        # Conditional on RUNNING at the first attempt: a record that moved on meanwhile (cancelled,
+        # settled LOST or resumed elsewhere) is left as it is.
+        with contextlib.suppress(StoreUnavailableError):
+            closing = partial(self._transition, failed, TaskStatus.RUNNING, stored.attempt)
+            if await self._until_stored("close unconfirmed", closing):
+                log.info("unconfirmed start closed", extra={"task_id": record.task_id})
 
     def _remember_ephemeral(self, record: TaskRecord) -> None:
         now = time.time()
