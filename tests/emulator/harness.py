@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ from botocore.config import Config
 from client.api import AgentClient
 from client.session_table import fetch_session_table, microvms
 from emulator.config import DEFAULT_RUNTIME_ARN
+from emulator.process import SQLITE_FILE
 from tests.support.agent_process import TEST_KINDS
 from tests.support.servers import free_port, wait_for_port
 
@@ -113,6 +116,16 @@ class RunningEmulator:
     def logs(self) -> str:
         """What the emulator (and the agents it started) wrote so far."""
         return self.log_path.read_text(errors="replace")
+
+    def stored(self, session_id: str, task_id: str) -> dict[str, Any] | None:
+        """A task's record as the agents' shared SQLite store holds it (``--store-dir``), read
+        without an invocation, so no microVM starts and nothing is resumed."""
+        with contextlib.closing(sqlite3.connect(self.store_dir / SQLITE_FILE)) as db:
+            row = db.execute(
+                "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
+            ).fetchone()
+        record: dict[str, Any] | None = None if row is None else json.loads(row[0])
+        return record
 
 
 def emulator_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -13,9 +13,7 @@ DynamoDB + S3 (moto in server mode) and Redis (a real redis-server, ephemeral ta
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -32,7 +30,6 @@ from botocore.exceptions import ClientError
 
 from agent.store.redis_store import RedisStore
 from contract import SESSION_HEADER
-from emulator.process import SQLITE_FILE
 from tests.agent.aws import AwsResources, create_resources
 from tests.emulator.conftest import STANDARD_FLAGS
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, emulator_env, running_emulator
@@ -137,11 +134,8 @@ class JwtStore:
 
 def _sqlite_owner(emulator: RunningEmulator) -> Callable[[str, str], str | None]:
     def owner(session: str, task_id: str) -> str | None:
-        with contextlib.closing(sqlite3.connect(emulator.store_dir / SQLITE_FILE)) as db:
-            row = db.execute(
-                "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session, task_id)
-            ).fetchone()
-        return None if row is None else json.loads(row[0]).get("owner")
+        record = emulator.stored(session, task_id)
+        return None if record is None else record.get("owner")
 
     return owner
 
