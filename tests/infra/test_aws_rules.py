@@ -117,11 +117,11 @@ def test_control_subnets_by_zone_name_or_unsupported_zone_id_are_reported() -> N
     assert any("placed by zone name" in f for f in aws_rules.runtime_subnets_in_supported_zone_ids(by_name))
     unsupported = vpc_stage(
         {"AvailabilityZoneId": {"Fn::FindInMap": ["Zones", {"Ref": "AWS::Region"}, "Zone1"]}},
-        mappings={"Zones": {"us-east-1": {"Zone1": "use1-az3"}, "eu-west-2": {"Zone1": "euw2-az1"}}},
+        mappings={"Zones": {"us-east-1": {"Zone1": "use1-az3"}, "af-south-1": {"Zone1": "afs1-az1"}}},
     )
     findings = aws_rules.runtime_subnets_in_supported_zone_ids(unsupported)
     assert any("use1-az3 in us-east-1 is unsupported" in f for f in findings)
-    assert any("euw2-az1 in eu-west-2 is unsupported (supported: none listed)" in f for f in findings)
+    assert any("afs1-az1 in af-south-1 is unsupported (supported: none listed)" in f for f in findings)
     mixed = vpc_stage({"AvailabilityZoneId": "use1-az1"}, {"AvailabilityZoneId": "euw1-az1"})
     assert any("several regions" in f for f in aws_rules.runtime_subnets_in_supported_zone_ids(mixed))
 

@@ -112,8 +112,8 @@ def test_the_public_stage_has_no_zones_and_any_region_will_do() -> None:
 US_EAST_1 = "supported IDs there: use1-az1, use1-az2, use1-az4"
 REJECTIONS = [
     (
-        {"stage": "prod", "account": "123456789012", "region": "eu-west-2"},
-        ["region='eu-west-2'", "no supported Availability Zone IDs for eu-west-2", "us-east-1, us-east-2"],
+        {"stage": "prod", "account": "123456789012", "region": "af-south-1"},
+        ["region='af-south-1'", "no supported Availability Zone IDs for af-south-1", "us-east-1, us-east-2"],
     ),
     (
         {"stage": "staging", "availability_zone_ids": "use1-az3,use1-az1"},
