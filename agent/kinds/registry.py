@@ -65,6 +65,23 @@ def _union_member(part: object) -> bool:
     )
 
 
+def _most_specific(errors: list[Any]) -> Any:
+    """The error to report. For a value no member of a union accepts, pydantic reports each
+    member's complaint; the one that got furthest into the value says what is wrong with it
+    (``{"s3_key": "results/x"}`` fails on its key's pattern, not on not being a string)."""
+    first = errors[0]
+    loc = tuple(first["loc"])
+    at = next((i for i, part in enumerate(loc) if _union_member(part)), None)
+    if at is None:
+        return first
+    members = [
+        err
+        for err in errors
+        if tuple(err["loc"][:at]) == loc[:at] and len(err["loc"]) > at and _union_member(err["loc"][at])
+    ]
+    return max(members, key=lambda err: len(err["loc"]))  # the first of the deepest
+
+
 def parse_input(kind: TaskKind[Any], raw: Any, prefix: str) -> BaseModel:
     """Validate ``raw`` against the kind's input model; errors name the path (``input.items.3``)."""
     if not isinstance(raw, dict):
@@ -73,7 +90,7 @@ def parse_input(kind: TaskKind[Any], raw: Any, prefix: str) -> BaseModel:
         parsed: BaseModel = kind.input_model.model_validate(raw)
         return parsed
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = _most_specific(exc.errors())
         path = prefix + ".".join(str(part) for part in err["loc"] if not _union_member(part))
         if err["type"] == "extra_forbidden":
             raise invalid_field(path, "unknown field") from None
