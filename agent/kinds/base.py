@@ -83,7 +83,8 @@ class TaskContext(Protocol):
         ...
 
     async def read_object(self, key: str) -> bytes:
-        """An object of the configured bucket (raises :class:`TaskError` when there is none)."""
+        """An object of the configured bucket; raises :class:`TaskError` ``ObjectNotFound`` for a key
+        that is not there (or may not be read) and ``NoBucket`` when no bucket is configured."""
         ...
 
     def model(self) -> Any:

@@ -41,14 +41,19 @@ def system_prompt(instruction: str) -> str:
     return f"Apply this instruction to the item you are given and answer with the result only: {instruction}"
 
 
-async def _text_of(ctx: TaskContext, item: str | ObjectItem) -> str:
+async def _text_of(ctx: TaskContext, index: int, item: str | ObjectItem) -> str:
     if isinstance(item, str):
         return item
-    data = await ctx.read_object(item.s3_key)
+    try:
+        data = await ctx.read_object(item.s3_key)
+    except TaskError as error:
+        if error.code == "ObjectNotFound":
+            raise TaskError("ItemNotFound", f"items.{index}: {error.message}") from None
+        raise
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise TaskError("BadItem", f"{item.s3_key} is not UTF-8 text") from None
+        raise TaskError("BadItem", f"items.{index}: {item.s3_key} is not UTF-8 text") from None
 
 
 async def run(ctx: TaskContext, task_input: BatchInput) -> list[Any]:
@@ -57,11 +62,11 @@ async def run(ctx: TaskContext, task_input: BatchInput) -> list[Any]:
 
     outputs: list[Any] = list(ctx.resume_state["outputs"]) if ctx.resume_state else []
     total = len(task_input.items)
-    for item in task_input.items[len(outputs) :]:
+    for index, item in enumerate(task_input.items[len(outputs) :], start=len(outputs)):
         agent = Agent(
             model=ctx.model(), system_prompt=system_prompt(task_input.instruction), callback_handler=None
         )
-        answer = await agent.invoke_async(await _text_of(ctx, item))
+        answer = await agent.invoke_async(await _text_of(ctx, index, item))
         outputs.append(str(answer).strip())
         ctx.progress(len(outputs) / total, f"{len(outputs)} of {total} items")
         await ctx.checkpoint({"outputs": outputs})
