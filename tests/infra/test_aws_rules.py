@@ -167,45 +167,80 @@ def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -
     } <= checked
 
 
-def test_control_names_aws_refuses_are_reported() -> None:
-    log_call = json.dumps({"action": "CreateLogGroup", "parameters": {"logGroupName": "runtime logs"}})
-    template = {
-        "Resources": {
-            "Agent": runtime(AgentRuntimeName="agentcore-async-dev"),
-            "Cache": {
-                "Type": "AWS::ElastiCache::ServerlessCache",
-                "Properties": {"ServerlessCacheName": "Cache"},
-            },
-            "User": {
-                "Type": "AWS::ElastiCache::User",
-                "Properties": {"UserId": "agent", "UserName": "other", "AuthenticationMode": {"Type": "iam"}},
-            },
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "r" * 65}},
-            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "task events"}},
-            "Machine": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {"StateMachineName": "m" * 81},
-            },
-            "Group": {"Type": "Custom::AgentCoreLogGroup", "Properties": {"Create": log_call}},
-            "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardName": "agent dev"}},
-            "Source": {"Type": "AWS::Logs::DeliverySource", "Properties": {"Name": "s" * 61}},
-            "Policy": {"Type": "AWS::XRay::ResourcePolicy", "Properties": {"PolicyName": "agent/dev"}},
-        }
+def named_resource(kind: str, **properties: Any) -> dict[str, Any]:
+    return {"Type": kind, "Properties": properties}
+
+
+REFUSED_NAMES: dict[str, tuple[dict[str, Any], str]] = {
+    "Agent": (runtime(AgentRuntimeName="agentcore-async-dev"), "'agentcore-async-dev'"),
+    "Cache": (named_resource("AWS::ElastiCache::ServerlessCache", ServerlessCacheName="Cache"), "'Cache'"),
+    "User": (
+        named_resource(
+            "AWS::ElastiCache::User",
+            UserId="agent_dev",
+            UserName="agent_dev",
+            AuthenticationMode={"Type": "iam"},
+        ),
+        "'agent_dev'",
+    ),
+    "Users": (
+        named_resource("AWS::ElastiCache::UserGroup", UserGroupId="agent_users", Engine="valkey", UserIds=[]),
+        "'agent_users'",
+    ),
+    "Logs": (named_resource("AWS::Logs::LogGroup", LogGroupName="agent logs"), "'agent logs'"),
+    "Role": (named_resource("AWS::IAM::Role", RoleName="r" * 65), "'rrrr"),
+    "Bus": (named_resource("AWS::Events::EventBus", Name="task events"), "'task events'"),
+    "Machine": (named_resource("AWS::StepFunctions::StateMachine", StateMachineName="m" * 81), "'mmmm"),
+    "Board": (named_resource("AWS::CloudWatch::Dashboard", DashboardName="agent dev"), "'agent dev'"),
+    "Policy": (named_resource("AWS::XRay::ResourcePolicy", PolicyName="agent/dev"), "'agent/dev'"),
+    "Source": (named_resource("AWS::Logs::DeliverySource", Name="s" * 61), "'ssss"),
+    "Destination": (
+        named_resource("AWS::Logs::DeliveryDestination", Name="runtime.traces"),
+        "'runtime.traces'",
+    ),
+    "Repository": (
+        named_resource("AWS::ECR::Repository", RepositoryName="agentcore-async/Dev"),
+        "'agentcore-async/Dev'",
+    ),
+}
+"""One resource per name rule, each with a name its rule refuses (too long, or a character or case
+the pattern lacks), and what its finding quotes."""
+REFUSED_TEMPLATE: dict[str, Any] = {
+    "Resources": {
+        **{logical_id: resource for logical_id, (resource, _) in REFUSED_NAMES.items()},
+        "Group": named_resource(
+            "Custom::AgentCoreLogGroup",
+            Create=json.dumps({"action": "CreateLogGroup", "parameters": {"logGroupName": "runtime logs"}}),
+        ),
+        "Renamed": named_resource(
+            "AWS::ElastiCache::User", UserId="agent", UserName="other", AuthenticationMode={"Type": "iam"}
+        ),
     }
-    findings = "\n".join(aws_rules.names_match_aws_patterns({"Runtime": template}))
-    for expected in (
-        "'agentcore-async-dev'",
-        "'Cache'",
-        "'rrrr",
-        "'task events'",
-        "'mmmm",
-        "'runtime logs'",
-        "name other is not its id",
-        "'agent dev'",
-        "'ssss",
-        "'agent/dev'",
-    ):
-        assert expected in findings
+}
+
+
+def test_control_names_aws_refuses_are_reported() -> None:
+    findings = aws_rules.names_match_aws_patterns({"Runtime": REFUSED_TEMPLATE})
+    for logical_id, (_, quoted) in REFUSED_NAMES.items():
+        assert any(
+            f.startswith(f"Runtime/{logical_id}: ") and quoted in f and " breaks " in f for f in findings
+        ), logical_id
+    assert any(f.startswith("Runtime/Group.Create: ") and "'runtime logs' breaks" in f for f in findings)
+    assert "Runtime/Renamed: IAM user's name other is not its id" in findings
+    assert len(findings) == len(REFUSED_NAMES) + 2
+
+
+def test_every_name_rule_has_a_control_that_breaks_it() -> None:
+    """Each rule of ``aws_rules.NAME_RULES`` is shown to fail on a resource of its own type."""
+    findings = aws_rules.names_match_aws_patterns({"Runtime": REFUSED_TEMPLATE})
+    resources = REFUSED_TEMPLATE["Resources"]
+    broken = {
+        resources[finding.split(":", 1)[0].removeprefix("Runtime/").split(".", 1)[0]]["Type"]
+        for finding in findings
+        if " breaks " in finding
+    }
+    missing = {rule.kind for rule in aws_rules.NAME_RULES} - broken
+    assert not missing, f"name rules without a control that breaks them: {sorted(missing)}"
 
 
 # ---- 5. the runtime's environment fits AgentCore's limits -----------------------------------
