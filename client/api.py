@@ -20,6 +20,7 @@ from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, serv
 from client.models import TaskResult, TaskStatus
 from client.session_ids import check_session_id, new_session_id
 from client.target import Target, TargetError, resolve_target
+from client.tracing import TraceContext, current_trace_context, invoke_parameters
 from contract import DEFAULT_QUALIFIER
 
 __all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response", "runtime_client"]
@@ -117,7 +118,11 @@ class AgentClient:
         long_poll_seconds: int = 20,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        trace_context: TraceContext | None = current_trace_context,
     ) -> None:
+        """``trace_context`` gives the W3C trace context sent with every call (``traceparent``,
+        ``tracestate``, ``baggage``); by default the caller's current OpenTelemetry context when
+        ``opentelemetry`` is installed (see :mod:`client.tracing`); None sends none."""
         if not 0 <= long_poll_seconds <= MAX_WAIT_SECONDS:
             raise ValueError(f"long_poll_seconds must be 0-{MAX_WAIT_SECONDS}")
         self._client = client
@@ -128,6 +133,7 @@ class AgentClient:
         self._long_poll = long_poll_seconds
         self._sleep = sleep
         self._monotonic = monotonic
+        self._trace_context = trace_context
         self._progress_polls = True  # off once an agent without ``last_progress`` refuses it
 
     @classmethod
@@ -184,6 +190,8 @@ class AgentClient:
         }
         if self.session_id is not None:
             params["runtimeSessionId"] = self.session_id
+        if self._trace_context is not None:
+            params.update(invoke_parameters(self._trace_context()))
         try:
             response = self._client.invoke_agent_runtime(**params)
             body = response["response"].read()

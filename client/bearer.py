@@ -73,11 +73,17 @@ class BearerClient:
         runtimeSessionId: str | None = None,
         contentType: str = "application/json",
         accept: str = "application/json",
+        traceParent: str | None = None,
+        traceState: str | None = None,
+        baggage: str | None = None,
     ) -> dict[str, Any]:
-        """InvokeAgentRuntime; the answer in the shape boto3 gives it (``response`` is readable)."""
+        """InvokeAgentRuntime; the answer in the shape boto3 gives it (``response`` is readable).
+        The trace context goes in the W3C headers, where boto3 puts those parameters."""
         headers = {"Content-Type": contentType, "Accept": accept}
         if runtimeSessionId is not None:
             headers[SESSION_HEADER] = runtimeSessionId
+        trace = {"traceparent": traceParent, "tracestate": traceState, "baggage": baggage}
+        headers.update({name: value for name, value in trace.items() if value})
         answer = self._call(
             "InvokeAgentRuntime",
             agentRuntimeArn,

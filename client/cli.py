@@ -30,6 +30,7 @@ from client.session_table import fetch_session_table
 from client.smoke import SmokeRun, run_checks, stop_sessions, summary
 from client.state import SessionState, StateFileError, default_state_file
 from client.target import ENV_ENDPOINT_URL, Target, TargetError, resolve_target
+from client.tracing import environment_trace_context
 from client.version import __version__
 from client.views import list_view, task_view
 
@@ -60,7 +61,8 @@ ENV_READ: Final = (
     "environment: AGENTCORE_ENDPOINT_URL, AGENTCORE_RUNTIME_ARN, AGENTCORE_OUTPUTS_FILE,\n"
     "AGENTCORE_QUALIFIER and AGENTCORE_BEARER_TOKEN stand in for the target flags; against AWS\n"
     "without a bearer token, boto3 reads AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/\n"
-    "AWS_SESSION_TOKEN and AWS_DEFAULT_REGION."
+    "AWS_SESSION_TOKEN and AWS_DEFAULT_REGION. TRACEPARENT, TRACESTATE and BAGGAGE (W3C trace\n"
+    "context) are sent with every call, so the agent's spans join that trace."
 )
 ENV_STATE: Final = "AGENTCORE_STATE_FILE stands in for --state-file."
 EXIT_CODES: Final[dict[str, str]] = {
@@ -611,9 +613,14 @@ HANDLERS: dict[str, Handler] = {
 
 def _smoke(args: argparse.Namespace, target: Target, out: TextIO, console: Console) -> ExitCode:
     boto = runtime_client(target)
+    trace_context = environment_trace_context()
     run = SmokeRun(
         connect=lambda session_id: AgentClient(
-            boto, runtime_arn=target.runtime_arn, session_id=session_id, qualifier=target.qualifier
+            boto,
+            runtime_arn=target.runtime_arn,
+            session_id=session_id,
+            qualifier=target.qualifier,
+            trace_context=trace_context,
         ),
         task_seconds=args.task_seconds,
         timeout=args.timeout,
@@ -655,6 +662,7 @@ def run(args: argparse.Namespace, target: Target, out: TextIO, console: Console)
         session_id=_session_id(args, target, state, console),
         qualifier=target.qualifier,
         long_poll_seconds=long_poll,
+        trace_context=environment_trace_context(),
     )
     return HANDLERS[args.command](args, client, out, console)
 

@@ -8,6 +8,9 @@ Run as ``python tests/emulator/scripted_agent.py``; it serves on ``PORT`` like t
   this call, as unix seconds), without it the field is left out.
 - ``{"echo_headers": ["traceparent", ...]}`` answers with the value of each named request header
   (null when it did not arrive).
+- ``{"seen_headers": ["traceparent", ...]}`` answers, for every earlier invocation of this process
+  that scripted no ping, echo or seen (oldest first), the value of each named header it carried:
+  what a caller that cannot script its payload (the CLI) sent.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 _ping: dict[str, Any] = {"status": "Healthy", "time_of_last_update": int(time.time())}
+_seen: list[dict[str, str]] = []
 
 
 async def ping(request: Request) -> Response:
@@ -39,6 +43,9 @@ async def invocations(request: Request) -> Response:
         return JSONResponse({"ping": dict(_ping)})
     if "echo_headers" in script:
         return JSONResponse({name: request.headers.get(name) for name in script["echo_headers"]})
+    if "seen_headers" in script:
+        return JSONResponse([{name: seen.get(name) for name in script["seen_headers"]} for seen in _seen])
+    _seen.append(dict(request.headers))
     answer = script.get("answer", {})
     return JSONResponse(answer.get("body", {}), status_code=int(answer.get("status", 200)))
 
