@@ -1,0 +1,136 @@
+"""A checkpoint over ``AGENT_S3_THRESHOLD_BYTES`` spills to S3 like a large result: the DynamoDB item
+carries its ``checkpoint_key`` under the results prefix instead of the checkpoint, and a new agent
+process resumes from that object after a kill -9 (batch) or a SIGTERM (agent_run) with the right
+state, repeating no finished item or model turn. DynamoDB and S3 are moto in server mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from contract import RESULTS_PREFIX
+from tests.agent.aws import AwsResources, create_resources
+from tests.agent.conftest import StartAgent
+from tests.agent.helpers import eventually, get_task, new_session
+from tests.support.agent_process import AgentProcess
+from tests.support.servers import MotoServer
+
+THRESHOLD: Final = 200
+"""Small enough that a checkpoint of two batch outputs, or of a few agent turns, spills."""
+ITEMS: Final = [f"item {n} " + "x" * 120 for n in range(6)]
+STEPS: Final = 6
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer) -> AwsResources:
+    return create_resources(moto_server)
+
+
+@pytest.fixture
+def model_calls(tmp_path: Path) -> Path:
+    return tmp_path / "model-calls.txt"
+
+
+@pytest.fixture
+def env(aws: AwsResources, model_calls: Path) -> dict[str, str]:
+    return {
+        **aws.env(),
+        "AGENT_S3_THRESHOLD_BYTES": str(THRESHOLD),
+        "AGENT_MODEL_FACTORY": "tests.agent.scripted_model:create",
+        "SCRIPTED_MODEL_CALLS": str(model_calls),
+        "SCRIPTED_MODEL_SECONDS": "0.3",
+    }
+
+
+def _calls(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _start(agent: AgentProcess, session: str, kind: str, task_input: dict[str, Any]) -> str:
+    status, body = agent.invoke({"action": "start_task", "kind": kind, "input": task_input}, session)
+    assert (status, body.get("status")) == (200, "RUNNING"), body
+    return str(body["task_id"])
+
+
+def _spilled(aws: AwsResources, session: str, task_id: str) -> Any:
+    """The stored checkpoint, asserting it lives in S3 under the results prefix, not in the item."""
+    item = aws.item(session, task_id)
+    assert item is not None
+    assert "checkpoint" not in item, "a checkpoint over the threshold stayed inline"
+    key = item["checkpoint_key"]["S"]
+    assert key.startswith(RESULTS_PREFIX), key
+    assert task_id in key
+    return json.loads(aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read())
+
+
+def _has_spilled(aws: AwsResources, session: str, task_id: str, steps: float) -> bool:
+    item = aws.item(session, task_id)
+    return item is not None and "checkpoint_key" in item and float(item["progress"]["N"]) >= steps
+
+
+def _finished(agent: AgentProcess, session: str, task_id: str) -> dict[str, Any]:
+    def final() -> dict[str, Any] | None:
+        view = get_task(agent, task_id, session, wait=10)
+        return None if view["status"] in ("RUNNING", "SUSPENDED") else view
+
+    return eventually(final, timeout=60, what="the resumed task to finish")
+
+
+def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
+    start_agent: StartAgent, env: dict[str, str], aws: AwsResources, model_calls: Path
+) -> None:
+    agent = start_agent(**env)
+    session = new_session()
+    task_id = _start(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
+    eventually(
+        lambda: _has_spilled(aws, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spilled checkpoint"
+    )
+    agent.kill()
+
+    # What the next process finds: the last checkpoint written before the kill, in S3.
+    outputs = _spilled(aws, session, task_id)["outputs"]
+    done_before = len(outputs)
+    assert 2 <= done_before < len(ITEMS)
+    assert outputs == [item.upper() for item in ITEMS[:done_before]]
+    calls_before = len(_calls(model_calls))
+
+    agent.restart()
+    done = _finished(agent, session, task_id)
+
+    assert (done["status"], done["attempt"]) == ("COMPLETED", 2), done
+    assert done["result"] == [item.upper() for item in ITEMS]
+    # The new process put only the items after the checkpoint to the model, in order.
+    assert _calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
+
+
+def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
+    start_agent: StartAgent, env: dict[str, str], aws: AwsResources, model_calls: Path
+) -> None:
+    # A long lease: SUSPENDED must be recorded on the way out, not derived from a stale heartbeat.
+    agent = start_agent(**env, AGENT_LEASE_SECONDS="30")
+    session = new_session()
+    instructions = f"take {STEPS} steps of 0.1 seconds"
+    task_id = _start(agent, session, "agent_run", {"instructions": instructions, "max_steps": 20})
+    eventually(lambda: _has_spilled(aws, session, task_id, 2 / 20), timeout=30, what="a spilled checkpoint")
+    agent.stop(timeout=15)  # SIGTERM
+
+    item = aws.item(session, task_id)
+    assert item is not None
+    assert (item["status"]["S"], item["attempt"]["N"]) == ("SUSPENDED", "1")
+    messages = _spilled(aws, session, task_id)["messages"]
+    turns_before = sum(1 for message in messages if message["role"] == "assistant")
+    assert 2 <= turns_before < STEPS
+    assert messages[0]["content"][0]["text"] == instructions
+    calls_before = len(_calls(model_calls))
+
+    agent.start()
+    done = _finished(agent, session, task_id)
+
+    assert (done["status"], done["attempt"]) == ("COMPLETED", 2), done
+    # The resumed conversation counts the turns of the first process as its own.
+    assert done["result"] == f"done after {STEPS} steps"
+    # No finished turn was asked again: the rest of the tool calls, then the answer.
+    assert len(_calls(model_calls)) - calls_before == STEPS + 1 - turns_before
