@@ -55,6 +55,10 @@ class ExampleTaskMachine(Construct):
             "StartAgentTask",
             service="bedrockagentcore",
             action="invokeAgentRuntime",
+            # What runtime.grant_invoke_runtime() grants, written here because CallAwsService always
+            # adds its own statement from these two (iam_resources is required and may not be
+            # empty): a grant would only duplicate it. tests/infra/test_example_task_machine.py
+            # keeps this statement equal to the grant's.
             iam_action="bedrock-agentcore:InvokeAgentRuntime",
             iam_resources=[runtime.agent_runtime_arn, f"{runtime.agent_runtime_arn}/*"],
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
