@@ -5,14 +5,19 @@ start -> RUNNING (ping HealthyBusy) -> COMPLETED (Healthy) -> idle termination (
 disk gone) -> a poll with the same session id starts a new microVM and still gets the result
 from the store -> a call without a session id lands in another microVM that cannot see the task.
 
-Then, with a maximum lifetime shorter than the task: each microVM ends at its max lifetime, the
-task is suspended with its checkpoint, and the next poll's microVM resumes it until it completes.
+Then, with a maximum lifetime shorter than the task: list_kinds names the kinds and which are
+resumable, start_task starts a ``sleep`` longer than any microVM lives, each microVM ends at its
+max lifetime with the task SUSPENDED at its checkpoint (read from the shared store), and the next
+poll's microVM resumes it as the next attempt, until it completes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -21,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from client.api import AgentClient, AgentError, boto_client
-from client.models import TaskResult, TaskStatus
+from client.models import TaskStatus
 from client.session_ids import new_session_id
 from client.session_table import fetch_session_table, microvms
 from client.target import Target
 from emulator.config import DEFAULT_RUNTIME_ARN, EmulatorConfig, Lifecycle
-from emulator.process import free_port
+from emulator.process import SQLITE_FILE, free_port
 from emulator.server import BackgroundEmulator
 
 Row = dict[str, Any]
@@ -69,19 +74,49 @@ def _ended(rows: list[Row]) -> Row | None:
     return ended[-1] if ended else None
 
 
-def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
-    """Run the timeline against an in-process emulator; raises if any step goes wrong."""
-    config = EmulatorConfig(
+def demo_config(*, idle: float, max_lifetime: float, store_dir: Path) -> EmulatorConfig:
+    """The demos' emulator: its timers, pings every 0.5 s, a 2 s stop grace, quiet agents and one
+    shared SQLite store in ``store_dir``."""
+    return EmulatorConfig(
         port=free_port(),
-        lifecycle=Lifecycle(idle_timeout=idle, max_lifetime=120),
+        lifecycle=Lifecycle(idle_timeout=idle, max_lifetime=max_lifetime),
         fast_timers=True,
         ping_interval=0.5,
         stop_grace=2,
         store_dir=store_dir,
         agent_output="quiet",
     ).validate()
+
+
+def stored_task(store_dir: Path, session_id: str, task_id: str) -> dict[str, Any] | None:
+    """The task's record as the shared store holds it, read-only and without an invocation: any
+    call in the session starts its next microVM, which resumes a suspended task at once."""
+    uri = (store_dir / SQLITE_FILE).resolve().as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        row = db.execute(
+            "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
+        ).fetchone()
+    record: dict[str, Any] | None = None if row is None else json.loads(row[0])
+    return record
+
+
+def _ended_vm(number: int) -> Callable[[list[Row]], Row | None]:
+    def test(rows: list[Row]) -> Row | None:
+        return next((row for row in rows if row["microvm"] == number and row["state"] == "ended"), None)
+
+    return test
+
+
+def _kinds_line(kinds: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{kind.get('name')} ({'resumable' if kind.get('resumable') else 'not resumable'})" for kind in kinds
+    )
+
+
+def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
+    """Run the timeline against an in-process emulator; raises if any step goes wrong."""
     say = Timeline().say
-    with BackgroundEmulator(config) as emulator:
+    with BackgroundEmulator(demo_config(idle=idle, max_lifetime=120, store_dir=store_dir)) as emulator:
         target = Target(runtime_arn=DEFAULT_RUNTIME_ARN, endpoint_url=emulator.url)
         boto = boto_client(target)
         session_id = new_session_id()
@@ -135,41 +170,44 @@ def run_demo(*, duration: float, idle: float, store_dir: Path) -> None:
 
 
 def run_outlive_demo(*, duration: float, lifetime: float, store_dir: Path) -> None:
-    """A resumable task longer than a microVM's max lifetime completes across several microVMs."""
-    config = EmulatorConfig(
-        port=free_port(),
-        lifecycle=Lifecycle(idle_timeout=lifetime, max_lifetime=lifetime),
-        fast_timers=True,
-        ping_interval=0.5,
-        stop_grace=2,
-        store_dir=store_dir,
-        agent_output="quiet",
-    ).validate()
+    """A resumable task longer than a microVM's max lifetime completes across several microVMs.
+
+    While a microVM lives the demo makes no call in its session, so the end always comes at its
+    max lifetime with the task in hand, and what the store holds after it is what the agent wrote
+    on SIGTERM: the task SUSPENDED at its last checkpoint.
+    """
     say = Timeline().say
+    config = demo_config(idle=lifetime, max_lifetime=lifetime, store_dir=store_dir)
     with BackgroundEmulator(config) as emulator:
         target = Target(runtime_arn=DEFAULT_RUNTIME_ARN, endpoint_url=emulator.url)
         session_id = new_session_id()
-        client = AgentClient(
-            boto_client(target), runtime_arn=target.runtime_arn, session_id=session_id, long_poll_seconds=5
-        )
+        client = AgentClient(boto_client(target), runtime_arn=target.runtime_arn, session_id=session_id)
         say(f"a new emulator: every microVM ends after {lifetime:g}s (max lifetime); session {session_id}")
-        task_id = client.start(duration)
-        say(f"start a {duration:g}s sleep -> {task_id}: longer than any one microVM lives")
-        seen: set[int] = set()
-
-        def report(update: TaskResult) -> None:
-            if update.attempt is not None and update.attempt not in seen:
-                seen.add(update.attempt)
-                say(f"attempt {update.attempt}: {update.status}, {update.message or 'starting'}")
-
-        done = client.wait(task_id, duration * 4 + 60, on_update=report)
-        rows = microvms(fetch_session_table(emulator.url), session_id)
+        say(f"list_kinds: {_kinds_line(client.kinds())}")
+        task_id = client.start_task("sleep", {"duration": duration})
+        say(f"start_task sleep of {duration:g}s -> {task_id}: longer than any one microVM lives")
+        suspended = 0
+        while True:
+            task = client.result(task_id)  # after a microVM ended: the next one, which resumes it
+            rows = microvms(fetch_session_table(emulator.url), session_id)
+            vm = f"the session's microVM {len(rows)}"
+            say(f"{vm}: {task.status}, attempt {task.attempt}, {task.progress or 0:.0%} done")
+            if task.status.finished:
+                break
+            gone = wait_for_row(emulator.url, session_id, _ended_vm(rows[-1]["microvm"]), lifetime + 15)
+            left = stored_task(store_dir, session_id, task_id) or {}
+            suspended += left.get("status") == TaskStatus.SUSPENDED.value
+            say(
+                f"{vm} ended ({gone['end_reason']}); the store holds the task {left.get('status')},"
+                f" attempt {left.get('attempt')}, {left.get('progress') or 0:.0%} done"
+            )
         ended = [row for row in rows if row["end_reason"] == "max_lifetime"]
         say(
-            f"wait -> {done.status}: {done.result!r} after {len(rows)} microVMs"
-            f" ({len(ended)} ended at their max lifetime, each suspending the task with its checkpoint)"
+            f"{task.status} after {task.attempt} attempts: {task.result!r}; {len(rows)} microVMs,"
+            f" {len(ended)} ended at their max lifetime, {suspended} of them suspending the task"
+            " at its checkpoint for the next to resume"
         )
-        if done.status is not TaskStatus.COMPLETED or len(ended) < 1:
+        if task.status is not TaskStatus.COMPLETED or suspended < 1 or (task.attempt or 0) < 2:
             raise RuntimeError("the task did not outlive its microVM")
     say("emulator stopped")
 

@@ -134,8 +134,12 @@ def test_make_demo_prints_the_timeline() -> None:
         "reason idle",
         "from the store",
         "cannot see",
-        "attempt 2",
+        "list_kinds: sleep (resumable)",
+        "start_task sleep of 8s",
+        "the store holds the task SUSPENDED, attempt 1",
+        "RUNNING, attempt 2",
         "ended at their max lifetime",
         "Task completed after 8s",
     ):
         assert step in out
+    assert "once (not resumable)" in out  # the test agents' extra kind, named as list_kinds says
