@@ -1,5 +1,11 @@
 """The client installs on its own into an empty venv, from the repository, with only boto3 and rich,
-and its agentcore-async command runs a task against the emulator from outside the checkout."""
+and its agentcore-async command runs a task against the emulator from outside the checkout.
+
+What may be installed is an allow-list computed from the installed distributions' own metadata:
+the client, whose requirements must be exactly boto3 and rich, and what those two require in turn
+(their Requires-Dist under this interpreter's markers). Anything else in the venv (pydantic,
+strands, opentelemetry, ...) fails the test, whichever way it got there.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,36 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Final
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
 
-NOT_INSTALLED = ("aws_cdk", "agent", "emulator", "stacks", "starlette", "uvicorn", "moto")
+CLIENT: Final = "agentcore-async-client"
+CLIENT_REQUIRES: Final = frozenset({"boto3", "rich"})
+"""The client's only dependencies (``pyproject.toml``)."""
+CLIENT_PACKAGES: Final = frozenset({"client", "contract"})
+"""The top-level packages the client's distribution installs (not the agent, the emulator, the stacks)."""
+DISTRIBUTIONS_PROBE: Final = """
+import importlib.metadata, json
+print(json.dumps([
+    {
+        "name": dist.metadata["Name"],
+        "requires": dist.requires or [],
+        "top_level": sorted({
+            file.parts[0] for file in dist.files or []
+            if file.parts[0] != ".." and not file.parts[0].endswith(".dist-info")
+        }),
+    }
+    for dist in importlib.metadata.distributions()
+]))
+"""
 
 
 def uv() -> str:
@@ -28,7 +56,8 @@ def uv() -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An empty venv with the client installed from the repository: its bin directory."""
     venv = tmp_path_factory.mktemp("client-venv") / "venv"
-    subprocess.run([uv(), "venv", "--quiet", str(venv)], check=True, timeout=120)
+    # This interpreter, so that the requirements' markers evaluate here as they did there.
+    subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=120)
     subprocess.run(
         [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(REPO_ROOT)],
         check=True,
@@ -44,22 +73,57 @@ def outside(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def requirements(requires: list[str], extras: frozenset[str]) -> set[tuple[str, frozenset[str]]]:
+    """The (name, extras) a distribution requires here, with ``extras`` of its own requested."""
+    needed: set[tuple[str, frozenset[str]]] = set()
+    for line in requires:
+        requirement = Requirement(line)
+        environments = [{"extra": extra} for extra in extras] or [{"extra": ""}]
+        if requirement.marker is None or any(requirement.marker.evaluate(env) for env in environments):
+            needed.add((canonicalize_name(requirement.name), frozenset(requirement.extras)))
+    return needed
+
+
+def allowed(installed: dict[str, dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """What the client's requirements bring in, by the installed metadata; and what they need
+    but is not installed."""
+    closure: set[str] = {CLIENT}
+    missing: set[str] = set()
+    pending = requirements(installed[CLIENT]["requires"], frozenset())
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while pending:
+        name, extras = pending.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        if name not in installed:
+            missing.add(name)
+            continue
+        closure.add(name)
+        pending |= requirements(installed[name]["requires"], extras)
+    return closure, missing
+
+
 def test_only_the_client_and_its_dependencies_are_installed(installed: Path, tmp_path: Path) -> None:
-    probe = (
-        "import importlib.util, json, sys; "
-        "print(json.dumps({m: bool(importlib.util.find_spec(m)) for m in sys.argv[1:]}))"
-    )
     found = subprocess.run(
-        [str(installed / "python"), "-c", probe, "client", "boto3", "rich", *NOT_INSTALLED],
+        [str(installed / "python"), "-c", DISTRIBUTIONS_PROBE],
         cwd=tmp_path,
         env=outside(tmp_path),
         capture_output=True,
         text=True,
         check=True,
     )
-    present = json.loads(found.stdout)
-    assert present.pop("client") and present.pop("boto3") and present.pop("rich")
-    assert not any(present.values()), present
+    distributions: dict[str, dict[str, Any]] = {
+        canonicalize_name(dist["name"]): dist for dist in json.loads(found.stdout)
+    }
+    client = distributions[CLIENT]
+    direct = {name for name, _ in requirements(client["requires"], frozenset())}
+    assert direct == CLIENT_REQUIRES, f"the client must require only boto3 and rich, not {direct}"
+    assert set(client["top_level"]) == CLIENT_PACKAGES, client["top_level"]
+    closure, missing = allowed(distributions)
+    assert not missing, f"required but not installed: {sorted(missing)}"
+    extra = set(distributions) - closure
+    assert not extra, f"installed, yet neither the client nor a dependency of boto3 or rich: {sorted(extra)}"
     help_text = subprocess.run(
         [str(installed / "agentcore-async"), "--help"],
         cwd=tmp_path,
@@ -90,10 +154,12 @@ def test_the_installed_command_runs_a_task_from_outside_the_checkout(
 ) -> None:
     env = {**outside(tmp_path), "AGENTCORE_ENDPOINT_URL": emulator.url, "AGENTCORE_RUNTIME_ARN": emulator.arn}
     command = str(installed / "agentcore-async")
+    # A caller's trace context goes with the call without opentelemetry installed.
+    traced = {**env, "TRACEPARENT": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
     started = subprocess.run(
         [command, "start", "--duration", "1"],
         cwd=tmp_path,
-        env=env,
+        env=traced,
         capture_output=True,
         text=True,
         timeout=60,
