@@ -40,7 +40,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
 from agent.settings import Settings
 from agent.store.base import Beat, Cursor, Stores, TaskStore
-from agent.store.failures import is_transient, unavailable
+from agent.store.failures import is_transient, refused_object, unavailable
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -327,10 +327,18 @@ class TaskEngine:
         inline: str | None = text
         key: str | None = None
         data = text.encode()
-        if len(data) > self._settings.s3_threshold_bytes and record.retention == "durable":
-            blobs = self._stores.blobs
-            if blobs is None or self._stores.blob_key is None:
-                raise TaskError("CheckpointTooLarge", "a checkpoint this large needs AGENT_BUCKET_NAME")
+        if len(data) > self._settings.max_result_bytes:
+            raise TaskError(
+                "CheckpointTooLarge", f"a checkpoint exceeds {self._settings.max_result_bytes} bytes"
+            )
+        blobs = self._stores.blobs
+        # Like a result: in the bucket when one is configured and it is large, else in the record.
+        if (
+            blobs is not None
+            and self._stores.blob_key is not None
+            and record.retention == "durable"
+            and len(data) > self._settings.s3_threshold_bytes
+        ):
             # A new key per write: an older attempt's late upload can never replace this one.
             key = f"{self._stores.blob_key(record)}.checkpoint-{record.attempt}-{uuid.uuid4().hex[:8]}"
             await self._io_until_stored("put checkpoint", blobs.put, key, data)
@@ -339,11 +347,20 @@ class TaskEngine:
         running.record = running.record.replace(checkpoint=inline, checkpoint_key=key)
 
     async def read_object(self, key: str) -> bytes:
-        """An object of the configured bucket."""
+        """An object of the configured bucket, held through a storage outage like a checkpoint.
+        A key the bucket refuses is the caller's mistake (``ObjectNotFound``), not a storage failure."""
         blobs = self._stores.blobs
         if blobs is None:
             raise TaskError("NoBucket", "reading objects needs AGENT_BUCKET_NAME")
-        return await self._io("get object", blobs.get, key)
+
+        def refused(exc: Exception) -> TaskError | None:
+            if not refused_object(exc):
+                return None
+            message = f"{key} is not in the agent's bucket, or the agent may not read it"
+            return TaskError("ObjectNotFound", message)
+
+        read = partial(self._io, "get object", blobs.get, key, refused=refused)
+        return await self._until_stored("get object", read)
 
     def model(self) -> Any:
         """The configured strands model."""
@@ -417,8 +434,15 @@ class TaskEngine:
         except ApiError:
             return False
 
-    async def _io(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """One storage call off the event loop; the driver has retried it, a failure is classified."""
+    async def _io(
+        self,
+        what: str,
+        func: Callable[..., T],
+        *args: Any,
+        refused: Callable[[Exception], Exception | None] | None = None,
+    ) -> T:
+        """One storage call off the event loop; the driver has retried it, a failure is classified:
+        ``refused`` turns a failure that is the caller's own (a missing object) into its error."""
         with telemetry.store_span(what):
             try:
                 return await self._in_pool(func, *args)
@@ -426,6 +450,8 @@ class TaskEngine:
                 metrics.store_failure(what)
                 raise
             except Exception as exc:
+                if refused is not None and (error := refused(exc)) is not None:
+                    raise error from None
                 metrics.store_failure(what)
                 raise unavailable(what, exc) from exc
 

@@ -7,17 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import botocore.exceptions
-
-from agent.errors import StoreUnavailableError
-from agent.kinds.base import TaskError, TaskKind
+from agent.kinds.base import TaskKind
 from agent.records import TaskRecord
 
 log = logging.getLogger("agent.task")
-
-_UNREADABLE_CODES = frozenset({"NoSuchKey", "NotFound", "404", "AccessDenied", "403"})
-"""S3's answers for a key that is not there. Without ``s3:ListBucket`` on the prefix (the runtime
-role has none on ``inputs/``) S3 answers a missing key with AccessDenied, not NoSuchKey."""
 
 
 @dataclass(eq=False)
@@ -68,7 +61,8 @@ class RunHost(Protocol):
         ...
 
     async def read_object(self, key: str) -> bytes:
-        """An object of the configured bucket."""
+        """An object of the configured bucket; ``TaskError`` ``ObjectNotFound`` when the bucket
+        refuses the key."""
         ...
 
     def model(self) -> Any:
@@ -117,22 +111,8 @@ class RunContext:
     async def read_object(self, key: str) -> bytes:
         """An object of the configured bucket; ``ObjectNotFound`` when it is not there (or may not
         be read), so a kind can tell its caller which input was wrong."""
-        try:
-            return await self._host.read_object(key)
-        except StoreUnavailableError as exc:
-            if _unreadable(exc.__cause__):
-                raise TaskError(
-                    "ObjectNotFound", f"{key} is not in the agent's bucket, or the agent may not read it"
-                ) from None
-            raise
+        return await self._host.read_object(key)
 
     def model(self) -> Any:
         """The configured strands model."""
         return self._host.model()
-
-
-def _unreadable(cause: BaseException | None) -> bool:
-    """True when S3 refused the key itself (missing or forbidden), not when it failed to answer."""
-    if not isinstance(cause, botocore.exceptions.ClientError):
-        return False
-    return str(cause.response.get("Error", {}).get("Code", "")) in _UNREADABLE_CODES

@@ -64,3 +64,15 @@ def unavailable(what: str, exc: Exception) -> StoreUnavailableError:
     error = StoreUnavailableError(what)
     error.__cause__ = exc
     return error
+
+
+_REFUSED_OBJECT_CODES = frozenset({"NoSuchKey", "NotFound", "404", "AccessDenied", "403"})
+"""S3's answers for a key that is not there. Without ``s3:ListBucket`` on the prefix (the runtime
+role has none on ``inputs/``) S3 answers a missing key with AccessDenied, not NoSuchKey."""
+
+
+def refused_object(exc: BaseException) -> bool:
+    """True when S3 refused the key itself (missing or forbidden), not when it failed to answer."""
+    if not isinstance(exc, botocore.exceptions.ClientError):
+        return False
+    return str(exc.response.get("Error", {}).get("Code", "")) in _REFUSED_OBJECT_CODES

@@ -136,12 +136,6 @@ def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
     assert len(_calls(model_calls)) - calls_before == STEPS + 1 - turns_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="engine.save_checkpoint applies the S3 threshold without a bucket and fails the task with"
-    " CheckpointTooLarge, though SQLite holds any size and a result that large is stored inline",
-)
 def test_without_a_bucket_a_large_checkpoint_stays_in_sqlite(start_agent: StartAgent) -> None:
     agent = start_agent(
         AGENT_S3_THRESHOLD_BYTES=str(THRESHOLD), AGENT_MODEL_FACTORY="tests.agent.scripted_model:create"
