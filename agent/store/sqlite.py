@@ -77,6 +77,8 @@ class SqliteStore:
         self._readers_lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[Write, Future[Any]] | None] = queue.SimpleQueue()
         self._closed = False
+        self._closing = threading.Lock()
+        """Held while a write is queued and while the store closes: no write queues after the stop."""
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
 
@@ -94,10 +96,11 @@ class SqliteStore:
 
     def _write(self, write: Callable[[sqlite3.Connection], T]) -> T:
         """Queue ``write`` for the writer thread; return its result once its transaction committed."""
-        if self._closed:
-            raise sqlite3.ProgrammingError("the store is closed")
         future: Future[T] = Future()
-        self._queue.put((write, future))
+        with self._closing:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._queue.put((write, future))
         return future.result()
 
     def _write_loop(self) -> None:
@@ -246,8 +249,9 @@ class SqliteStore:
 
     def close(self) -> None:
         """Let the writer finish what is queued, then close every connection."""
-        self._closed = True
-        self._queue.put(None)
+        with self._closing:
+            self._closed = True
+            self._queue.put(None)
         self._writer.join(timeout=30)
         with self._readers_lock:
             for conn in self._reader_conns:
