@@ -66,6 +66,11 @@ class TableSchema:
     TTL_ATTRIBUTE: Final = "expires_at"
 
 
+SQLITE_RECORD_QUERY: Final = "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?"
+"""How the embedded SQLite store reads one task's record (a JSON object), for readers beside the
+agent: the demo and the tests read a shared store without an invocation (which would resume work)."""
+
+
 class Metric:
     """The agent's CloudWatch metrics (embedded metric format lines in its logs) and their dimensions.
 

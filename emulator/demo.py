@@ -30,6 +30,7 @@ from client.models import TaskStatus
 from client.session_ids import new_session_id
 from client.session_table import fetch_session_table, microvms
 from client.target import Target
+from contract import SQLITE_RECORD_QUERY
 from emulator.config import DEFAULT_RUNTIME_ARN, EmulatorConfig, Lifecycle
 from emulator.process import SQLITE_FILE, free_port
 from emulator.server import BackgroundEmulator
@@ -93,9 +94,7 @@ def stored_task(store_dir: Path, session_id: str, task_id: str) -> dict[str, Any
     call in the session starts its next microVM, which resumes a suspended task at once."""
     uri = (store_dir / SQLITE_FILE).resolve().as_uri() + "?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-        row = db.execute(
-            "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
-        ).fetchone()
+        row = db.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
     record: dict[str, Any] | None = None if row is None else json.loads(row[0])
     return record
 

@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor, accepts, apply_beat
 from agent.store.retries import SQLITE_BUSY_SECONDS
+from contract import SQLITE_RECORD_QUERY
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], Any]
@@ -260,9 +261,7 @@ class SqliteStore:
 
 
 def _get(conn: sqlite3.Connection, session_id: str, task_id: str) -> TaskRecord | None:
-    row = conn.execute(
-        "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
-    ).fetchone()
+    row = conn.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
     return None if row is None else _load(row[0])
 
 

@@ -22,6 +22,7 @@ from botocore.config import Config
 
 from client.api import AgentClient
 from client.session_table import fetch_session_table, microvms
+from contract import SQLITE_RECORD_QUERY
 from emulator.config import DEFAULT_RUNTIME_ARN
 from emulator.process import SQLITE_FILE
 from tests.support.agent_process import TEST_KINDS
@@ -121,9 +122,7 @@ class RunningEmulator:
         """A task's record as the agents' shared SQLite store holds it (``--store-dir``), read
         without an invocation, so no microVM starts and nothing is resumed."""
         with contextlib.closing(sqlite3.connect(self.store_dir / SQLITE_FILE)) as db:
-            row = db.execute(
-                "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?", (session_id, task_id)
-            ).fetchone()
+            row = db.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
         record: dict[str, Any] | None = None if row is None else json.loads(row[0])
         return record
 
