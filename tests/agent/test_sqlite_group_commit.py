@@ -217,3 +217,50 @@ def test_a_failing_and_a_refused_write_undo_none_of_the_others_in_their_transact
 def _beat() -> Beat:
     now = time.time()
     return Beat(progress=0.5, message="half", at=now, expires_at=int(now + 3600))
+
+
+class HeldQueue:
+    """The store's write queue, holding the first write's enqueue until ``release`` is set: the
+    moment between a writer's closed check and its enqueue, where ``close()`` may run."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def put(self, item: Any) -> None:
+        if item is not None and not self.entered.is_set():
+            self.entered.set()
+            self.release.wait(10)
+        self._inner.put(item)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._inner.get(*args, **kwargs)
+
+    def get_nowait(self) -> Any:
+        return self._inner.get_nowait()
+
+    def qsize(self) -> int:
+        return int(self._inner.qsize())
+
+
+def test_a_write_racing_close_is_committed_or_refused_never_left_waiting(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "tasks.sqlite3")
+    held = HeldQueue(store._queue)
+    store._queue = held  # type: ignore[assignment]
+    record = _record()
+    outcome: list[object] = []
+    writer = threading.Thread(target=lambda: outcome.append(store.create(record)), daemon=True)
+    writer.start()
+    assert held.entered.wait(10), "the write never reached the queue"
+    closing = threading.Thread(target=store.close, daemon=True)
+    closing.start()
+    # Unfixed, close() runs through here and stops the writer thread before the write is queued;
+    # fixed, it waits for the write being queued. Either way the write then goes on.
+    closing.join(timeout=0.5)
+    held.release.set()
+    writer.join(timeout=10)
+    closing.join(timeout=10)
+    assert not writer.is_alive(), "a write queued after close() waits forever (and blocks the exit)"
+    assert outcome == [record]
+    assert not closing.is_alive()
