@@ -96,8 +96,8 @@ class TaskEngine:
         self._running: dict[Key, Running] = {}
         self._unconfirmed: dict[Key, set[str]] = {}
         """The ``start_id`` of each start whose create failed from our side, per task: a client-token
-        retry may adopt the record one of them wrote. One settle loop per entry (see
-        :meth:`_settle_unconfirmed`); a retry that fails too adds its id to the same entry."""
+        retry may adopt the record one of them wrote. Each failed start has its own settle loop (see
+        :meth:`_settle_unconfirmed`), which closes the record only if that start wrote it."""
         self._ephemeral: dict[Key, int] = {}
         """Ephemeral tasks created here (with their expiry): unknown ids are not ephemeral ones."""
         self._background: set[asyncio.Task[None]] = set()
@@ -180,12 +180,8 @@ class TaskEngine:
             stored = await self._io("create", store.create, record)
         except StoreUnavailableError:
             # The write may have landed: settle it so it never reads RUNNING without running.
-            pending = self._unconfirmed.get(key)
-            if pending is None:
-                self._unconfirmed[key] = {start_id}
-                self._spawn(self._settle_unconfirmed(record))
-            else:  # a retry that failed too: either write may be the one that landed
-                pending.add(start_id)
+            self._unconfirmed.setdefault(key, set()).add(start_id)
+            self._spawn(self._settle_unconfirmed(record, start_id))
             raise
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
@@ -609,12 +605,13 @@ class TaskEngine:
         """Whether ``stored`` was written by a start of ours that answered an error and was not run
         since; if so it is taken over (a client-token retry of that start now runs it)."""
         key = (stored.session_id, stored.task_id)
-        ids = self._unconfirmed.get(key)
-        if ids is None or stored.start_id not in ids or stored.status is not TaskStatus.RUNNING:
+        # Still RUNNING at the first attempt: not resumed by another process since.
+        if stored.start_id not in self._unconfirmed.get(key, ()) or (stored.status, stored.attempt) != (
+            TaskStatus.RUNNING,
+            1,
+        ):
             return False
-        if stored.attempt != 1:  # resumed by another process since: that one runs it
-            return False
-        del self._unconfirmed[key]
+        del self._unconfirmed[key]  # every failed start of this task: the record is run now
         return True
 
     def _adoption_window(self) -> float:
@@ -628,13 +625,16 @@ class TaskEngine:
         """
         return self._settings.lease_seconds - self._settings.heartbeat_seconds
 
-    async def _settle_unconfirmed(self, record: TaskRecord) -> None:
+    async def _settle_unconfirmed(self, record: TaskRecord, start_id: str) -> None:
         """After a create that failed from our side: once storage answers, a record our start
         wrote (and nobody adopted) is closed as FAILED, so it does not read RUNNING unrun. Without
         a client token nobody can ask for it again, so it is closed at once; with one, a retry may
         adopt it within :meth:`_adoption_window` (or until this process stops)."""
         key = (record.session_id, record.task_id)
-        ids = self._unconfirmed[key]
+
+        def unclaimed() -> bool:  # neither adopted by a retry nor settled yet
+            return start_id in self._unconfirmed.get(key, ())
+
         store = self._store_for(record)
         delay = self._settings.retry_base_seconds
         while True:
@@ -644,31 +644,36 @@ class TaskEngine:
             except StoreUnavailableError:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.heartbeat_seconds)
-                if self._unconfirmed.get(key) is not ids:
-                    return  # adopted by a retry meanwhile
-        if (
-            stored is not None
-            and stored.status is TaskStatus.RUNNING
-            and stored.client_token is not None
-            and self._unconfirmed.get(key) is ids
-        ):
-            wait = stored.heartbeat_at + self._adoption_window() - time.time()
+                if not unclaimed():
+                    return
+        ours = None  # the record as this start wrote it, not yet run
+        if stored is not None and stored.start_id == start_id and stored.status is TaskStatus.RUNNING:
+            ours = stored
+        if ours is not None and record.client_token is not None and unclaimed():
+            wait = ours.heartbeat_at + self._adoption_window() - time.time()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), timeout=max(0.0, wait))
-        if self._unconfirmed.get(key) is not ids:
-            return  # adopted by a retry meanwhile
-        del self._unconfirmed[key]
-        if stored is None or stored.start_id not in ids or stored.status is not TaskStatus.RUNNING:
+        if not unclaimed():
             return
+        self._settled_unconfirmed(key, start_id)
+        if ours is None:
+            return  # another start's write (its own settle closes it), or none landed
         failed = _finished(
-            stored, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
-        ).replace(expires_at=self._final_expiry(stored))
+            ours, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
+        ).replace(expires_at=self._final_expiry(ours))
         # Conditional on RUNNING at the first attempt: a record that moved on meanwhile (cancelled,
         # settled LOST or resumed elsewhere) is left as it is.
         with contextlib.suppress(StoreUnavailableError):
-            closing = partial(self._transition, failed, TaskStatus.RUNNING, stored.attempt)
+            closing = partial(self._transition, failed, TaskStatus.RUNNING, ours.attempt)
             if await self._until_stored("close unconfirmed", closing):
                 log.info("unconfirmed start closed", extra={"task_id": record.task_id})
+
+    def _settled_unconfirmed(self, key: Key, start_id: str) -> None:
+        """``start_id``'s failed start is settled: forget it (and the task's entry with the last)."""
+        pending = self._unconfirmed.get(key, set())
+        pending.discard(start_id)
+        if not pending:
+            self._unconfirmed.pop(key, None)
 
     def _remember_ephemeral(self, record: TaskRecord) -> None:
         now = time.time()
