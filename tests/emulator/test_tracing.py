@@ -88,16 +88,14 @@ def test_the_callers_span_is_the_parent_of_the_agents_spans() -> None:
     assert drawn[0] == f"invocation {task_id}" and f"  task sleep {task_id}" in drawn, drawn
 
 
-def test_every_trace_header_reaches_the_container() -> None:
-    command = shlex.join([sys.executable, str(Path(scripted_agent.__file__).resolve())])
-    with running_emulator("--agent-command", command, *STANDARD_FLAGS) as emulator:
-        echoed = invoke(
-            emulator,
-            f"echo-{uuid.uuid4().hex}",
-            {"echo_headers": ["traceparent", "tracestate", "baggage", "x-amzn-trace-id"]},
-            traceId="Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-            **TRACE_HEADERS,
-        )
+def test_every_trace_header_reaches_the_container(echo_emulators: dict[str, RunningEmulator]) -> None:
+    echoed = invoke(
+        echo_emulators["boto3"],
+        f"echo-{uuid.uuid4().hex}",
+        {"echo_headers": ["traceparent", "tracestate", "baggage", "x-amzn-trace-id"]},
+        traceId="Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        **TRACE_HEADERS,
+    )
     assert echoed == {
         "traceparent": TRACE_HEADERS["traceParent"],
         "tracestate": TRACE_HEADERS["traceState"],
