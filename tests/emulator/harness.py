@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,9 +20,8 @@ from botocore.config import Config
 
 from client.api import AgentClient
 from client.session_table import fetch_session_table, microvms
-from contract import SQLITE_RECORD_QUERY
 from emulator.config import DEFAULT_RUNTIME_ARN
-from emulator.process import SQLITE_FILE
+from emulator.demo import stored_task
 from tests.support.agent_process import TEST_KINDS
 from tests.support.servers import free_port, wait_for_port
 
@@ -121,10 +118,7 @@ class RunningEmulator:
     def stored(self, session_id: str, task_id: str) -> dict[str, Any] | None:
         """A task's record as the agents' shared SQLite store holds it (``--store-dir``), read
         without an invocation, so no microVM starts and nothing is resumed."""
-        with contextlib.closing(sqlite3.connect(self.store_dir / SQLITE_FILE)) as db:
-            row = db.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
-        record: dict[str, Any] | None = None if row is None else json.loads(row[0])
-        return record
+        return stored_task(self.store_dir, session_id, task_id)
 
 
 def emulator_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
