@@ -19,6 +19,7 @@ import pytest
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat
 from agent.store.sqlite import SqliteStore
+from contract import SQLITE_RECORD_QUERY
 from tests.support.waiting import eventually
 
 SESSION = "session-group-commit-000000000000000001"
@@ -82,10 +83,11 @@ def _writer_waits_for_the_lock(store: SqliteStore, statements: Statements) -> No
 
 
 def _durable(path: Path, task_id: str) -> TaskRecord | None:
-    """The record as a fresh connection sees it: only what a committed transaction holds."""
+    """The record (every one here is in SESSION) as a fresh connection sees it: only what a
+    committed transaction holds."""
     conn = sqlite3.connect(path)
     try:
-        row = conn.execute("SELECT record FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+        row = conn.execute(SQLITE_RECORD_QUERY, (SESSION, task_id)).fetchone()
     finally:
         conn.close()
     return None if row is None else TaskRecord.from_item(json.loads(row[0]))
