@@ -136,13 +136,12 @@ class AgentApp(BedrockAgentCoreApp):
         except StoreUnavailableError:
             error = storage_unavailable()
             response = error_response(error)
+            metrics.storage_unavailable_answer()
         except Exception:
             log.exception("invocation failed")
             # The agent itself failed: the one answer that is not 2xx.
             error = ApiError("InternalError", "the agent could not handle the request")
             response = JSONResponse(error.body(), status_code=500)
-        if error is not None and error.code == "StorageUnavailable":
-            metrics.storage_unavailable_answer()
         telemetry.end_invocation(
             span,
             session_id=session,

@@ -505,7 +505,7 @@ class TaskEngine:
                 record.updated_at,
             )
         if written:  # counted once, by the process whose write it was
-            metrics.task_recorded(record.kind, record.status.value, record.updated_at - record.created_at)
+            metrics.task_recorded(record.kind, record.status, record.updated_at - record.created_at)
         return written
 
     async def _read(self, session_id: str, task_id: str, owner: str | None) -> TaskRecord:
@@ -768,7 +768,7 @@ class TaskEngine:
             except asyncio.CancelledError:
                 if running.superseded:
                     log.info("task record changed elsewhere; stopping")
-                    telemetry.end_task(span, "SUPERSEDED", None)
+                    telemetry.end_task(span, telemetry.SUPERSEDED, None)
                 elif running.cancel_requested:
                     final = _finished(
                         running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
@@ -779,7 +779,7 @@ class TaskEngine:
                     raise
             except _SupersededError:
                 log.info("task record changed elsewhere; stopping")
-                telemetry.end_task(span, "SUPERSEDED", None)
+                telemetry.end_task(span, telemetry.SUPERSEDED, None)
             except TaskError as error:
                 final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
             except Exception as exc:
@@ -789,17 +789,10 @@ class TaskEngine:
                 )
             if final is not None:
                 running.recording = True
-                final = await self._record_final(
+                recorded = await self._record_final(
                     final.replace(expires_at=self._final_expiry(final)), record.attempt
                 )
-                telemetry.end_task(span, final.status.value, final.error_code)
-                log.info(
-                    "task finished",
-                    extra={
-                        "status": final.status.value,
-                        "elapsed_s": round(time.monotonic() - started, 3),
-                    },
-                )
+                _attempt_ended(span, recorded, started)
         finally:
             heartbeat.cancel()
             self._busy.leave()
@@ -848,14 +841,11 @@ class TaskEngine:
             checkpoint=checkpoint,
         )
         store = self._store_for(record)
-        if checkpoint is not None:
-            alive = await self._io_until_stored(
-                "checkpoint", store.beat, record.session_id, record.task_id, record.attempt, beat
-            )
-        else:
-            alive = await self._io(
-                "heartbeat", store.beat, record.session_id, record.task_id, record.attempt, beat
-            )
+        # A checkpoint is work done, held through an outage; a plain heartbeat can wait for the next.
+        what, call = (
+            ("checkpoint", self._io_until_stored) if checkpoint is not None else ("heartbeat", self._io)
+        )
+        alive = await call(what, store.beat, record.session_id, record.task_id, record.attempt, beat)
         if not alive:
             running.superseded = True
             raise _SupersededError
@@ -911,14 +901,15 @@ class TaskEngine:
             log.warning("task left RUNNING at shutdown; it is settled after the lease")
         return stopped
 
-    async def _record_final(self, final: TaskRecord, attempt: int) -> TaskRecord:
+    async def _record_final(self, final: TaskRecord, attempt: int) -> TaskRecord | None:
         """Write ``final``; a result that cannot be stored is recorded FAILED instead. Returns the
-        outcome it wrote (or last tried to)."""
+        outcome it wrote (or last tried to), or None when the record had changed elsewhere."""
         try:
             if not await self._until_stored(
                 "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
             ):
                 log.warning("record changed elsewhere; outcome not recorded")
+                return None
             return final
         except Exception:
             if final.status is not TaskStatus.COMPLETED:
@@ -933,6 +924,18 @@ class TaskEngine:
             except Exception:
                 log.exception("final state not recorded")
             return failed
+
+
+def _attempt_ended(span: Span, recorded: TaskRecord | None, started: float) -> None:
+    """Trace and log the outcome an attempt recorded (None: another process's write won)."""
+    if recorded is None:
+        telemetry.end_task(span, telemetry.SUPERSEDED, None)
+        return
+    telemetry.end_task(span, recorded.status.value, recorded.error_code)
+    log.info(
+        "task finished",
+        extra={"status": recorded.status.value, "elapsed_s": round(time.monotonic() - started, 3)},
+    )
 
 
 def _finished(

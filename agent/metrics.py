@@ -18,12 +18,12 @@ import json
 import sys
 import threading
 import time
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
+from agent.records import TaskStatus
 from contract import TASK_STATE_METRICS, Metric
 
 Unit = Literal["Count", "Seconds"]
-FINAL_STATUSES: Final = frozenset({"COMPLETED", "FAILED", "CANCELLED", "LOST"})
 
 _lock = threading.Lock()
 _runtime = "local"
@@ -76,10 +76,10 @@ def task_started(kind: str) -> None:
     _emit({Metric.TASKS_STARTED: (1, "Count")}, **{Metric.KIND: kind})
 
 
-def task_recorded(kind: str, status: str, seconds_since_start: float) -> None:
+def task_recorded(kind: str, status: TaskStatus, seconds_since_start: float) -> None:
     """A task's record was written into ``status``; a final one also records the task's duration."""
-    metrics: dict[str, tuple[float, Unit]] = {TASK_STATE_METRICS[status]: (1, "Count")}
-    if status in FINAL_STATUSES:
+    metrics: dict[str, tuple[float, Unit]] = {TASK_STATE_METRICS[status.value]: (1, "Count")}
+    if status.finished:
         metrics[Metric.TASK_DURATION] = (round(max(0.0, seconds_since_start), 3), "Seconds")
     _emit(metrics, **{Metric.KIND: kind})
 

@@ -20,7 +20,11 @@ from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
+from agent.records import TaskStatus
+
 TRACER_NAME: Final = "agentcore_async.agent"
+SUPERSEDED: Final = "SUPERSEDED"
+"""How an attempt ends whose task another process took over (not a task status)."""
 
 
 class Attr:
@@ -122,7 +126,7 @@ def end_task(span: Span, status: str, error_code: str | None) -> None:
     span.set_attribute(Attr.STATUS, status)
     if error_code is not None:
         span.set_attribute(Attr.ERROR_CODE, error_code)
-    if status in ("FAILED", "LOST"):
+    if status in (TaskStatus.FAILED, TaskStatus.LOST):
         span.set_status(Status(StatusCode.ERROR, error_code or status))
 
 

@@ -112,11 +112,6 @@ TASK_STATE_METRICS: Final[dict[str, str]] = {
 }
 """The counter a task's record increments when it is written into a status (RUNNING again: a resume)."""
 TASK_COUNTERS: Final[tuple[str, ...]] = (Metric.TASKS_STARTED, *TASK_STATE_METRICS.values())
-STORE_METRICS: Final[tuple[str, ...]] = (
-    Metric.STORE_RETRIES,
-    Metric.STORE_FAILURES,
-    Metric.STORAGE_UNAVAILABLE,
-)
 METRIC_BREAKDOWN: Final[dict[str, str | None]] = {
     **dict.fromkeys(TASK_COUNTERS, Metric.KIND),
     Metric.TASK_DURATION: Metric.KIND,

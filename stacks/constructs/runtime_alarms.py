@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -21,9 +21,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from contract import Metric
-from stacks.task_metrics import runtime_metric
+from stacks.task_metrics import PERIOD, runtime_metric
 
-PERIOD: Final = Duration.minutes(5)
 ALARMED_METRICS: Final = {
     "SystemErrors": "AgentCore returned server errors (5xx) for the runtime",
     "Throttles": "AgentCore throttled invocations of the runtime (429)",
@@ -38,8 +37,10 @@ def alarmed_metrics(runtime: agentcore.IBedrockAgentRuntime) -> dict[str, cloudw
     return {
         "SystemErrors": runtime.metric_system_errors(period=PERIOD),
         "Throttles": runtime.metric_throttles(period=PERIOD),
-        Metric.TASKS_FAILED: runtime_metric(Metric.TASKS_FAILED, runtime_name=runtime.agent_runtime_name),
-        Metric.TASKS_LOST: runtime_metric(Metric.TASKS_LOST, runtime_name=runtime.agent_runtime_name),
+        **{
+            name: runtime_metric(name, runtime_name=runtime.agent_runtime_name)
+            for name in (Metric.TASKS_FAILED, Metric.TASKS_LOST)
+        },
     }
 
 
