@@ -49,8 +49,15 @@ class Agent:
 
 
 @pytest.fixture
-def agent() -> Iterator[Agent]:
-    with TestClient(create_app(load_settings(UNIT_ENV))) as client:
+def unit_env() -> Mapping[str, str]:
+    """The environment of :func:`agent` and :func:`stored_agent`; a module that needs another
+    overrides this fixture."""
+    return UNIT_ENV
+
+
+@pytest.fixture
+def agent(unit_env: Mapping[str, str]) -> Iterator[Agent]:
+    with TestClient(create_app(load_settings(unit_env))) as client:
         yield Agent(client)
 
 
@@ -61,9 +68,9 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def stored_agent(store: MemoryStore) -> Iterator[Agent]:
+def stored_agent(store: MemoryStore, unit_env: Mapping[str, str]) -> Iterator[Agent]:
     """:func:`agent` on the :func:`store` fixture's memory store."""
-    with TestClient(create_app(load_settings(UNIT_ENV), Stores(tasks=store))) as client:
+    with TestClient(create_app(load_settings(unit_env), Stores(tasks=store))) as client:
         yield Agent(client)
 
 

@@ -7,18 +7,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from agent.kinds.agent_run import AgentRunInput
 from agent.records import TaskRecord, TaskStatus
-from agent.service import create_app
-from agent.settings import load_settings
-from agent.store.base import Stores
 from agent.store.memory import MemoryStore
 from tests.unit.conftest import UNIT_ENV, Agent
 
@@ -39,14 +35,8 @@ def model_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
-
-
-@pytest.fixture
-def agent(store: MemoryStore) -> Iterator[Agent]:
-    with TestClient(create_app(load_settings(ENV), Stores(tasks=store))) as client:
-        yield Agent(client)
+def unit_env() -> Mapping[str, str]:
+    return ENV
 
 
 def _calls(path: Path) -> int:
@@ -142,9 +132,9 @@ def _suspended(store: MemoryStore, max_steps: int, steps_done: int) -> str:
 
 @pytest.mark.parametrize(("steps_done", "calls_left"), [(2, 1), (3, 0)])
 def test_max_steps_counts_the_turns_of_earlier_attempts(
-    agent: Agent, store: MemoryStore, model_calls: Path, steps_done: int, calls_left: int
+    stored_agent: Agent, store: MemoryStore, model_calls: Path, steps_done: int, calls_left: int
 ) -> None:
     task_id = _suspended(store, max_steps=3, steps_done=steps_done)
-    failed = _finished(agent, task_id)  # the poll finds it suspended and resumes it
+    failed = _finished(stored_agent, task_id)  # the poll finds it suspended and resumes it
     assert (failed["status"], failed["attempt"], failed["error"]["code"]) == ("FAILED", 2, "StepLimit")
     assert _calls(model_calls) == calls_left

@@ -7,7 +7,7 @@ specification); its names are the ones the stacks chart and alarm on (``contract
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Mapping
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -31,9 +31,8 @@ ENV = {**UNIT_ENV, "AGENT_RUNTIME_NAME": RUNTIME, "AGENT_MODEL_FACTORY": "tests.
 
 
 @pytest.fixture
-def metered(store: MemoryStore) -> Iterator[Agent]:
-    with TestClient(create_app(load_settings(ENV), Stores(tasks=store))) as client:
-        yield Agent(client)
+def unit_env() -> Mapping[str, str]:
+    return ENV
 
 
 def stale(kind: str, task_id: str, input_json: str) -> TaskRecord:
@@ -69,25 +68,27 @@ def wait(agent: Agent, task_id: object) -> dict[str, object]:
 
 
 def test_each_outcome_is_counted_once_by_kind_in_valid_emf(
-    metered: Agent, store: MemoryStore, capsys: pytest.CaptureFixture[str]
+    stored_agent: Agent, store: MemoryStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    completed = metered.invoke({"action": "start_background_task", "duration": 0.05}, SESSION)
-    cancelled = metered.invoke({"action": "start_task", "kind": "once", "input": {"duration": 30}}, SESSION)
+    completed = stored_agent.invoke({"action": "start_background_task", "duration": 0.05}, SESSION)
+    cancelled = stored_agent.invoke(
+        {"action": "start_task", "kind": "once", "input": {"duration": 30}}, SESSION
+    )
     failing = {"instruction": "upper", "items": [{"s3_key": "inputs/a.txt"}]}  # no bucket configured
-    failed = metered.invoke({"action": "start_task", "kind": "batch", "input": failing}, SESSION)
-    assert wait(metered, completed["task_id"])["status"] == "COMPLETED"
+    failed = stored_agent.invoke({"action": "start_task", "kind": "batch", "input": failing}, SESSION)
+    assert wait(stored_agent, completed["task_id"])["status"] == "COMPLETED"
     assert (
-        metered.invoke({"action": "cancel_task", "task_id": cancelled["task_id"]}, SESSION)["status"]
+        stored_agent.invoke({"action": "cancel_task", "task_id": cancelled["task_id"]}, SESSION)["status"]
         == "CANCELLED"
     )
-    assert wait(metered, failed["task_id"])["status"] == "FAILED"
+    assert wait(stored_agent, failed["task_id"])["status"] == "FAILED"
     # Two tasks whose microVM died: one that cannot resume (LOST) and one that resumes and completes.
     store.create(stale("once", "7e0d4c1e-0000-4000-8000-00000000000a", '{"duration":5.0}'))
     store.create(
         stale("sleep", "7e0d4c1e-0000-4000-8000-00000000000b", '{"duration":0.05,"result_bytes":null}')
     )
-    assert wait(metered, "7e0d4c1e-0000-4000-8000-00000000000a")["status"] == "LOST"
-    assert wait(metered, "7e0d4c1e-0000-4000-8000-00000000000b")["status"] == "COMPLETED"
+    assert wait(stored_agent, "7e0d4c1e-0000-4000-8000-00000000000a")["status"] == "LOST"
+    assert wait(stored_agent, "7e0d4c1e-0000-4000-8000-00000000000b")["status"] == "COMPLETED"
 
     points = emf_points(capsys.readouterr().out)
     assert_as_the_contract_says(points)

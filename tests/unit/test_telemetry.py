@@ -8,18 +8,15 @@ calls (strands' own spans) sit under the task; heartbeats add no spans.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
-from starlette.testclient import TestClient
 
 from agent.instrumentation import tracing_requested
 from agent.records import TaskRecord, TaskStatus
-from agent.service import create_app
-from agent.settings import load_settings
 from agent.store.memory import MemoryStore
 from agent.telemetry import Attr
 from tests.support.waiting import eventually
@@ -31,6 +28,12 @@ CALLER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"
 TRACEPARENT = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
 SESSION = "unit-traced-00000000000000000000000001"
+
+
+@pytest.fixture
+def unit_env() -> Mapping[str, str]:
+    """With the scripted model, for the batch task whose model calls are traced."""
+    return {**UNIT_ENV, "AGENT_MODEL_FACTORY": "tests.agent.scripted_model:create"}
 
 
 def _hex(value: int, width: int) -> str:
@@ -176,17 +179,14 @@ def test_heartbeats_add_no_spans(
     assert children(spans.get_finished_spans(), task) == ["store transition"]
 
 
-def test_model_calls_are_traced_under_the_task(spans: InMemorySpanExporter) -> None:
-    env = {**UNIT_ENV, "AGENT_MODEL_FACTORY": "tests.agent.scripted_model:create"}
-    with TestClient(create_app(load_settings(env))) as client:
-        agent = Agent(client)
-        batch = {"instruction": "upper", "items": ["one", "two"]}
-        started = agent.invoke({"action": "start_task", "kind": "batch", "input": batch}, SESSION)
-        done = agent.invoke(
-            {"action": "get_task_result", "task_id": started["task_id"], "wait_seconds": 10}, SESSION
-        )
-        assert done["status"] == "COMPLETED", done
-        task = task_span(spans, started["task_id"])
+def test_model_calls_are_traced_under_the_task(agent: Agent, spans: InMemorySpanExporter) -> None:
+    batch = {"instruction": "upper", "items": ["one", "two"]}
+    started = agent.invoke({"action": "start_task", "kind": "batch", "input": batch}, SESSION)
+    done = agent.invoke(
+        {"action": "get_task_result", "task_id": started["task_id"], "wait_seconds": 10}, SESSION
+    )
+    assert done["status"] == "COMPLETED", done
+    task = task_span(spans, started["task_id"])
     finished = [span for span in spans.get_finished_spans() if trace_of(span) == trace_of(task)]
     by_id = {id_of(span): span for span in finished}
 
