@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
+from tests.agent.conftest import StartAgent
 from tests.agent.helpers import get_task, new_session
-from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
+from tests.support.agent_process import AgentProcess
 from tests.support.emf import counts, emf_points
 from tests.support.spans import printed_spans, tree
 
@@ -35,18 +35,15 @@ def _start_and_finish(agent: AgentProcess, session: str) -> str:
     return task_id
 
 
-def test_console_exporter_prints_the_span_tree_of_a_task_under_the_callers_span(tmp_path: Path) -> None:
-    env = {
-        **FAST_TIMERS,
-        "AGENT_SQLITE_PATH": str(tmp_path / "tasks.sqlite3"),
-        "OTEL_TRACES_EXPORTER": "console",
-    }
+def test_console_exporter_prints_the_span_tree_of_a_task_under_the_callers_span(
+    start_agent: StartAgent,
+) -> None:
     session = new_session()
-    with running_agent(env) as agent:
-        task_id = _start_and_finish(agent, session)
-        # Stopped before the batch processor's 5 s export delay: shutdown exports what is queued.
-        agent.stop()
-        output = agent.logs()
+    agent = start_agent(OTEL_TRACES_EXPORTER="console")
+    task_id = _start_and_finish(agent, session)
+    # Stopped before the batch processor's 5 s export delay: shutdown exports what is queued.
+    agent.stop()
+    output = agent.logs()
     spans = printed_spans(output)
     [task] = [span for span in spans if span.name == "task sleep"]
     assert task.attributes["agent.task.id"] == task_id
@@ -66,16 +63,15 @@ def test_console_exporter_prints_the_span_tree_of_a_task_under_the_callers_span(
 
 
 def test_without_otel_variables_nothing_is_traced_or_exported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_agent: StartAgent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in [name for name in os.environ if name.startswith("OTEL_")]:
         monkeypatch.delenv(name)
-    env = {**FAST_TIMERS, "AGENT_SQLITE_PATH": str(tmp_path / "tasks.sqlite3")}
-    with running_agent(env) as agent:
-        _start_and_finish(agent, new_session())
-        agent.stop()  # a tracer provider would flush (and fail to export) now
-        assert agent.process is not None and agent.process.returncode in (0, -signal.SIGTERM)
-        output, records = agent.logs(), agent.log_records()
+    agent = start_agent()
+    _start_and_finish(agent, new_session())
+    agent.stop()  # a tracer provider would flush (and fail to export) now
+    assert agent.process is not None and agent.process.returncode in (0, -signal.SIGTERM)
+    output, records = agent.logs(), agent.log_records()
     assert printed_spans(output) == []
     assert any(record.get("message") == "task finished" for record in records)
     assert not [r for r in records if r.get("level") in ("WARNING", "ERROR")], records
