@@ -45,6 +45,12 @@ _STEPS = re.compile(r"take (\d+) steps? of (\d+(?:\.\d+)?) seconds?", re.IGNOREC
 _BATCH_SYSTEM = re.compile(r"Apply this instruction .*?: (.*)$", re.DOTALL)
 
 
+def recorded_calls(path: Path) -> list[str]:
+    """The lines the model wrote to its ``SCRIPTED_MODEL_CALLS`` file, one per call (none before the
+    first call makes the file)."""
+    return path.read_text().splitlines() if path.exists() else []
+
+
 def create(settings: Settings) -> ScriptedModel:
     """The factory named by ``AGENT_MODEL_FACTORY``."""
     return ScriptedModel()

@@ -13,6 +13,7 @@ import pytest
 from contract import INPUTS_PREFIX
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import get_task, new_session
+from tests.agent.scripted_model import recorded_calls
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 from tests.support.servers import MotoServer
 
@@ -40,10 +41,6 @@ def agent(aws: AwsResources, model_calls: Path) -> Iterator[AgentProcess]:
         yield process
 
 
-def _calls(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
-
-
 def _batch(agent: AgentProcess, session: str, items: list[Any]) -> dict[str, Any]:
     payload = {"action": "start_task", "kind": "batch", "input": {"instruction": "upper", "items": items}}
     status, started = agent.invoke(payload, session)
@@ -62,14 +59,14 @@ def test_items_in_the_bucket_are_read_and_processed_in_item_order(
     keys = list(texts)
     items: list[Any] = [{"s3_key": keys[0]}, "an inline item", {"s3_key": keys[1]}, {"s3_key": keys[2]}]
     expected_inputs = [texts[keys[0]], "an inline item", texts[keys[1]], texts[keys[2]]]
-    before = len(_calls(model_calls))
+    before = len(recorded_calls(model_calls))
 
     done = _batch(agent, new_session(), items)
 
     assert (done["status"], done["message"]) == ("COMPLETED", "4 of 4 items")
     assert done["result"] == [text.upper() for text in expected_inputs]
     # One model call per item, each given the object's text, in item order.
-    assert _calls(model_calls)[before:] == [repr(text) for text in expected_inputs]
+    assert recorded_calls(model_calls)[before:] == [repr(text) for text in expected_inputs]
 
 
 def test_a_missing_key_fails_the_task_naming_the_item(agent: AgentProcess, aws: AwsResources) -> None:

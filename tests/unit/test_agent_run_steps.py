@@ -16,6 +16,7 @@ import pytest
 from agent.kinds.agent_run import AgentRunInput
 from agent.records import TaskRecord, TaskStatus
 from agent.store.memory import MemoryStore
+from tests.agent.scripted_model import recorded_calls
 from tests.unit.conftest import UNIT_ENV, Agent
 
 pytestmark = pytest.mark.unit
@@ -37,10 +38,6 @@ def model_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def unit_env() -> Mapping[str, str]:
     return ENV
-
-
-def _calls(path: Path) -> int:
-    return len(path.read_text().splitlines())
 
 
 def _finished(agent: Agent, task_id: str) -> dict[str, Any]:
@@ -72,7 +69,7 @@ def test_a_model_that_never_answers_fails_with_step_limit_after_max_steps_calls(
         "FAILED",
         {"code": "StepLimit", "message": f"no answer within max_steps ({max_steps})"},
     )
-    assert _calls(model_calls) == max_steps
+    assert len(recorded_calls(model_calls)) == max_steps
     assert failed["message"] == f"{max_steps} of at most {max_steps} steps"
 
 
@@ -80,7 +77,7 @@ def test_an_answer_on_the_last_allowed_step_completes(agent: Agent, model_calls:
     # Three tool calls and then the answer: four model turns, exactly the limit.
     done = _run(agent, 4, "take 3 steps of 0 seconds")
     assert (done["status"], done["result"]) == ("COMPLETED", "done after 3 steps")
-    assert _calls(model_calls) == 4
+    assert len(recorded_calls(model_calls)) == 4
 
 
 def _conversation(steps: int) -> list[dict[str, Any]]:
@@ -137,4 +134,4 @@ def test_max_steps_counts_the_turns_of_earlier_attempts(
     task_id = _suspended(store, max_steps=3, steps_done=steps_done)
     failed = _finished(stored_agent, task_id)  # the poll finds it suspended and resumes it
     assert (failed["status"], failed["attempt"], failed["error"]["code"]) == ("FAILED", 2, "StepLimit")
-    assert _calls(model_calls) == calls_left
+    assert len(recorded_calls(model_calls)) == calls_left
