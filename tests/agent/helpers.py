@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from tests.support.agent_process import DEFAULT_SESSION, AgentProcess
 from tests.support.waiting import eventually
 
-__all__ = ["eventually", "get_task", "new_session", "start_once", "start_task"]
+__all__ = ["eventually", "get_task", "new_session", "start_kind", "start_once", "start_task"]
 
 T = TypeVar("T")
 
@@ -26,12 +26,16 @@ def start_task(agent: AgentProcess, session: str = DEFAULT_SESSION, **fields: An
     return str(body["task_id"])
 
 
-def start_once(agent: AgentProcess, session: str, duration: float) -> str:
-    """Start work of the ``once`` kind (not resumable) and return its id."""
-    payload = {"action": "start_task", "kind": "once", "input": {"duration": duration}}
-    status, body = agent.invoke(payload, session)
+def start_kind(agent: AgentProcess, session: str, kind: str, task_input: dict[str, Any]) -> str:
+    """start_task of ``kind`` with ``task_input``; return its id (asserting the immediate RUNNING answer)."""
+    status, body = agent.invoke({"action": "start_task", "kind": kind, "input": task_input}, session)
     assert (status, body.get("status")) == (200, "RUNNING"), body
     return str(body["task_id"])
+
+
+def start_once(agent: AgentProcess, session: str, duration: float) -> str:
+    """Start work of the ``once`` kind (not resumable) and return its id."""
+    return start_kind(agent, session, "once", {"duration": duration})
 
 
 def get_task(

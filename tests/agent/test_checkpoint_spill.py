@@ -14,7 +14,8 @@ import pytest
 from contract import RESULTS_PREFIX
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.conftest import StartAgent
-from tests.agent.helpers import eventually, get_task, new_session
+from tests.agent.helpers import eventually, get_task, new_session, start_kind
+from tests.agent.scripted_model import recorded_calls
 from tests.support.agent_process import AgentProcess
 from tests.support.servers import MotoServer
 
@@ -43,16 +44,6 @@ def env(aws: AwsResources, model_calls: Path) -> dict[str, str]:
         "SCRIPTED_MODEL_CALLS": str(model_calls),
         "SCRIPTED_MODEL_SECONDS": "0.3",
     }
-
-
-def _calls(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
-
-
-def _start(agent: AgentProcess, session: str, kind: str, task_input: dict[str, Any]) -> str:
-    status, body = agent.invoke({"action": "start_task", "kind": kind, "input": task_input}, session)
-    assert (status, body.get("status")) == (200, "RUNNING"), body
-    return str(body["task_id"])
 
 
 def _spilled(aws: AwsResources, session: str, task_id: str) -> Any:
@@ -84,7 +75,7 @@ def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
 ) -> None:
     agent = start_agent(**env)
     session = new_session()
-    task_id = _start(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
+    task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
     eventually(
         lambda: _has_spilled(aws, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spilled checkpoint"
     )
@@ -95,7 +86,7 @@ def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
     done_before = len(outputs)
     assert 2 <= done_before < len(ITEMS)
     assert outputs == [item.upper() for item in ITEMS[:done_before]]
-    calls_before = len(_calls(model_calls))
+    calls_before = len(recorded_calls(model_calls))
 
     agent.restart()
     done = _finished(agent, session, task_id)
@@ -103,7 +94,7 @@ def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
     assert (done["status"], done["attempt"]) == ("COMPLETED", 2), done
     assert done["result"] == [item.upper() for item in ITEMS]
     # The new process put only the items after the checkpoint to the model, in order.
-    assert _calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
+    assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
 
 
 def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
@@ -113,7 +104,7 @@ def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
     agent = start_agent(**env, AGENT_LEASE_SECONDS="30")
     session = new_session()
     instructions = f"take {STEPS} steps of 0.1 seconds"
-    task_id = _start(agent, session, "agent_run", {"instructions": instructions, "max_steps": 20})
+    task_id = start_kind(agent, session, "agent_run", {"instructions": instructions, "max_steps": 20})
     eventually(lambda: _has_spilled(aws, session, task_id, 2 / 20), timeout=30, what="a spilled checkpoint")
     agent.stop(timeout=15)  # SIGTERM
 
@@ -124,7 +115,7 @@ def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
     turns_before = sum(1 for message in messages if message["role"] == "assistant")
     assert 2 <= turns_before < STEPS
     assert messages[0]["content"][0]["text"] == instructions
-    calls_before = len(_calls(model_calls))
+    calls_before = len(recorded_calls(model_calls))
 
     agent.start()
     done = _finished(agent, session, task_id)
@@ -133,7 +124,7 @@ def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
     # The resumed conversation counts the turns of the first process as its own.
     assert done["result"] == f"done after {STEPS} steps"
     # No finished turn was asked again: the rest of the tool calls, then the answer.
-    assert len(_calls(model_calls)) - calls_before == STEPS + 1 - turns_before
+    assert len(recorded_calls(model_calls)) - calls_before == STEPS + 1 - turns_before
 
 
 def test_without_a_bucket_a_large_checkpoint_stays_in_sqlite(start_agent: StartAgent) -> None:
@@ -141,7 +132,7 @@ def test_without_a_bucket_a_large_checkpoint_stays_in_sqlite(start_agent: StartA
         AGENT_S3_THRESHOLD_BYTES=str(THRESHOLD), AGENT_MODEL_FACTORY="tests.agent.scripted_model:create"
     )
     session = new_session()
-    task_id = _start(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
+    task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
     done = _finished(agent, session, task_id)
     assert (done["status"], done.get("error")) == ("COMPLETED", None)
     assert done["result"] == [item.upper() for item in ITEMS]

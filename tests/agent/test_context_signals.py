@@ -13,18 +13,11 @@ import pytest
 
 from agent.settings import RUNTIME_MAX_SECONDS
 from tests.agent.conftest import StartAgent
-from tests.agent.helpers import eventually, get_task, new_session
+from tests.agent.helpers import eventually, get_task, new_session, start_kind
 from tests.support.agent_process import AgentProcess
 
 PROBE = {"AGENT_EXTRA_KINDS": "tests.agent.probe_kind"}
 LIFETIME = 900.0
-
-
-def _start_probe(agent: AgentProcess, session: str, seconds: float = 120) -> str:
-    payload = {"action": "start_task", "kind": "probe", "input": {"seconds": seconds}}
-    status, body = agent.invoke(payload, session)
-    assert (status, body.get("status")) == (200, "RUNNING"), body
-    return str(body["task_id"])
 
 
 def _signals(view: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +35,7 @@ def _reported(agent: AgentProcess, task_id: str, session: str) -> dict[str, Any]
 def test_ctx_cancelled_turns_true_on_cancel_task(start_agent: StartAgent) -> None:
     agent = start_agent(**PROBE)
     session = new_session()
-    task_id = _start_probe(agent, session)
+    task_id = start_kind(agent, session, "probe", {"seconds": 120})
     before = _reported(agent, task_id, session)
     assert (before["cancelled"], before["stopping"]) == (False, False)
 
@@ -55,7 +48,7 @@ def test_ctx_cancelled_turns_true_on_cancel_task(start_agent: StartAgent) -> Non
 def test_ctx_stopping_not_cancelled_on_sigterm(start_agent: StartAgent) -> None:
     agent = start_agent(**PROBE)
     session = new_session()
-    task_id = _start_probe(agent, session)
+    task_id = start_kind(agent, session, "probe", {"seconds": 120})
     _reported(agent, task_id, session)
     agent.stop(timeout=15)  # SIGTERM: the probe is not resumable, so it is recorded LOST
     agent.start()
@@ -78,7 +71,7 @@ def test_ctx_remaining_seconds_counts_down_from_the_max_lifetime(
     ready = time.monotonic()  # the agent's lifetime clock started between launched and ready
     session = new_session()
     started = time.monotonic()
-    task_id = _start_probe(agent, session, seconds=2)
+    task_id = start_kind(agent, session, "probe", {"seconds": 2})
     first = _reported(agent, task_id, session)
     read = time.monotonic()
     # Reported between started and read, by a clock that began between launched and ready.

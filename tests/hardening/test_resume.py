@@ -20,6 +20,7 @@ from typing import Any, Final
 import pytest
 
 from tests.agent.aws import create_resources
+from tests.agent.helpers import start_kind
 from tests.hardening.tasks import finished, get, new_session, start
 from tests.support.agent_process import AgentProcess, running_agent
 from tests.support.servers import MotoServer
@@ -29,12 +30,6 @@ MODEL: Final = {"AGENT_MODEL_FACTORY": "tests.agent.scripted_model:create"}
 QUICK: Final = {"AGENT_HEARTBEAT_SECONDS": "0.2", "AGENT_LEASE_SECONDS": "1", "AGENT_LOG_LEVEL": "INFO"}
 ITEMS: Final = [f"item number {n}" for n in range(8)]
 STEPS: Final = 6
-
-
-def _start(agent: AgentProcess, session: str, kind: str, task_input: dict[str, Any]) -> str:
-    status, body = agent.invoke({"action": "start_task", "kind": kind, "input": task_input}, session)
-    assert (status, body.get("status")) == (200, "RUNNING"), body
-    return str(body["task_id"])
 
 
 def _stored(sqlite_path: Path, task_id: str) -> dict[str, Any]:
@@ -109,7 +104,7 @@ def test_kill_9_mid_run_resumes_without_repeating_finished_work(
     env = {**QUICK, **MODEL, **store_env, "SCRIPTED_MODEL_SECONDS": "0.3", "SCRIPTED_MODEL_CALLS": str(calls)}
     session = new_session()
     with running_agent(env) as agent:
-        task_id = _start(agent, session, kind, task_input)
+        task_id = start_kind(agent, session, kind, task_input)
         eventually(lambda: get(agent, session, task_id)["progress"] >= 0.3, 30, what="some finished work")
         agent.kill()
         agent.restart()
