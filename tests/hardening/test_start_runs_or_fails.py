@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -37,24 +38,30 @@ CLIENT_BACKOFF_SECONDS = 1.0
 record back once storage answers, far shorter than the adoption window."""
 
 
-@pytest.fixture
-def dynamodb_behind_dropper(moto_server: MotoServer) -> Iterator[tuple[AgentProcess, ReplyDropper]]:
+@contextmanager
+def agent_on_dynamodb_behind_dropper(
+    moto_server: MotoServer, env: Mapping[str, str]
+) -> Iterator[tuple[AgentProcess, ReplyDropper]]:
+    """An agent with ``env`` on moto's DynamoDB, reached through a reply dropper."""
     aws = create_resources(moto_server)
     with reply_dropper(moto_server.port) as proxy:
-        env = {**QUIET, **aws.env(), "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{proxy.port}"}
-        with running_agent(env) as agent:
+        full = {**env, **aws.env(), "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{proxy.port}"}
+        with running_agent(full) as agent:
             yield agent, proxy
+
+
+@pytest.fixture
+def dynamodb_behind_dropper(moto_server: MotoServer) -> Iterator[tuple[AgentProcess, ReplyDropper]]:
+    with agent_on_dynamodb_behind_dropper(moto_server, QUIET) as behind:
+        yield behind
 
 
 @pytest.fixture
 def dynamodb_outage(moto_server: MotoServer) -> Iterator[tuple[AgentProcess, ReplyDropper]]:
     """:func:`dynamodb_behind_dropper` with a longer lease (see ``OUTAGE_ENV``) and two attempts per
     write, so a start whose every reply is lost answers within a second."""
-    aws = create_resources(moto_server)
-    with reply_dropper(moto_server.port) as proxy:
-        env = {**OUTAGE_ENV, **aws.env(), "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{proxy.port}"}
-        with running_agent(env) as agent:
-            yield agent, proxy
+    with agent_on_dynamodb_behind_dropper(moto_server, OUTAGE_ENV) as behind:
+        yield behind
 
 
 def session_tasks(agent: AgentProcess, session: str) -> list[dict[str, Any]]:
@@ -96,7 +103,7 @@ def test_a_start_whose_dynamodb_reply_is_lost_still_runs(
 ) -> None:
     agent, proxy = dynamodb_behind_dropper
     session = new_session()
-    proxy.drop_reply_to(b"DynamoDB_20120810.PutItem")
+    proxy.drop_reply_to(PUT_ITEM)
     fields = {} if client_token is None else {"client_token": client_token}
     started = start(agent, session, 0.3, **fields)
     assert proxy.dropped == 1, "the create's reply was not dropped: the test did not test anything"
