@@ -154,7 +154,8 @@ def test_the_installed_command_runs_a_task_from_outside_the_checkout(
 ) -> None:
     env = {**outside(tmp_path), "AGENTCORE_ENDPOINT_URL": emulator.url, "AGENTCORE_RUNTIME_ARN": emulator.arn}
     command = str(installed / "agentcore-async")
-    # A caller's trace context goes with the call without opentelemetry installed.
+    # A caller's trace context in the environment does not break the call without opentelemetry
+    # installed (that it arrives is checked in tests/emulator/test_tracing.py).
     traced = {**env, "TRACEPARENT": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
     started = subprocess.run(
         [command, "start", "--duration", "1"],
