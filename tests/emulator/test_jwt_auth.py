@@ -13,6 +13,7 @@ DynamoDB + S3 (moto in server mode) and Redis (a real redis-server, ephemeral ta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -148,9 +149,9 @@ def _dynamodb_owner(aws: AwsResources) -> Callable[[str, str], str | None]:
     return owner
 
 
-def _redis_owner(url: str) -> Callable[[str, str], str | None]:
+def _redis_owner(store: RedisStore) -> Callable[[str, str], str | None]:
     def owner(session: str, task_id: str) -> str | None:
-        record = RedisStore(url).get(session, task_id)
+        record = store.get(session, task_id)
         return None if record is None else record.owner
 
     return owner
@@ -176,8 +177,11 @@ def jwt_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         return
     redis_server: RedisServer = request.getfixturevalue("redis_server")
     env = {"AGENT_REDIS_URL": redis_server.url}
-    with running_emulator(*STANDARD_FLAGS, *flags, env=env) as emulator:
-        yield JwtStore(emulator, {**SLEEP_30, "retention": "ephemeral"}, _redis_owner(redis_server.url))
+    with (
+        running_emulator(*STANDARD_FLAGS, *flags, env=env) as emulator,
+        contextlib.closing(RedisStore(redis_server.url)) as store,
+    ):
+        yield JwtStore(emulator, {**SLEEP_30, "retention": "ephemeral"}, _redis_owner(store))
 
 
 def test_a_valid_token_reaches_the_agent_which_keeps_users_apart(jwt_store: JwtStore) -> None:
