@@ -17,7 +17,6 @@ class PrintedSpan:
     parent_id: str | None
     kind: str
     attributes: dict[str, Any]
-    links: list[dict[str, Any]]
     trace_state: str
 
 
@@ -41,7 +40,6 @@ def printed_spans(text: str) -> list[PrintedSpan]:
                     parent_id=(value["parent_id"] or "").removeprefix("0x") or None,
                     kind=value["kind"],
                     attributes=value.get("attributes", {}),
-                    links=value.get("links", []),
                     trace_state=value["context"].get("trace_state", ""),
                 )
             )
