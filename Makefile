@@ -30,12 +30,18 @@ export PYTHONDONTWRITEBYTECODE := 1
 STAGE     ?=
 #: LIFECYCLE  interactive, long-running or development (synth, local; default: the stage's preset)
 LIFECYCLE ?=
+#: SEED       the nemesis's fault-schedule seed (default: a random one, printed at start)
+SEED      ?=
+#: SECONDS    seconds of faults in a nemesis run (default 60)
+SECONDS   ?= 60
+#: STORE      the nemesis's store: sqlite, dynamodb or redis (default sqlite)
+STORE     ?= sqlite
 CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(LIFECYCLE),-c lifecycle=$(LIFECYCLE))
 # make local with STAGE or LIFECYCLE: that stage's timers, read from its synthesized template.
 LOCAL_STAGE  := $(if $(STAGE)$(LIFECYCLE),$(or $(STAGE),dev))
 LOCAL_TIMERS := $(if $(LOCAL_STAGE),--from-cdk-out cdk.out --stage $(LOCAL_STAGE))
 
-.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo smoke bench clean services
+.PHONY: help bootstrap synth test test-fast snapshot-update lint local demo smoke bench nemesis clean services
 
 help: ## List the targets and the variables they read
 	@echo "Targets:"
@@ -88,7 +94,7 @@ snapshot-update: $(PY_STAMP) ## Refresh the CloudFormation snapshots after an in
 lint: $(PY_STAMP) ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contract stacks agent emulator client bench
+	$(VENV)/bin/mypy contract stacks agent emulator client bench nemesis
 
 local: $(PY_STAMP) $(if $(LOCAL_STAGE),$(NODE_STAMP)) ## The emulator on http://127.0.0.1:8090 (STAGE/LIFECYCLE: that stage's timers)
 	$(if $(LOCAL_STAGE),rm -rf cdk.out && $(CDK) synth --quiet $(CDK_CONTEXT) >/dev/null)
@@ -103,6 +109,9 @@ smoke: $(PY_STAMP) ## After a deploy: start, wait, list, cancel and isolation ch
 
 bench: $(PY_STAMP) services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
 	$(PY) -m bench
+
+nemesis: $(PY_STAMP) $(if $(filter redis,$(STORE)),services) ## Random faults, then check the history (SEED, SECONDS, STORE)
+	$(PY) -m nemesis $(if $(SEED),--seed $(SEED)) --seconds $(SECONDS) --store $(STORE)
 
 clean: ## Remove generated files (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .local
