@@ -18,13 +18,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of faults (default 60)")
     parser.add_argument("--store", choices=["sqlite", "dynamodb", "redis"], default="sqlite")
     parser.add_argument("--keep", type=Path, help="keep the run's files (logs, history.jsonl) here")
+    parser.add_argument(
+        "--agent-module", default="agent", help="what each microVM runs (python -m; default: agent)"
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0:
         parser.error("--seconds must be above 0")
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     print(f"nemesis: seed {seed}, {args.seconds:g} s of faults on {args.store}", flush=True)
     try:
-        outcome = run(seed, args.seconds, args.store, keep=args.keep)
+        outcome = run(seed, args.seconds, args.store, keep=args.keep, agent_module=args.agent_module)
     except KeyboardInterrupt:
         print(f"nemesis: seed {seed} interrupted", file=sys.stderr)
         return 130

@@ -70,6 +70,8 @@ class Cluster:
     history: History
     clock: Callable[[], float]
     lifetime: float
+    agent_module: str = "agent"
+    """What each microVM runs (``python -m``); another module only to show the checker can fail."""
     _current: dict[str, MicroVM] = field(default_factory=dict)
     _all: list[MicroVM] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,6 +81,8 @@ class Cluster:
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     _closed: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _without_kinds: set[str] = field(default_factory=set)
+    """Sessions whose next microVM runs an image that registers none of the extra kinds."""
 
     def start(self) -> None:
         """Begin retiring microVMs at their maximum lifetime."""
@@ -138,6 +142,7 @@ class Cluster:
             port = free_port()
             env = {
                 **self.env,
+                **({EnvVar.EXTRA_KINDS: ""} if self._rolled_back(session) else {}),
                 EnvVar.PORT: str(port),
                 EnvVar.HOST: "127.0.0.1",
                 EnvVar.MAX_LIFETIME_SECONDS: f"{self.lifetime:g}",
@@ -147,7 +152,7 @@ class Cluster:
             }
             with (self.workdir / f"vm{number}.log").open("wb") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "agent"],
+                    [sys.executable, "-m", self.agent_module],
                     cwd=disk,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -193,6 +198,19 @@ class Cluster:
             vm.signal(signal.SIGCONT)
 
         self._spawn(thaw, f"nemesis-thaw-vm{vm.number}")
+
+    def roll_back(self, vm: MicroVM) -> None:
+        """End ``vm`` and serve its session's next microVM from an image without the extra kinds
+        (a rollback to a version that does not register them)."""
+        self._without_kinds.add(vm.session)
+        self.retire(vm)
+
+    def _rolled_back(self, session: str) -> bool:
+        with self._lock:
+            if session in self._without_kinds:
+                self._without_kinds.discard(session)
+                return True
+            return False
 
     def retire(self, vm: MicroVM) -> None:
         """SIGTERM now, SIGKILL after AgentCore's grace; records how long the agent took."""

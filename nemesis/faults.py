@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from nemesis.cluster import Cluster
 from nemesis.history import Fault, History
-from nemesis.proxy import Proxy
+from nemesis.services import StoreHandles
 from nemesis.sink import Sink
 
-PROCESS_FAULTS = ("kill-9", "freeze", "sigterm")
+PROCESS_FAULTS = ("kill-9", "freeze", "sigterm", "rollback")
 ANNOUNCE_FAULTS = ("events-fail", "events-hang")
 STORE_FAULTS = {
-    "sqlite": (),
-    "dynamodb": ("store-refuse", "store-hang", "store-slow", "s3-refuse"),
-    "redis": ("redis-refuse", "redis-hang"),
+    "sqlite": ("poison",),
+    "dynamodb": ("store-refuse", "store-hang", "store-slow", "s3-refuse", "poison"),
+    "redis": ("redis-refuse", "redis-hang", "redis-full", "poison"),
 }
+OUTAGE_SECONDS = (0.5, 14.0)
+"""How long a store outage lasts: long enough, now and then, to span a microVM's shutdown."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,12 @@ def schedule(seed: int, seconds: float, store: str, *, lease: float) -> list[Pla
     at = rng.uniform(1.0, 3.0)
     while at < seconds:
         name = rng.choice(names)
-        length = lease * rng.uniform(1.5, 3.0) if name == "freeze" else rng.uniform(0.5, 4.0)
+        if name == "freeze":
+            length = lease * rng.uniform(1.5, 3.0)
+        elif name.startswith(("store-", "s3-", "redis-")):
+            length = rng.uniform(*OUTAGE_SECONDS)
+        else:
+            length = rng.uniform(0.5, 4.0)
         plan.append(Planned(round(at, 3), name, rng.randrange(1 << 16), round(length, 3)))
         at += rng.uniform(2.0, 5.0)
     return plan
@@ -57,8 +64,7 @@ class Nemesis:
     sessions: list[str]
     history: History
     clock: Callable[[], float]
-    proxies: dict[str, Proxy]
-    """``store`` (DynamoDB or Redis) and ``s3``, where the store has them."""
+    store: StoreHandles
 
     def apply(self, fault: Planned) -> Callable[[], None] | None:
         """Inject ``fault``; returns what ends it (None for one that is over at once)."""
@@ -74,15 +80,23 @@ class Nemesis:
                 self.cluster.kill(vm)
             elif fault.name == "sigterm":
                 self.cluster.retire(vm)
+            elif fault.name == "rollback":
+                self.cluster.roll_back(vm)
             else:
                 self.cluster.freeze(vm, fault.seconds)
+        elif fault.name == "poison":
+            target = f"{session} record {self.store.poison(session)}"
+        elif fault.name == "redis-full":
+            target = "redis"
+            self.store.redis_full(True)
+            heal = lambda: self.store.redis_full(False)  # noqa: E731
         elif fault.name in ANNOUNCE_FAULTS:
             target = "events+callbacks"
             self.sink.set_mode("fail" if fault.name == "events-fail" else "hang")
             heal = lambda: self.sink.set_mode("ok")  # noqa: E731
         else:
             where, how = fault.name.split("-", 1)
-            proxy = self.proxies["s3" if where == "s3" else "store"]
+            proxy = self.store.proxies["s3" if where == "s3" else "store"]
             target = where
             proxy.set_mode("refuse" if how == "refuse" else "hang" if how == "hang" else "slow")
             heal = lambda: proxy.set_mode("pass")  # noqa: E731
@@ -92,5 +106,7 @@ class Nemesis:
     def heal_all(self) -> None:
         """End every fault that is still on."""
         self.sink.set_mode("ok")
-        for proxy in self.proxies.values():
+        for proxy in self.store.proxies.values():
             proxy.set_mode("pass")
+        if self.store.redis_port is not None:
+            self.store.redis_full(False)

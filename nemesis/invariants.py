@@ -121,11 +121,11 @@ def one_outcome(history: History) -> Iterator[Violation]:
 
 
 def _outcome(view: dict[str, Any], other: dict[str, Any]) -> tuple[Any, ...]:
-    """What must not change: status, attempt, error code and (when ``other`` carries one too) the
-    result; a list's summary carries no result."""
-    error = view.get("error") or {}
+    """What must not change: status, attempt, and (when ``other`` carries them too) the error code
+    and the result; a list's summary carries neither."""
+    error = (view.get("error") or {}).get("code") if "error" in other else None
     result = view.get("result") if "result" in other else None
-    return (view.get("status"), view.get("attempt"), error.get("code"), _plain(result))
+    return (view.get("status"), view.get("attempt"), error, _plain(result))
 
 
 def _plain(result: Any) -> Any:
@@ -163,6 +163,28 @@ def correct_result(history: History) -> Iterator[Violation]:
                 continue
             calls = _task_calls(history, start.task_id)
             yield Violation("correct-result", start.task_id, message, _evidence(calls, [call], start.task_id))
+
+
+def resumable_work_completes(history: History) -> Iterator[Violation]:
+    """``tally`` is resumable and never fails by itself: whatever ends its microVMs, it ends
+    COMPLETED, or CANCELLED when a cancel was asked for; never LOST, never FAILED (except with
+    ``ResumeLimit``, which the run's attempt budget keeps out of reach)."""
+    cancelled = {str(c.request.get("task_id")) for c in history.calls if c.action == "cancel_task"}
+    started = started_tasks(history)
+    for task_id, seen in _views_of(history).items():
+        if task_id not in started:
+            continue
+        for call, view in seen:
+            status = view.get("status")
+            code = (view.get("error") or {}).get("code")
+            bad = status in ("LOST", "FAILED") and code != "ResumeLimit"
+            if bad or (status == "CANCELLED" and task_id not in cancelled):
+                calls = _task_calls(history, task_id)
+                message = f"a resumable task that never fails ended {status} ({code})"
+                yield Violation(
+                    "resumable-work-completes", task_id, message, _evidence(calls, [call], task_id)
+                )
+                break
 
 
 def items_at_most_twice(history: History) -> Iterator[Violation]:
@@ -255,6 +277,7 @@ def no_server_error(history: History) -> Iterator[Violation]:
 INVARIANTS: dict[str, Callable[[History], Iterator[Violation]]] = {
     "one-outcome": one_outcome,
     "correct-result": correct_result,
+    "resumable-work-completes": resumable_work_completes,
     "items-at-most-twice": items_at_most_twice,
     "announced": announced,
     "announcements-agree": announcements_agree,

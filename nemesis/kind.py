@@ -28,6 +28,7 @@ class TallyInput(BaseModel):
     items: list[int] = Field(min_length=1, max_length=200, description="Numbers to square and add.")
     pause: float = Field(ge=0, le=10, allow_inf_nan=False, description="Seconds of work per item.")
     pad: int = Field(0, ge=0, le=65536, description="Bytes of padding in the result (for S3 results).")
+    label: str = Field("", max_length=64, description="Free text, carried into the result.")
 
 
 def expected_value(items: list[int]) -> int:
@@ -61,7 +62,7 @@ async def run(ctx: TaskContext, task_input: TallyInput) -> dict[str, Any]:
         ctx.progress(done / len(items), f"{done} of {len(items)} items")
         if done < len(items):
             await ctx.checkpoint({"done": done, "total": total})
-    return {"value": total, "attempt": ctx.attempt, "pad": "x" * task_input.pad}
+    return {"value": total, "attempt": ctx.attempt, "label": task_input.label, "pad": "x" * task_input.pad}
 
 
 KIND = TaskKind(

@@ -53,7 +53,9 @@ class Outcome:
         )
 
 
-def run(seed: int, seconds: float, store: str, *, keep: Path | None = None) -> Outcome:
+def run(
+    seed: int, seconds: float, store: str, *, keep: Path | None = None, agent_module: str = "agent"
+) -> Outcome:
     """Run the nemesis for ``seconds`` of faults on ``store``, then heal and check."""
     workdir = Path(tempfile.mkdtemp(prefix="nemesis-")) if keep is None else keep
     workdir.mkdir(parents=True, exist_ok=True)
@@ -65,10 +67,10 @@ def run(seed: int, seconds: float, store: str, *, keep: Path | None = None) -> O
     history = History(seed=seed)
     rng = random.Random(seed)
     sessions = [f"nemesis-{seed:08x}-{i}-{uuid.UUID(int=rng.getrandbits(128)).hex}" for i in range(SESSIONS)]
-    with running_sink(history.add, clock) as sink, store_services(store, workdir) as (store_env, proxies):
+    with running_sink(history.add, clock) as sink, store_services(store, workdir) as handles:
         env = {
             **AWS_ENV,
-            **store_env,
+            **handles.env,
             EnvVar.HEARTBEAT_SECONDS: str(HEARTBEAT_SECONDS),
             EnvVar.LEASE_SECONDS: str(LEASE_SECONDS),
             EnvVar.RETRY_BASE_SECONDS: "0.05",
@@ -79,8 +81,8 @@ def run(seed: int, seconds: float, store: str, *, keep: Path | None = None) -> O
             "AWS_ENDPOINT_URL_SFN": sink.url,
             COUNTS_ENV: str(workdir / "items.log"),
         }
-        cluster = Cluster(env=env, workdir=workdir, history=history, clock=clock, lifetime=LIFETIME_SECONDS)
-        nemesis = Nemesis(cluster, sink, sessions, history, clock, proxies)
+        cluster = Cluster(env, workdir, history, clock, LIFETIME_SECONDS, agent_module)
+        nemesis = Nemesis(cluster, sink, sessions, history, clock, handles)
         cluster.start()
         try:
             clients = [

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -16,6 +17,7 @@ from agent.store.dynamodb import task_table_definition
 from bench.environment import AWS_ENV, REGION
 from bench.processes import free_port, python_module, running
 from contract import EnvVar
+from nemesis.poison import poison_dynamodb, poison_sqlite
 from nemesis.proxy import Proxy, proxied
 
 TABLE = "nemesis-tasks"
@@ -24,12 +26,43 @@ S3_THRESHOLD_BYTES = 512
 """Results and checkpoints above this go to S3 on the DynamoDB store (the workload pads some)."""
 
 
+@dataclass
+class StoreHandles:
+    """What the agents are told (``env``) and how the nemesis reaches the store behind them."""
+
+    name: str
+    env: dict[str, str]
+    proxies: dict[str, Proxy] = field(default_factory=dict)
+    """``store`` (DynamoDB or Redis) and ``s3``, in front of the servers the agents use."""
+    sqlite_path: Path | None = None
+    moto_url: str | None = None
+    redis_port: int | None = None
+
+    def poison(self, session_id: str) -> str:
+        """Write a record this version cannot read into the session's durable store."""
+        if self.moto_url is not None:
+            return poison_dynamodb(self.moto_url, TABLE, session_id)
+        assert self.sqlite_path is not None
+        return poison_sqlite(self.sqlite_path, session_id)
+
+    def redis_full(self, full: bool) -> None:
+        """Make Redis refuse every write (``maxmemory`` reached, ``noeviction``), or accept again."""
+        assert self.redis_port is not None
+        client = redis.Redis(host="127.0.0.1", port=self.redis_port)
+        try:
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", "1" if full else "0")
+        finally:
+            client.close()
+
+
 @contextmanager
-def store_services(store: str, workdir: Path) -> Iterator[tuple[dict[str, str], dict[str, Proxy]]]:
-    """The agents' store settings for ``store`` and the proxies in front of its servers."""
+def store_services(store: str, workdir: Path) -> Iterator[StoreHandles]:
+    """The agents' store settings for ``store``, its servers started, proxies in front of them."""
     with ExitStack() as stack:
-        env = {EnvVar.STORE_BACKEND: "sqlite", EnvVar.SQLITE_PATH: str(workdir / "tasks.sqlite3")}
-        proxies: dict[str, Proxy] = {}
+        sqlite_path = workdir / "tasks.sqlite3"
+        env = {EnvVar.STORE_BACKEND: "sqlite", EnvVar.SQLITE_PATH: str(sqlite_path)}
+        handles = StoreHandles(store, env, sqlite_path=sqlite_path)
         if store == "dynamodb":
             command = python_module("moto.server", "-H", "127.0.0.1", "-p", "{port}")
             moto = stack.enter_context(
@@ -51,9 +84,10 @@ def store_services(store: str, workdir: Path) -> Iterator[tuple[dict[str, str], 
             }
         elif store == "redis":
             port = stack.enter_context(_redis_server(workdir))
-            proxies = {"store": stack.enter_context(proxied(("127.0.0.1", port)))}
-            env[EnvVar.REDIS_URL] = f"redis://127.0.0.1:{proxies['store'].port}/0"
-        yield env, proxies
+            handles.redis_port = port
+            handles.proxies = {"store": stack.enter_context(proxied(("127.0.0.1", port)))}
+            env[EnvVar.REDIS_URL] = f"redis://127.0.0.1:{handles.proxies['store'].port}/0"
+        yield handles
 
 
 def _create_table_and_bucket(url: str) -> None:

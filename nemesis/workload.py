@@ -12,6 +12,8 @@ from typing import Any
 from nemesis.cluster import Cluster
 from nemesis.history import FINAL_STATUSES, Call
 
+LONE_SURROGATE_SHARE = 0.03
+"""Starts whose label is a lone UTF-16 surrogate: valid JSON that must be refused, not crash."""
 CALL_SLACK_SECONDS = 15.0
 """How much longer than its long-poll a call may take before the client gives up on it."""
 
@@ -57,6 +59,8 @@ class Client:
         task_input: dict[str, Any] = {"items": items, "pause": round(self.rng.uniform(0.2, 0.7), 2)}
         if self.pad_bytes and self.rng.random() < 0.5:
             task_input["pad"] = self.pad_bytes
+        if self.rng.random() < LONE_SURROGATE_SHARE:
+            task_input["label"] = "\ud800"  # JSON can carry it; UTF-8 cannot
         request: dict[str, Any] = {"action": "start_task", "kind": "tally", "input": task_input}
         if self.ephemeral and self.rng.random() < 0.5:
             request["retention"] = "ephemeral"

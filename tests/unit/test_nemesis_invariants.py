@@ -67,11 +67,11 @@ def test_a_clean_history_has_no_violation() -> None:
 
 
 def test_a_final_state_that_changes_is_a_violation() -> None:
-    changed = history(start(), completed(1), get(2, "LOST"), notes=(event("COMPLETED"), event("LOST")))
-    found = check(changed)
+    notes = (event("COMPLETED"), event("COMPLETED", 2))
+    found = check(history(start(), completed(1), completed(2, attempt=2), notes=notes))
     assert names(found) == {"one-outcome"}
     assert found[0].task_id == TASK
-    assert "COMPLETED" in found[0].message and "LOST" in found[0].message
+    assert "('COMPLETED', 1," in found[0].message and "('COMPLETED', 2," in found[0].message
 
 
 def test_a_task_that_never_ends_is_a_violation_unless_suspended_with_a_reason() -> None:
@@ -92,6 +92,21 @@ def test_a_wrong_or_stale_result_is_a_violation() -> None:
     stale = check(history(start(), completed(1, attempt=2, made_by=1), notes=(event("COMPLETED", 2),)))
     assert names(stale) == {"correct-result"}
     assert "attempt 1's" in stale[0].message
+
+
+def test_resumable_work_that_never_fails_must_not_end_lost_failed_or_unasked_cancelled() -> None:
+    lost = check(history(start(), get(1, "LOST", error={"code": "TaskLost"}), notes=(event("LOST"),)))
+    assert names(lost) == {"resumable-work-completes"}
+    failed = get(1, "FAILED", error={"code": "TaskFailed"})
+    assert names(check(history(start(), failed, notes=(event("FAILED"),)))) == {"resumable-work-completes"}
+    cancelled = get(1, "CANCELLED", error={"code": "Cancelled"})
+    assert names(check(history(start(), cancelled, notes=(event("CANCELLED"),)))) == {
+        "resumable-work-completes"
+    }
+    asked = call({"action": "cancel_task", "task_id": TASK}, cancelled.answer, 0.5)
+    assert check(history(start(), asked, notes=(event("CANCELLED"),))) == []
+    limit = get(1, "FAILED", error={"code": "ResumeLimit"})
+    assert check(history(start(), limit, notes=(event("FAILED"),))) == []
 
 
 def test_an_item_run_three_times_or_twice_in_one_attempt_is_a_violation() -> None:
