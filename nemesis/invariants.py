@@ -17,6 +17,8 @@ from nemesis.kind import expected_value
 STOP_GRACE_SECONDS = 10.0
 """The agent's default AGENT_STOP_GRACE_SECONDS: under AgentCore's 15 s between SIGTERM and SIGKILL."""
 EVIDENCE_LINES = 8
+HEAL_GRACE_SECONDS = 5.0
+"""After the faults end: time for hung connections and retries to clear."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,19 @@ def same_task_per_token(history: History) -> Iterator[Violation]:
             yield Violation("same-task-per-token", None, message, [c.brief() for c in by_task.values()])
 
 
+def serves_after_heal(history: History) -> Iterator[Violation]:
+    """Once the faults are over (and a grace for hung connections to clear), every call is served:
+    nothing answers ``StorageUnavailable`` with the store healthy (one bad record included)."""
+    if history.heal_started is None:
+        return
+    since = history.heal_started + HEAL_GRACE_SECONDS
+    for call in history.calls:
+        if call.started > since and call.error_code() == "StorageUnavailable":
+            into = call.started - history.heal_started
+            message = f"{call.action} answered StorageUnavailable {into:.1f}s into the heal"
+            yield Violation("serves-after-heal", call.request.get("task_id"), message, [call.brief()])
+
+
 def bounded_shutdown(history: History) -> Iterator[Violation]:
     """A SIGTERMed agent exits within its stop grace, whatever the store does."""
     for stop in history.shutdowns:
@@ -282,6 +297,7 @@ INVARIANTS: dict[str, Callable[[History], Iterator[Violation]]] = {
     "announced": announced,
     "announcements-agree": announcements_agree,
     "same-task-per-token": same_task_per_token,
+    "serves-after-heal": serves_after_heal,
     "bounded-shutdown": bounded_shutdown,
     "no-server-error": no_server_error,
 }

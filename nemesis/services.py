@@ -82,6 +82,7 @@ def store_services(store: str, workdir: Path) -> Iterator[StoreHandles]:
                 "AWS_ENDPOINT_URL_DYNAMODB": proxies["store"].url,
                 "AWS_ENDPOINT_URL_S3": proxies["s3"].url,
             }
+            handles = StoreHandles(store, env, proxies, moto_url=moto.url)
         elif store == "redis":
             port = stack.enter_context(_redis_server(workdir))
             handles.redis_port = port

@@ -153,6 +153,16 @@ def test_one_client_token_answering_two_tasks_is_a_violation() -> None:
     assert "same-task-per-token" in names(check(history(first, other, completed(2))))
 
 
+def test_storage_unavailable_after_the_heal_is_a_violation() -> None:
+    outage = call({"action": "list_tasks"}, {"error": {"code": "StorageUnavailable", "message": ""}}, 3)
+    late = call({"action": "list_tasks"}, {"error": {"code": "StorageUnavailable", "message": ""}}, 9)
+    made = history(outage, late)
+    made.heal_started = 2.0
+    found = check(made)
+    assert names(found) == {"serves-after-heal"}
+    assert len(found) == 1 and "7.0s into the heal" in found[0].message
+
+
 def test_a_slow_or_stuck_shutdown_is_a_violation() -> None:
     made = history()
     made.shutdowns.extend([Shutdown(1, 1.0, 2.0), Shutdown(2, 1.0, 12.5), Shutdown(3, 1.0, None)])
