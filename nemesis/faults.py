@@ -45,7 +45,7 @@ def schedule(seed: int, seconds: float, store: str, *, lease: float) -> list[Pla
     while at < seconds:
         name = rng.choice(names)
         if name == "freeze":
-            length = lease * rng.uniform(1.5, 3.0)
+            length = lease * rng.uniform(2.0, 6.0)
         elif name.startswith(("store-", "s3-", "redis-")):
             length = rng.uniform(*OUTAGE_SECONDS)
         else:

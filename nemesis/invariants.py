@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from nemesis.history import FINAL_STATUSES, Announcement, Call, History
+from nemesis.history import FINAL_STATUSES, Announcement, Call, History, ItemRun
 from nemesis.kind import expected_value
 
 STOP_GRACE_SECONDS = 10.0
@@ -190,17 +190,28 @@ def resumable_work_completes(history: History) -> Iterator[Violation]:
 
 
 def items_at_most_twice(history: History) -> Iterator[Violation]:
-    """Each item runs at most twice (once, plus the one in flight when an attempt ended), and at
-    most once in any one attempt."""
-    counts: dict[tuple[str, int], list[int]] = defaultdict(list)
+    """An item runs again only when the attempt that ran it ended before recording it: at most
+    once per attempt, and every run but the last is its attempt's last item (so at most twice when
+    one attempt ended over it)."""
+    runs: dict[str, list[ItemRun]] = defaultdict(list)
     for run in history.item_runs:
-        counts[(run.task_id, run.index)].append(run.attempt)
-    for (task_id, index), attempts in sorted(counts.items()):
-        twice_in_one = len(set(attempts)) != len(attempts)
-        if len(attempts) > 2 or twice_in_one:
-            message = f"item {index} ran {len(attempts)} times (attempts {sorted(attempts)})"
-            calls = _task_calls(history, task_id)
-            yield Violation("items-at-most-twice", task_id, message, _evidence(calls, calls[-1:], task_id))
+        runs[run.task_id].append(run)
+    for task_id, task_runs in sorted(runs.items()):
+        last_of = {run.attempt: run.index for run in task_runs}  # the side file is in run order
+        by_item: dict[int, list[int]] = defaultdict(list)
+        for run in task_runs:
+            by_item[run.index].append(run.attempt)
+        for index, attempts in sorted(by_item.items()):
+            ordered = sorted(attempts)
+            repeated = len(set(ordered)) != len(ordered)
+            recorded = [a for a in ordered[:-1] if last_of[a] != index]
+            if repeated or recorded:
+                why = "twice in one attempt" if repeated else f"again after attempt {recorded[0]} recorded it"
+                message = f"item {index} ran {len(ordered)} times (attempts {ordered}): {why}"
+                calls = _task_calls(history, task_id)
+                yield Violation(
+                    "items-at-most-twice", task_id, message, _evidence(calls, calls[-1:], task_id)
+                )
 
 
 def announced(history: History) -> Iterator[Violation]:

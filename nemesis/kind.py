@@ -60,8 +60,8 @@ async def run(ctx: TaskContext, task_input: TallyInput) -> dict[str, Any]:
         _count(ctx.task_id, done, ctx.attempt)
         done += 1
         ctx.progress(done / len(items), f"{done} of {len(items)} items")
-        if done < len(items):
-            await ctx.checkpoint({"done": done, "total": total})
+        if done < len(items):  # padded like the result, so a padded task's checkpoints spill to S3 too
+            await ctx.checkpoint({"done": done, "total": total, "pad": "x" * task_input.pad})
     return {"value": total, "attempt": ctx.attempt, "label": task_input.label, "pad": "x" * task_input.pad}
 
 
