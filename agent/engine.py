@@ -871,7 +871,10 @@ class TaskEngine:
             and record.retention == "durable"
             and len(data) > self._settings.s3_threshold_bytes
         ):
-            key = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
+            base = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
+            # A key per attempt, like checkpoints: an older attempt that wakes late and uploads
+            # before it loses its final write can never replace the object the record names.
+            key = f"{base}.result-{record.attempt}"
             try:
                 await self._io_until_stored("put result", blobs.put, key, data)
             except Exception:
