@@ -801,10 +801,13 @@ class TaskEngine:
             running.changed.set()
 
     async def _resume_state(self, record: TaskRecord) -> Any:
+        """The last checkpoint; one spilled to the bucket is read holding through an outage, like
+        the write that stored it (the attempt keeps its heartbeats meanwhile)."""
         if record.checkpoint is not None:
             return json.loads(record.checkpoint)
-        if record.checkpoint_key is not None and self._stores.blobs is not None:
-            data = await self._io("get checkpoint", self._stores.blobs.get, record.checkpoint_key)
+        blobs = self._stores.blobs
+        if record.checkpoint_key is not None and blobs is not None:
+            data = await self._io_until_stored("get checkpoint", blobs.get, record.checkpoint_key)
             return json.loads(data)
         return None
 

@@ -1,11 +1,13 @@
 """A checkpoint over ``AGENT_S3_THRESHOLD_BYTES`` spills to S3 like a large result: the DynamoDB item
 carries its ``checkpoint_key`` under the results prefix instead of the checkpoint, and a new agent
 process resumes from that object after a kill -9 (batch) or a SIGTERM (agent_run) with the right
-state, repeating no finished item or model turn. DynamoDB and S3 are moto in server mode."""
+state, repeating no finished item or model turn, also when S3 is unreachable for a while as it
+resumes. DynamoDB and S3 are moto in server mode."""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,6 +19,7 @@ from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_kind
 from tests.agent.scripted_model import recorded_calls
 from tests.support.agent_process import AgentProcess
+from tests.support.reply_dropper import reply_dropper
 from tests.support.servers import MotoServer
 
 THRESHOLD: Final = 200
@@ -94,6 +97,43 @@ def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
     assert (done["status"], done["attempt"]) == ("COMPLETED", 2), done
     assert done["result"] == [item.upper() for item in ITEMS]
     # The new process put only the items after the checkpoint to the model, in order.
+    assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
+
+
+def test_a_resume_holds_through_an_s3_outage_and_continues_from_its_checkpoint(
+    start_agent: StartAgent,
+    env: dict[str, str],
+    aws: AwsResources,
+    model_calls: Path,
+    moto_server: MotoServer,
+) -> None:
+    with reply_dropper(moto_server.port) as s3:
+        # S3 through a proxy that can refuse everything; one try per call, so the agent's own
+        # holding (not the driver's retries) is what rides the outage out.
+        agent = start_agent(
+            **env, AWS_ENDPOINT_URL_S3=f"http://127.0.0.1:{s3.port}", AGENT_WRITE_ATTEMPTS="1"
+        )
+        session = new_session()
+        task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
+        spilled = partial(_has_spilled, aws, session, task_id, 2 / len(ITEMS))
+        eventually(spilled, timeout=30, what="a spilled checkpoint")
+        agent.kill()
+        done_before = len(_spilled(aws, session, task_id)["outputs"])
+        calls_before = len(recorded_calls(model_calls))
+
+        s3.refuse_every(b"HTTP/1.1")
+        agent.restart()
+
+        def refused_again_and_again() -> bool:  # or the resume already gave up
+            view = get_task(agent, task_id, session)  # the first read resumes it here
+            return s3.refused >= 3 or view["status"] not in ("RUNNING", "SUSPENDED")
+
+        eventually(refused_again_and_again, timeout=30, what="the checkpoint read to meet the outage")
+        s3.stop_refusing()
+        done = _finished(agent, session, task_id)
+
+    assert (done["status"], done["attempt"], done.get("error")) == ("COMPLETED", 2, None), done
+    assert done["result"] == [item.upper() for item in ITEMS]
     assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
 
 
