@@ -137,6 +137,24 @@ def test_a_resume_holds_through_an_s3_outage_and_continues_from_its_checkpoint(
     assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
 
 
+def test_a_resume_whose_checkpoint_object_is_gone_fails_with_checkpoint_expired(
+    start_agent: StartAgent, env: dict[str, str], aws: AwsResources
+) -> None:
+    agent = start_agent(**env)
+    session = new_session()
+    task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
+    eventually(partial(_has_spilled, aws, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spill")
+    agent.kill()
+    item = aws.item(session, task_id)
+    assert item is not None
+    aws.s3.delete_object(Bucket=aws.bucket, Key=item["checkpoint_key"]["S"])
+
+    agent.restart()
+    done = _finished(agent, session, task_id)
+    outcome = (done["status"], done["attempt"], done["error"]["code"])
+    assert outcome == ("FAILED", 2, "CheckpointExpired"), done
+
+
 def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
     start_agent: StartAgent, env: dict[str, str], aws: AwsResources, model_calls: Path
 ) -> None:
