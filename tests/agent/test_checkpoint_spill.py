@@ -1,19 +1,25 @@
-"""A checkpoint over ``AGENT_S3_THRESHOLD_BYTES`` spills to S3 like a large result: the DynamoDB item
+"""A checkpoint over ``AGENT_S3_THRESHOLD_BYTES`` spills to S3 like a large result: the record
 carries its ``checkpoint_key`` under the results prefix instead of the checkpoint, and a new agent
 process resumes from that object after a kill -9 (batch) or a SIGTERM (agent_run) with the right
 state, repeating no finished item or model turn, also when S3 is unreachable for a while as it
-resumes. DynamoDB and S3 are moto in server mode."""
+resumes. Records in DynamoDB (or the SQLite file where a test says so); DynamoDB and S3 are moto in
+server mode."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
-from contract import RESULTS_PREFIX
+from agent.records import TaskRecord
+from contract import RESULTS_PREFIX, SQLITE_RECORD_QUERY
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_kind
@@ -26,6 +32,35 @@ THRESHOLD: Final = 200
 """Small enough that a checkpoint of two batch outputs, or of a few agent turns, spills."""
 ITEMS: Final = [f"item {n} " + "x" * 120 for n in range(6)]
 STEPS: Final = 6
+BOTH: Final = pytest.mark.parametrize("records", ["dynamodb", "sqlite"], indirect=True)
+
+
+@dataclass(frozen=True)
+class Records:
+    """Where the agents keep task records: the DynamoDB table, or the SQLite file ``start_agent``
+    gives them (objects in the bucket either way)."""
+
+    backend: str
+    aws: AwsResources
+    sqlite_path: Path
+
+    def env(self) -> dict[str, str]:
+        env = self.aws.env()
+        if self.backend == "sqlite":
+            del env["AGENT_TABLE_NAME"]
+        return env
+
+    def get(self, session: str, task_id: str) -> TaskRecord | None:
+        """The stored record, read beside the agent (an invocation would resume the task)."""
+        if self.backend == "dynamodb":
+            item = self.aws.item(session, task_id)
+            if item is None:
+                return None
+            deserialize = TypeDeserializer().deserialize
+            return TaskRecord.from_item({key: deserialize(value) for key, value in item.items()})
+        with closing(sqlite3.connect(self.sqlite_path)) as conn:
+            row = conn.execute(SQLITE_RECORD_QUERY, (session, task_id)).fetchone()
+        return None if row is None else TaskRecord.from_item(json.loads(row[0]))
 
 
 @pytest.fixture
@@ -34,14 +69,19 @@ def aws(moto_server: MotoServer) -> AwsResources:
 
 
 @pytest.fixture
+def records(request: pytest.FixtureRequest, aws: AwsResources, tmp_path: Path) -> Records:
+    return Records(getattr(request, "param", "dynamodb"), aws, tmp_path / "tasks.sqlite3")
+
+
+@pytest.fixture
 def model_calls(tmp_path: Path) -> Path:
     return tmp_path / "model-calls.txt"
 
 
 @pytest.fixture
-def env(aws: AwsResources, model_calls: Path) -> dict[str, str]:
+def env(records: Records, model_calls: Path) -> dict[str, str]:
     return {
-        **aws.env(),
+        **records.env(),
         "AGENT_S3_THRESHOLD_BYTES": str(THRESHOLD),
         "AGENT_MODEL_FACTORY": "tests.agent.scripted_model:create",
         "SCRIPTED_MODEL_CALLS": str(model_calls),
@@ -49,20 +89,21 @@ def env(aws: AwsResources, model_calls: Path) -> dict[str, str]:
     }
 
 
-def _spilled(aws: AwsResources, session: str, task_id: str) -> Any:
-    """The stored checkpoint, asserting it lives in S3 under the results prefix, not in the item."""
-    item = aws.item(session, task_id)
-    assert item is not None
-    assert "checkpoint" not in item, "a checkpoint over the threshold stayed inline"
-    key = item["checkpoint_key"]["S"]
+def _spilled(records: Records, session: str, task_id: str) -> Any:
+    """The stored checkpoint, asserting it lives in S3 under the results prefix, not in the record."""
+    record = records.get(session, task_id)
+    assert record is not None
+    assert record.checkpoint is None, "a checkpoint over the threshold stayed inline"
+    key = record.checkpoint_key
+    assert key is not None
     assert key.startswith(RESULTS_PREFIX), key
     assert task_id in key
-    return json.loads(aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read())
+    return json.loads(records.aws.s3.get_object(Bucket=records.aws.bucket, Key=key)["Body"].read())
 
 
-def _has_spilled(aws: AwsResources, session: str, task_id: str, steps: float) -> bool:
-    item = aws.item(session, task_id)
-    return item is not None and "checkpoint_key" in item and float(item["progress"]["N"]) >= steps
+def _has_spilled(records: Records, session: str, task_id: str, steps: float) -> bool:
+    record = records.get(session, task_id)
+    return record is not None and record.checkpoint_key is not None and record.progress >= steps
 
 
 def _finished(agent: AgentProcess, session: str, task_id: str) -> dict[str, Any]:
@@ -74,18 +115,16 @@ def _finished(agent: AgentProcess, session: str, task_id: str) -> dict[str, Any]
 
 
 def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
-    start_agent: StartAgent, env: dict[str, str], aws: AwsResources, model_calls: Path
+    start_agent: StartAgent, env: dict[str, str], records: Records, model_calls: Path
 ) -> None:
     agent = start_agent(**env)
     session = new_session()
     task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
-    eventually(
-        lambda: _has_spilled(aws, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spilled checkpoint"
-    )
+    eventually(partial(_has_spilled, records, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spill")
     agent.kill()
 
     # What the next process finds: the last checkpoint written before the kill, in S3.
-    outputs = _spilled(aws, session, task_id)["outputs"]
+    outputs = _spilled(records, session, task_id)["outputs"]
     done_before = len(outputs)
     assert 2 <= done_before < len(ITEMS)
     assert outputs == [item.upper() for item in ITEMS[:done_before]]
@@ -100,10 +139,11 @@ def test_a_killed_batch_resumes_from_its_checkpoint_in_s3(
     assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
 
 
+@BOTH
 def test_a_resume_holds_through_an_s3_outage_and_continues_from_its_checkpoint(
     start_agent: StartAgent,
     env: dict[str, str],
-    aws: AwsResources,
+    records: Records,
     model_calls: Path,
     moto_server: MotoServer,
 ) -> None:
@@ -115,10 +155,10 @@ def test_a_resume_holds_through_an_s3_outage_and_continues_from_its_checkpoint(
         )
         session = new_session()
         task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
-        spilled = partial(_has_spilled, aws, session, task_id, 2 / len(ITEMS))
+        spilled = partial(_has_spilled, records, session, task_id, 2 / len(ITEMS))
         eventually(spilled, timeout=30, what="a spilled checkpoint")
         agent.kill()
-        done_before = len(_spilled(aws, session, task_id)["outputs"])
+        done_before = len(_spilled(records, session, task_id)["outputs"])
         calls_before = len(recorded_calls(model_calls))
 
         s3.refuse_every(b"HTTP/1.1")
@@ -137,17 +177,18 @@ def test_a_resume_holds_through_an_s3_outage_and_continues_from_its_checkpoint(
     assert recorded_calls(model_calls)[calls_before:] == [repr(item[:80]) for item in ITEMS[done_before:]]
 
 
+@BOTH
 def test_a_resume_whose_checkpoint_object_is_gone_fails_with_checkpoint_expired(
-    start_agent: StartAgent, env: dict[str, str], aws: AwsResources
+    start_agent: StartAgent, env: dict[str, str], records: Records
 ) -> None:
     agent = start_agent(**env)
     session = new_session()
     task_id = start_kind(agent, session, "batch", {"instruction": "upper", "items": ITEMS})
-    eventually(partial(_has_spilled, aws, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spill")
+    eventually(partial(_has_spilled, records, session, task_id, 2 / len(ITEMS)), timeout=30, what="a spill")
     agent.kill()
-    item = aws.item(session, task_id)
-    assert item is not None
-    aws.s3.delete_object(Bucket=aws.bucket, Key=item["checkpoint_key"]["S"])
+    record = records.get(session, task_id)
+    assert record is not None
+    records.aws.s3.delete_object(Bucket=records.aws.bucket, Key=record.checkpoint_key)
 
     agent.restart()
     done = _finished(agent, session, task_id)
@@ -156,20 +197,20 @@ def test_a_resume_whose_checkpoint_object_is_gone_fails_with_checkpoint_expired(
 
 
 def test_a_stopped_agent_run_resumes_its_conversation_from_s3(
-    start_agent: StartAgent, env: dict[str, str], aws: AwsResources, model_calls: Path
+    start_agent: StartAgent, env: dict[str, str], records: Records, model_calls: Path
 ) -> None:
     # A long lease: SUSPENDED must be recorded on the way out, not derived from a stale heartbeat.
     agent = start_agent(**env, AGENT_LEASE_SECONDS="30")
     session = new_session()
     instructions = f"take {STEPS} steps of 0.1 seconds"
     task_id = start_kind(agent, session, "agent_run", {"instructions": instructions, "max_steps": 20})
-    eventually(lambda: _has_spilled(aws, session, task_id, 2 / 20), timeout=30, what="a spilled checkpoint")
+    eventually(partial(_has_spilled, records, session, task_id, 2 / 20), timeout=30, what="a spill")
     agent.stop(timeout=15)  # SIGTERM
 
-    item = aws.item(session, task_id)
-    assert item is not None
-    assert (item["status"]["S"], item["attempt"]["N"]) == ("SUSPENDED", "1")
-    messages = _spilled(aws, session, task_id)["messages"]
+    record = records.get(session, task_id)
+    assert record is not None
+    assert (record.status.value, record.attempt) == ("SUSPENDED", 1)
+    messages = _spilled(records, session, task_id)["messages"]
     turns_before = sum(1 for message in messages if message["role"] == "assistant")
     assert 2 <= turns_before < STEPS
     assert messages[0]["content"][0]["text"] == instructions
