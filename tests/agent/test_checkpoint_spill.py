@@ -8,19 +8,14 @@ server mode."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
-from agent.records import TaskRecord
-from contract import RESULTS_PREFIX, SQLITE_RECORD_QUERY
-from tests.agent.aws import AwsResources, create_resources
+from contract import RESULTS_PREFIX
+from tests.agent.aws import AwsResources, Records, create_resources
 from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_kind
 from tests.agent.scripted_model import recorded_calls
@@ -33,34 +28,6 @@ THRESHOLD: Final = 200
 ITEMS: Final = [f"item {n} " + "x" * 120 for n in range(6)]
 STEPS: Final = 6
 BOTH: Final = pytest.mark.parametrize("records", ["dynamodb", "sqlite"], indirect=True)
-
-
-@dataclass(frozen=True)
-class Records:
-    """Where the agents keep task records: the DynamoDB table, or the SQLite file ``start_agent``
-    gives them (objects in the bucket either way)."""
-
-    backend: str
-    aws: AwsResources
-    sqlite_path: Path
-
-    def env(self) -> dict[str, str]:
-        env = self.aws.env()
-        if self.backend == "sqlite":
-            del env["AGENT_TABLE_NAME"]
-        return env
-
-    def get(self, session: str, task_id: str) -> TaskRecord | None:
-        """The stored record, read beside the agent (an invocation would resume the task)."""
-        if self.backend == "dynamodb":
-            item = self.aws.item(session, task_id)
-            if item is None:
-                return None
-            deserialize = TypeDeserializer().deserialize
-            return TaskRecord.from_item({key: deserialize(value) for key, value in item.items()})
-        with closing(sqlite3.connect(self.sqlite_path)) as conn:
-            row = conn.execute(SQLITE_RECORD_QUERY, (session, task_id)).fetchone()
-        return None if row is None else TaskRecord.from_item(json.loads(row[0]))
 
 
 @pytest.fixture

@@ -80,24 +80,6 @@ def test_result_over_the_threshold_goes_to_s3_and_is_returned_inline(
     assert body.decode() == done["result"]
 
 
-def test_a_result_whose_object_is_gone_reads_result_expired_on_every_poll(
-    dynamo_agent: AgentProcess, aws: AwsResources
-) -> None:
-    session = new_session()
-    task_id = start_task(dynamo_agent, session, duration=0.1, result_bytes=5_000)
-    assert get_task(dynamo_agent, task_id, session, wait=20)["status"] == "COMPLETED"
-    item = aws.item(session, task_id)
-    assert item is not None
-    aws.s3.delete_object(Bucket=aws.bucket, Key=item["result_key"]["S"])
-
-    for _ in range(2):  # not an outage: the same answer each time, never StorageUnavailable
-        status, body = dynamo_agent.invoke({"action": "get_task_result", "task_id": task_id}, session)
-        assert (status, body["error"]["code"]) == (200, "ResultExpired"), body
-        assert task_id in body["error"]["message"]
-    status, page = dynamo_agent.invoke({"action": "list_tasks"}, session)
-    assert (status, [(t["task_id"], t["status"]) for t in page["tasks"]]) == (200, [(task_id, "COMPLETED")])
-
-
 def test_result_over_the_second_threshold_is_a_presigned_url(
     dynamo_agent: AgentProcess, aws: AwsResources
 ) -> None:

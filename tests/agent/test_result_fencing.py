@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from tests.agent.aws import AwsResources, create_resources
+from tests.agent.aws import Records, create_resources
 from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_kind
 from tests.support.agent_process import AgentProcess
@@ -26,13 +27,10 @@ that the task moved on (so it reaches its upload, as a slower store would let it
 
 
 @pytest.fixture(params=["dynamodb", "sqlite"])
-def env(request: pytest.FixtureRequest, moto_server: MotoServer) -> dict[str, str]:
-    aws: AwsResources = create_resources(moto_server)
-    stores = aws.env()
-    if request.param == "sqlite":
-        del stores["AGENT_TABLE_NAME"]  # records in the shared SQLite file, results in the bucket
+def env(request: pytest.FixtureRequest, moto_server: MotoServer, tmp_path: Path) -> dict[str, str]:
+    records = Records(request.param, create_resources(moto_server), tmp_path / "tasks.sqlite3")
     return {
-        **stores,
+        **records.env(),
         "AGENT_S3_THRESHOLD_BYTES": str(THRESHOLD),
         "AGENT_EXTRA_KINDS": "tests.agent.signed_kind",
     }
