@@ -21,7 +21,7 @@ from tests.support.servers import MotoServer
 THRESHOLD: Final = 200
 SIGNED: Final = {"seconds": 1.5, "padding": 1000}
 """Work that outlasts the freeze of its first process; a result over the threshold (an S3 object)."""
-UNHURRIED: Final = {"AGENT_HEARTBEAT_SECONDS": "10", "AGENT_LEASE_SECONDS": "60"}
+UNHURRIED: Final = {"AGENT_HEARTBEAT_SECONDS": "30", "AGENT_LEASE_SECONDS": "120"}
 """Process A's timers: once it wakes, it finishes its work before its next heartbeat would notice
 that the task moved on (so it reaches its upload, as a slower store would let it)."""
 
