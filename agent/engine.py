@@ -29,6 +29,7 @@ from agent.errors import (
     ApiError,
     StoreUnavailableError,
     invalid_field,
+    result_expired,
     shutting_down,
     task_not_found,
 )
@@ -40,7 +41,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
 from agent.settings import Settings
 from agent.store.base import Beat, Cursor, Stores, TaskStore
-from agent.store.failures import is_transient, refused_object, unavailable
+from agent.store.failures import is_transient, missing_object, refused_object, unavailable
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -717,7 +718,8 @@ class TaskEngine:
                 expiry = self._settings.presign_expiry_seconds
                 view["result_url"] = await self._io("presign", blobs.presign, record.result_key, expiry)
             else:
-                data = await self._io("get result", blobs.get, record.result_key)
+                gone = partial(_if_missing, result_expired(record.task_id))
+                data = await self._io("get result", blobs.get, record.result_key, refused=gone)
                 view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
@@ -801,11 +803,16 @@ class TaskEngine:
             running.changed.set()
 
     async def _resume_state(self, record: TaskRecord) -> Any:
+        """The last checkpoint; one spilled to the bucket is read holding through an outage, like
+        the write that stored it (the attempt keeps its heartbeats meanwhile)."""
         if record.checkpoint is not None:
             return json.loads(record.checkpoint)
-        if record.checkpoint_key is not None and self._stores.blobs is not None:
-            data = await self._io("get checkpoint", self._stores.blobs.get, record.checkpoint_key)
-            return json.loads(data)
+        blobs = self._stores.blobs
+        if record.checkpoint_key is not None and blobs is not None:
+            expired = TaskError("CheckpointExpired", "the checkpoint to resume from is no longer stored")
+            gone = partial(_if_missing, expired)
+            read = partial(self._io, "get checkpoint", blobs.get, record.checkpoint_key, refused=gone)
+            return json.loads(await self._until_stored("get checkpoint", read))
         return None
 
     async def _heartbeats(self, running: Running) -> None:
@@ -871,7 +878,10 @@ class TaskEngine:
             and record.retention == "durable"
             and len(data) > self._settings.s3_threshold_bytes
         ):
-            key = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
+            base = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
+            # A key per attempt, like checkpoints: an older attempt that wakes late and uploads
+            # before it loses its final write can never replace the object the record names.
+            key = f"{base}.result-{record.attempt}"
             try:
                 await self._io_until_stored("put result", blobs.put, key, data)
             except Exception:
@@ -955,6 +965,11 @@ def _finished(
     return record.replace(
         status=status, updated_at=now, progress=progress, error_code=code, error_message=message, **values
     )
+
+
+def _if_missing(error: Exception, exc: Exception) -> Exception | None:
+    """``error`` when ``exc`` says the object is not there (an outage stays an outage)."""
+    return error if missing_object(exc) else None
 
 
 def _decode_result(text: str, result_format: str) -> Any:

@@ -38,6 +38,12 @@ def task_not_found(task_id: str, detail: str = "") -> ApiError:
     return ApiError("TaskNotFound", f"no task {task_id} in this session{detail}")
 
 
+def result_expired(task_id: str) -> ApiError:
+    """The record names a result object that is gone: asking again cannot bring it back."""
+    message = f"the result of task {task_id} is no longer stored; start the task again"
+    return ApiError("ResultExpired", message)
+
+
 def storage_unavailable() -> ApiError:
     """The task store could not be reached after retries: the caller should retry."""
     return ApiError("StorageUnavailable", "task storage is unavailable; retry")

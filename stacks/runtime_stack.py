@@ -61,6 +61,8 @@ class RuntimeStack(Stack):
             EnvVar.MODEL_ID: config.model_id,
             EnvVar.IDLE_TIMEOUT_SECONDS: str(config.lifecycle.idle_timeout_seconds),
             EnvVar.MAX_LIFETIME_SECONDS: str(config.lifecycle.max_lifetime_seconds),
+            # From the same stage value as the bucket's expiry: no record outlives its objects.
+            EnvVar.RESULT_TTL_SECONDS: str(stage.result_ttl_seconds),
             EnvVar.EVENT_BUS_NAME: task_events.bus.event_bus_name,
             # The Runtime dimension of the agent's metrics, so the stages' metrics never mix.
             EnvVar.RUNTIME_NAME: runtime_name,

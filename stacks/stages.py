@@ -10,6 +10,14 @@ from aws_cdk import aws_logs as logs
 
 from contract import PresetName
 
+DAY_SECONDS: Final = 86400
+RESULT_OBJECT_MARGIN_DAYS: Final = 1
+"""How much longer an object under the results prefix lives than the record that names it. A
+record's TTL counts from its last write, which comes after the object's upload: right after it for
+a result (later when that write is held through an outage), up to a microVM's lifetime (8 h) after
+it for a checkpoint named by a suspended record. S3 counts from the upload (rounded up to the next
+midnight UTC), so a day covers that gap."""
+
 StageName = Literal["dev", "staging", "prod"]
 STAGE_NAMES: Final[tuple[StageName, ...]] = get_args(StageName)
 
@@ -24,8 +32,9 @@ class StageConfig:
     """What happens to data (table, buckets, repository, logs) when the stack is deleted."""
     deletion_protection: bool
     log_retention: logs.RetentionDays
-    result_expiry_days: int
-    """Days after which large results under the results prefix expire from S3."""
+    result_ttl_days: int
+    """Days a finished task stays readable: the agent's record TTL, from which the expiry of the
+    task's objects under the results prefix is derived (see :attr:`result_object_days`)."""
     bucket_versioning: bool
     cache_enabled: bool
     """ElastiCache Serverless Valkey; needs the runtime in VPC mode."""
@@ -35,6 +44,16 @@ class StageConfig:
     max_images: int
     """How many images the ECR lifecycle rule keeps."""
     build_timeout_minutes: int
+
+    @property
+    def result_ttl_seconds(self) -> int:
+        """The agent's ``AGENT_RESULT_TTL_SECONDS``."""
+        return self.result_ttl_days * DAY_SECONDS
+
+    @property
+    def result_object_days(self) -> int:
+        """When the bucket expires result and checkpoint objects: after their records, never before."""
+        return self.result_ttl_days + RESULT_OBJECT_MARGIN_DAYS
 
     def __post_init__(self) -> None:
         if self.cache_enabled and not self.vpc_mode:
@@ -48,7 +67,7 @@ STAGES: Final[dict[StageName, StageConfig]] = {
         removal_policy=RemovalPolicy.DESTROY,
         deletion_protection=False,
         log_retention=logs.RetentionDays.ONE_WEEK,
-        result_expiry_days=3,
+        result_ttl_days=3,
         bucket_versioning=False,
         cache_enabled=False,
         cache_snapshot_days=0,
@@ -62,7 +81,7 @@ STAGES: Final[dict[StageName, StageConfig]] = {
         removal_policy=RemovalPolicy.DESTROY,
         deletion_protection=False,
         log_retention=logs.RetentionDays.ONE_MONTH,
-        result_expiry_days=7,
+        result_ttl_days=7,
         bucket_versioning=True,
         cache_enabled=True,
         cache_snapshot_days=1,
@@ -76,7 +95,7 @@ STAGES: Final[dict[StageName, StageConfig]] = {
         removal_policy=RemovalPolicy.RETAIN,
         deletion_protection=True,
         log_retention=logs.RetentionDays.ONE_YEAR,
-        result_expiry_days=30,
+        result_ttl_days=30,
         bucket_versioning=True,
         cache_enabled=True,
         cache_snapshot_days=7,

@@ -62,7 +62,7 @@ class StorageStack(Stack):
         self.bucket = ResultsBucket(
             self,
             "ResultBlobs",
-            expiry_days=stage.result_expiry_days,
+            expiry_days=stage.result_object_days,
             versioned=stage.bucket_versioning,
             removal_policy=stage.removal_policy,
         ).bucket

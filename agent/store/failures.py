@@ -66,13 +66,24 @@ def unavailable(what: str, exc: Exception) -> StoreUnavailableError:
     return error
 
 
-_REFUSED_OBJECT_CODES = frozenset({"NoSuchKey", "NotFound", "404", "AccessDenied", "403"})
+_MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
+"""S3's answers for a key that is not there, where the role may list the prefix (``results/``)."""
+_REFUSED_OBJECT_CODES = _MISSING_OBJECT_CODES | {"AccessDenied", "403"}
 """S3's answers for a key that is not there. Without ``s3:ListBucket`` on the prefix (the runtime
 role has none on ``inputs/``) S3 answers a missing key with AccessDenied, not NoSuchKey."""
 
 
+def _error_code(exc: BaseException) -> str | None:
+    if not isinstance(exc, botocore.exceptions.ClientError):
+        return None
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def refused_object(exc: BaseException) -> bool:
     """True when S3 refused the key itself (missing or forbidden), not when it failed to answer."""
-    if not isinstance(exc, botocore.exceptions.ClientError):
-        return False
-    return str(exc.response.get("Error", {}).get("Code", "")) in _REFUSED_OBJECT_CODES
+    return _error_code(exc) in _REFUSED_OBJECT_CODES
+
+
+def missing_object(exc: BaseException) -> bool:
+    """True when S3 answered that the key is not there (deleted, or expired by a lifecycle rule)."""
+    return _error_code(exc) in _MISSING_OBJECT_CODES

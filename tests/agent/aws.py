@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer
 
+from agent.records import TaskRecord
 from agent.store.dynamodb import task_table_definition
-from contract import TableSchema
+from contract import SQLITE_RECORD_QUERY, TableSchema
 from tests.support.servers import MotoServer
 
 
@@ -55,3 +61,32 @@ def create_resources(moto: MotoServer) -> AwsResources:
     )
     s3.create_bucket(Bucket=bucket)
     return AwsResources(endpoint=moto.url, table=table, bucket=bucket, dynamodb=dynamodb, s3=s3)
+
+
+@dataclass(frozen=True)
+class Records:
+    """Where agents keep task records: the DynamoDB table, or (``backend`` "sqlite") the SQLite file
+    at ``sqlite_path``; large results and checkpoints go to the bucket either way."""
+
+    backend: str
+    aws: AwsResources
+    sqlite_path: Path
+
+    def env(self) -> dict[str, str]:
+        """Agent environment for these records and the bucket."""
+        env = self.aws.env()
+        if self.backend == "sqlite":
+            del env["AGENT_TABLE_NAME"]
+        return env
+
+    def get(self, session: str, task_id: str) -> TaskRecord | None:
+        """The stored record, read beside the agent (an invocation would resume the task)."""
+        if self.backend == "dynamodb":
+            item = self.aws.item(session, task_id)
+            if item is None:
+                return None
+            deserialize = TypeDeserializer().deserialize
+            return TaskRecord.from_item({key: deserialize(value) for key, value in item.items()})
+        with closing(sqlite3.connect(self.sqlite_path)) as conn:
+            row = conn.execute(SQLITE_RECORD_QUERY, (session, task_id)).fetchone()
+        return None if row is None else TaskRecord.from_item(json.loads(row[0]))

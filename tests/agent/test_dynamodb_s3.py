@@ -75,7 +75,7 @@ def test_result_over_the_threshold_goes_to_s3_and_is_returned_inline(
     assert "result" not in item
     key = item["result_key"]["S"]
     assert key.startswith(RESULTS_PREFIX)
-    assert key.endswith(task_id)
+    assert key.endswith(f"{task_id}.result-1")  # one object per attempt
     body = aws.s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read()
     assert body.decode() == done["result"]
 

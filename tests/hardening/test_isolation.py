@@ -94,7 +94,7 @@ def test_result_urls_are_short_lived_and_scoped_to_one_object(agent: AgentProces
         assert params["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
         path = unquote(urlsplit(url).path)
         session_hash = hashlib.sha256(owner.encode()).hexdigest()
-        assert path == f"/{aws.bucket}/results/{session_hash}/{task_id}"
+        assert path == f"/{aws.bucket}/results/{session_hash}/{task_id}.result-1"  # attempt 1's object
         assert signature_valid(url, os.environ["AWS_SECRET_ACCESS_KEY"])
         with urllib.request.urlopen(url, timeout=10) as response:
             body = response.read()

@@ -68,6 +68,7 @@ def test_environment_points_the_agent_at_this_stages_stores(synthesized: AllSynt
         assert env[EnvVar.BUCKET_NAME] == {"Fn::ImportValue": f"AgentCoreAsync-{stage}-Storage-BucketName"}
         assert env[EnvVar.IDLE_TIMEOUT_SECONDS] == str(lifecycle.idle_timeout_seconds)
         assert env[EnvVar.MAX_LIFETIME_SECONDS] == str(lifecycle.max_lifetime_seconds)
+        assert env[EnvVar.RESULT_TTL_SECONDS] == str(STAGES[stage].result_ttl_seconds)
         assert env[EnvVar.MODEL_ID] == DEFAULT_MODEL_ID  # the one default, shared with the agent
         assert env[EnvVar.RUNTIME_NAME] == f"agentcore_async_{stage}"  # the agent's metrics dimension
         if STAGES[stage].cache_enabled:

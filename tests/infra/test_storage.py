@@ -110,7 +110,7 @@ def test_results_expire_after_the_stage_retention_and_versioning_follows_the_sta
         expire = rules["expire-results"]
         assert (expire["Prefix"], expire["ExpirationInDays"], expire["Status"]) == (
             RESULTS_PREFIX,
-            config.result_expiry_days,
+            config.result_object_days,
             "Enabled",
         )
         versioned = bucket.get("VersioningConfiguration", {}).get("Status") == "Enabled"

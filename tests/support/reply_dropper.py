@@ -1,6 +1,6 @@
 """A TCP proxy on loopback that can swallow a reply (the request reaches the server, the answer never
 reaches the client), swallow every reply to one kind of request for a while, or refuse every request
-of one kind (the server never sees it).
+of one kind (the server never sees it) until told to stop.
 
 That is what a flaky network does to a write whose response times out: the server applied it, the
 client retries it. Works for any request/response protocol (HTTP to moto, RESP to redis-server)::
@@ -65,6 +65,11 @@ class ReplyDropper:
         delivered (the server never sees it): a store that fails that operation every time."""
         with self._lock:
             self._refuse = marker
+
+    def stop_refusing(self) -> None:
+        """Deliver every request again (undoes :meth:`refuse_every`): the store is back."""
+        with self._lock:
+            self._refuse = None
 
     def _refuses(self, chunk: bytes) -> bool:
         with self._lock:
