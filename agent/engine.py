@@ -49,7 +49,7 @@ Key = tuple[str, str]
 
 SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
-pending long-polls; well inside AgentCore's 15 s grace period."""
+pending long-polls (at most a third of the stop grace)."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
 """How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM)."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
@@ -105,6 +105,8 @@ class TaskEngine:
         self._draining = False
         self._released = asyncio.Event()
         """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
+        self._stop_by = float("inf")
+        """When shutdown must be over (monotonic): SIGTERM plus ``AGENT_STOP_GRACE_SECONDS``."""
         self._started = time.monotonic()
 
     @property
@@ -288,28 +290,34 @@ class TaskEngine:
         if self._draining:
             return
         self._draining = True
+        grace = self._settings.stop_grace_seconds
+        self._stop_by = time.monotonic() + grace
         tasks = [running.task for running in self._running.values() if running.task is not None]
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=SHUTDOWN_RECORD_SECONDS)
+            await asyncio.wait(tasks, timeout=min(SHUTDOWN_RECORD_SECONDS, grace / 3))
         self._released.set()
 
     async def shutdown(self) -> None:
-        """Stop local work (see :meth:`drain`) and release the stores."""
+        """Stop local work (see :meth:`drain`) and release the stores, within the stop grace: a
+        record a store does not take by then is settled after its lease, as after a kill."""
         await self.drain()
         pending = [r.task for r in self._running.values() if r.task is not None]
         if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.wait(pending, timeout=self._stop_seconds_left(SHUTDOWN_ANNOUNCE_SECONDS))
         for task in self._background:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._announcer is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                None, self._announcer.close, SHUTDOWN_ANNOUNCE_SECONDS
-            )
+            budget = min(SHUTDOWN_ANNOUNCE_SECONDS, self._stop_seconds_left())
+            await asyncio.get_running_loop().run_in_executor(None, self._announcer.close, budget)
         self._stores.close()
+
+    def _stop_seconds_left(self, keeping: float = 0.0) -> float:
+        """Seconds of the stop grace left, less ``keeping`` for what still follows."""
+        return max(0.0, self._stop_by - time.monotonic() - keeping)
 
     # ---- what running tasks use (RunHost) ----------------------------------------------
 
