@@ -29,6 +29,7 @@ from agent.errors import (
     ApiError,
     StoreUnavailableError,
     invalid_field,
+    record_unreadable,
     shutting_down,
     task_not_found,
 )
@@ -185,6 +186,8 @@ class TaskEngine:
             self._unconfirmed.setdefault(key, set()).add(start_id)
             self._spawn(self._settle_unconfirmed(record, start_id))
             raise
+        if stored.status is TaskStatus.UNREADABLE:
+            raise record_unreadable(stored.task_id)
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
             metrics.task_started(stored.kind)
@@ -536,6 +539,8 @@ class TaskEngine:
                 raise task_not_found(task_id, detail) from None
         if record is None or record.expires_at < time.time() or record.owner != owner:
             raise task_not_found(task_id)
+        if record.status is TaskStatus.UNREADABLE:
+            raise record_unreadable(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
                 await self._io_once("cache put", cache.put, record)

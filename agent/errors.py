@@ -38,6 +38,14 @@ def task_not_found(task_id: str, detail: str = "") -> ApiError:
     return ApiError("TaskNotFound", f"no task {task_id} in this session{detail}")
 
 
+def record_unreadable(task_id: str) -> ApiError:
+    """The task's record cannot be read by this version of the agent (a newer version's, or damaged);
+    retrying does not help, a version that can read it may."""
+    return ApiError(
+        "RecordUnreadable", f"task {task_id}'s record cannot be read by this version of the agent"
+    )
+
+
 def storage_unavailable() -> ApiError:
     """The task store could not be reached after retries: the caller should retry."""
     return ApiError("StorageUnavailable", "task storage is unavailable; retry")

@@ -104,6 +104,10 @@ class Metric:
     """Invocations answered ``StorageUnavailable``."""
 
 
+UNREADABLE_STATUS: Final = "UNREADABLE"
+"""The status a listing shows for a record this version of the agent cannot read (a status from a
+newer version, a mistyped field); a poll of it answers ``RecordUnreadable``. Never stored."""
+
 TASK_STATE_METRICS: Final[dict[str, str]] = {
     "RUNNING": Metric.TASKS_RESUMED,
     "COMPLETED": Metric.TASKS_COMPLETED,
