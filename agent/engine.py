@@ -225,7 +225,14 @@ class TaskEngine:
             running = self._running.get((session_id, task_id))
             progress = (running.record if running is not None else record).progress
             moved = last_progress is not None and progress != last_progress
-            if status.finished or moved or remaining <= 0 or self._released.is_set():
+            waits_for_another_image = self._unknown_kind(record) is not None
+            if (
+                status.finished
+                or moved
+                or remaining <= 0
+                or self._released.is_set()
+                or waits_for_another_image
+            ):
                 return await self._view(record, status)
             if running is not None:
                 wake = running.changed if last_progress is not None else running.done
@@ -432,14 +439,19 @@ class TaskEngine:
         if record.status is not TaskStatus.RUNNING or (record.session_id, record.task_id) in self._running:
             return record.status
         if now - record.heartbeat_at > self._settings.lease_seconds:
-            return TaskStatus.SUSPENDED if self._resumable(record) else TaskStatus.LOST
+            return TaskStatus.LOST if self._known_not_resumable(record) else TaskStatus.SUSPENDED
         return TaskStatus.RUNNING
 
-    def _resumable(self, record: TaskRecord) -> bool:
-        try:
-            return self.kinds.get(record.kind).resumable
-        except ApiError:
-            return False
+    def _known_not_resumable(self, record: TaskRecord) -> bool:
+        """Whether this image registers the record's kind as not resumable. A kind it does not
+        register waits SUSPENDED instead: an image that registers it decides."""
+        return record.kind in self.kinds and not self.kinds.get(record.kind).resumable
+
+    def _unknown_kind(self, record: TaskRecord) -> ApiError | None:
+        """Why this image leaves a SUSPENDED record alone: its kind is not registered here."""
+        if record.status is not TaskStatus.SUSPENDED or record.kind in self.kinds:
+            return None
+        return ApiError("UnknownKind", f"kind {record.kind[:64]!r} is not registered in this version")
 
     async def _io(
         self,
@@ -581,17 +593,12 @@ class TaskEngine:
     async def _driven(self, record: TaskRecord) -> TaskRecord:
         """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
         record = await self._settled(record)
-        if record.status is not TaskStatus.SUSPENDED or self._draining:
-            return record
-        if record.attempt >= self._settings.max_attempts:
-            failed = _finished(
-                record,
-                TaskStatus.FAILED,
-                "ResumeLimit",
-                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
-            ).replace(expires_at=self._final_expiry(record))
-            if await self._transition(failed, TaskStatus.SUSPENDED, record.attempt):
-                return failed
+        if record.status is not TaskStatus.SUSPENDED or self._draining or self._unknown_kind(record):
+            return record  # unclaimed: an image that registers the kind resumes it
+        ending = self._not_resumed(record)
+        if ending is not None:
+            if await self._transition(ending, TaskStatus.SUSPENDED, record.attempt):
+                return ending
             return await self._reread(record)
         now = time.time()
         resumed = record.replace(
@@ -607,6 +614,23 @@ class TaskEngine:
         self._launch(resumed)
         log.info("task resumed", extra={"task_id": resumed.task_id, "attempt": resumed.attempt})
         return resumed
+
+    def _not_resumed(self, record: TaskRecord) -> TaskRecord | None:
+        """The final record a SUSPENDED task gets instead of a resume, or None to resume it: LOST
+        for a kind that is not resumable (suspended by an image that did not register it; such
+        work must not run twice), FAILED once it used up ``AGENT_MAX_ATTEMPTS``."""
+        if self._known_not_resumable(record):
+            final = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
+        elif record.attempt >= self._settings.max_attempts:
+            final = _finished(
+                record,
+                TaskStatus.FAILED,
+                "ResumeLimit",
+                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
+            )
+        else:
+            return None
+        return final.replace(expires_at=self._final_expiry(record))
 
     async def _reread(self, record: TaskRecord) -> TaskRecord:
         current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
@@ -734,6 +758,8 @@ class TaskEngine:
                 view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
+        if (unknown := self._unknown_kind(record)) is not None:
+            view["error"] = unknown.body()["error"]
         return view
 
     def _launch(self, record: TaskRecord) -> None:
