@@ -49,7 +49,7 @@ def main() -> int:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    AgentServer(config, drain=app.state.engine.drain).run()
+    AgentServer(config, drain=app.state.engine.drain, stop_grace_seconds=settings.stop_grace_seconds).run()
     return 0
 
 

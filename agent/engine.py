@@ -29,6 +29,7 @@ from agent.errors import (
     ApiError,
     StoreUnavailableError,
     invalid_field,
+    record_unreadable,
     result_expired,
     shutting_down,
     task_not_found,
@@ -50,7 +51,7 @@ Key = tuple[str, str]
 
 SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
-pending long-polls; well inside AgentCore's 15 s grace period."""
+pending long-polls (at most a third of the stop grace)."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
 """How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM)."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
@@ -106,6 +107,8 @@ class TaskEngine:
         self._draining = False
         self._released = asyncio.Event()
         """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
+        self._stop_by = float("inf")
+        """When shutdown must be over (monotonic): SIGTERM plus ``AGENT_STOP_GRACE_SECONDS``."""
         self._started = time.monotonic()
 
     @property
@@ -184,6 +187,8 @@ class TaskEngine:
             self._unconfirmed.setdefault(key, set()).add(start_id)
             self._spawn(self._settle_unconfirmed(record, start_id))
             raise
+        if stored.status is TaskStatus.UNREADABLE:
+            raise record_unreadable(stored.task_id)
         if stored.start_id == record.start_id or self._adopt(stored):
             self._launch(stored)
             metrics.task_started(stored.kind)
@@ -221,7 +226,14 @@ class TaskEngine:
             running = self._running.get((session_id, task_id))
             progress = (running.record if running is not None else record).progress
             moved = last_progress is not None and progress != last_progress
-            if status.finished or moved or remaining <= 0 or self._released.is_set():
+            waits_for_another_image = self._unknown_kind(record) is not None
+            if (
+                status.finished
+                or moved
+                or remaining <= 0
+                or self._released.is_set()
+                or waits_for_another_image
+            ):
                 return await self._view(record, status)
             if running is not None:
                 wake = running.changed if last_progress is not None else running.done
@@ -289,28 +301,34 @@ class TaskEngine:
         if self._draining:
             return
         self._draining = True
+        grace = self._settings.stop_grace_seconds
+        self._stop_by = time.monotonic() + grace
         tasks = [running.task for running in self._running.values() if running.task is not None]
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=SHUTDOWN_RECORD_SECONDS)
+            await asyncio.wait(tasks, timeout=min(SHUTDOWN_RECORD_SECONDS, grace / 3))
         self._released.set()
 
     async def shutdown(self) -> None:
-        """Stop local work (see :meth:`drain`) and release the stores."""
+        """Stop local work (see :meth:`drain`) and release the stores, within the stop grace: a
+        record a store does not take by then is settled after its lease, as after a kill."""
         await self.drain()
         pending = [r.task for r in self._running.values() if r.task is not None]
         if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.wait(pending, timeout=self._stop_seconds_left(SHUTDOWN_ANNOUNCE_SECONDS))
         for task in self._background:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._announcer is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                None, self._announcer.close, SHUTDOWN_ANNOUNCE_SECONDS
-            )
+            budget = min(SHUTDOWN_ANNOUNCE_SECONDS, self._stop_seconds_left())
+            await asyncio.get_running_loop().run_in_executor(None, self._announcer.close, budget)
         self._stores.close()
+
+    def _stop_seconds_left(self, keeping: float = 0.0) -> float:
+        """Seconds of the stop grace left, less ``keeping`` for what still follows."""
+        return max(0.0, self._stop_by - time.monotonic() - keeping)
 
     # ---- what running tasks use (RunHost) ----------------------------------------------
 
@@ -422,14 +440,19 @@ class TaskEngine:
         if record.status is not TaskStatus.RUNNING or (record.session_id, record.task_id) in self._running:
             return record.status
         if now - record.heartbeat_at > self._settings.lease_seconds:
-            return TaskStatus.SUSPENDED if self._resumable(record) else TaskStatus.LOST
+            return TaskStatus.LOST if self._known_not_resumable(record) else TaskStatus.SUSPENDED
         return TaskStatus.RUNNING
 
-    def _resumable(self, record: TaskRecord) -> bool:
-        try:
-            return self.kinds.get(record.kind).resumable
-        except ApiError:
-            return False
+    def _known_not_resumable(self, record: TaskRecord) -> bool:
+        """Whether this image registers the record's kind as not resumable. A kind it does not
+        register waits SUSPENDED instead: an image that registers it decides."""
+        return record.kind in self.kinds and not self.kinds.get(record.kind).resumable
+
+    def _unknown_kind(self, record: TaskRecord) -> ApiError | None:
+        """Why this image leaves a SUSPENDED record alone: its kind is not registered here."""
+        if record.status is not TaskStatus.SUSPENDED or record.kind in self.kinds:
+            return None
+        return ApiError("UnknownKind", f"kind {record.kind[:64]!r} is not registered in this version")
 
     async def _io(
         self,
@@ -529,6 +552,8 @@ class TaskEngine:
                 raise task_not_found(task_id, detail) from None
         if record is None or record.expires_at < time.time() or record.owner != owner:
             raise task_not_found(task_id)
+        if record.status is TaskStatus.UNREADABLE:
+            raise record_unreadable(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
                 await self._io_once("cache put", cache.put, record)
@@ -569,17 +594,12 @@ class TaskEngine:
     async def _driven(self, record: TaskRecord) -> TaskRecord:
         """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
         record = await self._settled(record)
-        if record.status is not TaskStatus.SUSPENDED or self._draining:
-            return record
-        if record.attempt >= self._settings.max_attempts:
-            failed = _finished(
-                record,
-                TaskStatus.FAILED,
-                "ResumeLimit",
-                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
-            ).replace(expires_at=self._final_expiry(record))
-            if await self._transition(failed, TaskStatus.SUSPENDED, record.attempt):
-                return failed
+        if record.status is not TaskStatus.SUSPENDED or self._draining or self._unknown_kind(record):
+            return record  # unclaimed: an image that registers the kind resumes it
+        ending = self._not_resumed(record)
+        if ending is not None:
+            if await self._transition(ending, TaskStatus.SUSPENDED, record.attempt):
+                return ending
             return await self._reread(record)
         now = time.time()
         resumed = record.replace(
@@ -595,6 +615,23 @@ class TaskEngine:
         self._launch(resumed)
         log.info("task resumed", extra={"task_id": resumed.task_id, "attempt": resumed.attempt})
         return resumed
+
+    def _not_resumed(self, record: TaskRecord) -> TaskRecord | None:
+        """The final record a SUSPENDED task gets instead of a resume, or None to resume it: LOST
+        for a kind that is not resumable (suspended by an image that did not register it; such
+        work must not run twice), FAILED once it used up ``AGENT_MAX_ATTEMPTS``."""
+        if self._known_not_resumable(record):
+            final = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
+        elif record.attempt >= self._settings.max_attempts:
+            final = _finished(
+                record,
+                TaskStatus.FAILED,
+                "ResumeLimit",
+                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
+            )
+        else:
+            return None
+        return final.replace(expires_at=self._final_expiry(record))
 
     async def _reread(self, record: TaskRecord) -> TaskRecord:
         current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
@@ -723,6 +760,8 @@ class TaskEngine:
                 view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
+        if (unknown := self._unknown_kind(record)) is not None:
+            view["error"] = unknown.body()["error"]
         return view
 
     def _launch(self, record: TaskRecord) -> None:

@@ -44,6 +44,14 @@ def result_expired(task_id: str) -> ApiError:
     return ApiError("ResultExpired", message)
 
 
+def record_unreadable(task_id: str) -> ApiError:
+    """The task's record cannot be read by this version of the agent (a newer version's, or damaged);
+    retrying does not help, a version that can read it may."""
+    return ApiError(
+        "RecordUnreadable", f"task {task_id}'s record cannot be read by this version of the agent"
+    )
+
+
 def storage_unavailable() -> ApiError:
     """The task store could not be reached after retries: the caller should retry."""
     return ApiError("StorageUnavailable", "task storage is unavailable; retry")

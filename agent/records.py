@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal, get_args
+
+from contract import UNREADABLE_STATUS
 
 Retention = Literal["durable", "ephemeral"]
 ResultFormat = Literal["text", "json"]
@@ -23,6 +25,10 @@ class TaskStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
     LOST = "LOST"
     """A task that is not resumable and whose microVM ended before it finished."""
+    UNREADABLE = UNREADABLE_STATUS
+    """Only ever read, never written: a record this version cannot read (see
+    :mod:`agent.store.decoding`). Counts as finished, so the agent never settles, resumes or
+    cancels it."""
 
     @property
     def finished(self) -> bool:
@@ -82,10 +88,15 @@ class TaskRecord:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> TaskRecord:
-        """Inverse of :meth:`to_item`; tolerates missing optional fields."""
+        """Inverse of :meth:`to_item`; tolerates missing optional fields. Raises ``KeyError``,
+        ``ValueError`` or ``TypeError`` for a record it cannot read (an unknown status, a field
+        of the wrong type)."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in item.items() if key in names}
+        _check_types(values)
         values["status"] = TaskStatus(values["status"])
+        if values["status"] is TaskStatus.UNREADABLE:
+            raise ValueError("UNREADABLE is never stored")
         for key in ("created_at", "updated_at", "heartbeat_at", "progress"):
             values[key] = float(values[key]) if key in values else 0.0
         for key in ("expires_at", "attempt"):
@@ -94,3 +105,22 @@ class TaskRecord:
         if values.get("result_size") is not None:
             values["result_size"] = int(values["result_size"])
         return cls(**values)
+
+
+_TEXT_FIELDS: Final = frozenset(
+    f.name for f in dataclasses.fields(TaskRecord) if f.type in ("str", "str | None")
+)
+"""Fields holding text (``from __future__`` annotations are strings)."""
+_OPTIONAL: Final = frozenset(f.name for f in dataclasses.fields(TaskRecord) if f.type == "str | None")
+
+
+def _check_types(values: dict[str, Any]) -> None:
+    """Raise ``TypeError`` or ``ValueError`` for a text field holding something else, or a
+    retention or result format this version does not know."""
+    for key, value in values.items():
+        if key in _TEXT_FIELDS and not isinstance(value, str) and (value is not None or key not in _OPTIONAL):
+            raise TypeError(f"{key} is not text")
+    if values.get("retention", "durable") not in get_args(Retention):
+        raise ValueError("unknown retention")
+    if values.get("result_format", "text") not in get_args(ResultFormat):
+        raise ValueError("unknown result format")

@@ -14,7 +14,7 @@ from typing import Final, Literal
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contract import DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, AuthMode, EnvVar
+from contract import AGENTCORE_STOP_GRACE_SECONDS, DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, AuthMode, EnvVar
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
 DEFAULT_SQLITE_PATH: Final = ".local/agent-tasks.sqlite3"
@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     """Comma-separated modules with more task kinds (each exposes ``KIND``)."""
     auth: AuthMode = Field("iam", validation_alias=_env(EnvVar.AUTH))
     """``jwt``: every call carries the caller's verified bearer token, and tasks belong to its subject."""
+    stop_grace_seconds: float = Field(
+        10.0, gt=0, lt=AGENTCORE_STOP_GRACE_SECONDS, validation_alias=_env(EnvVar.STOP_GRACE_SECONDS)
+    )
+    """After SIGTERM the process exits within this, whatever the store does (what it could not
+    record is settled after the lease, as after a kill)."""
     event_bus_name: str | None = Field(
         None, pattern=r"^[/.\-_A-Za-z0-9]{1,256}$", validation_alias=_env(EnvVar.EVENT_BUS_NAME)
     )

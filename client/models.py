@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from contract import UNREADABLE_STATUS
+
 
 class TaskStatus(StrEnum):
     """A task's status; all but RUNNING and SUSPENDED are final."""
@@ -17,6 +19,9 @@ class TaskStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
     LOST = "LOST"
+    UNREADABLE = UNREADABLE_STATUS
+    """The agent cannot read this task's record (a newer version's, or damaged); reading it
+    answers ``RecordUnreadable``."""
 
     @property
     def finished(self) -> bool:

@@ -25,6 +25,7 @@ STATUS_STYLES: Final = {
     TaskStatus.FAILED: "red",
     TaskStatus.CANCELLED: "magenta",
     TaskStatus.LOST: "red",
+    TaskStatus.UNREADABLE: "red",
 }
 
 

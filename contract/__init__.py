@@ -49,6 +49,8 @@ class EnvVar:
     EXTRA_KINDS: Final = "AGENT_EXTRA_KINDS"
     AUTH: Final = "AGENT_AUTH"
     """``jwt`` when the runtime authenticates callers with a JWT authorizer (see :data:`AUTH_MODES`)."""
+    STOP_GRACE_SECONDS: Final = "AGENT_STOP_GRACE_SECONDS"
+    """How long the agent takes at most to exit after SIGTERM (below :data:`AGENTCORE_STOP_GRACE_SECONDS`)."""
     EVENT_BUS_NAME: Final = "AGENT_EVENT_BUS_NAME"
     """The EventBridge bus the agent announces task state changes on (unset: no events)."""
     AWS_REGION: Final = "AWS_REGION"
@@ -101,6 +103,10 @@ class Metric:
     STORAGE_UNAVAILABLE: Final = "StorageUnavailableAnswers"
     """Invocations answered ``StorageUnavailable``."""
 
+
+UNREADABLE_STATUS: Final = "UNREADABLE"
+"""The status a listing shows for a record this version of the agent cannot read (a status from a
+newer version, a mistyped field); a poll of it answers ``RecordUnreadable``. Never stored."""
 
 TASK_STATE_METRICS: Final[dict[str, str]] = {
     "RUNNING": Metric.TASKS_RESUMED,
@@ -166,6 +172,9 @@ AUTHORIZATION_HEADER: Final = "Authorization"
 """The header a JWT caller's bearer token travels in; AgentCore hands it to the container only when
 the runtime allowlists it (``RequestHeaderConfiguration``), which needs a JWT authorizer."""
 BEARER_PREFIX: Final = "Bearer "
+
+AGENTCORE_STOP_GRACE_SECONDS: Final = 15
+"""How long AgentCore waits after SIGTERM before it kills a microVM's process."""
 
 TIMER_MIN_SECONDS: Final = 60
 """Lowest value AgentCore accepts for either lifecycle timer."""

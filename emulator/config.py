@@ -7,14 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from contract import DEFAULT_QUALIFIER, ENDPOINT_NAME, TIMER_MAX_SECONDS, TIMER_MIN_SECONDS
+from contract import (
+    AGENTCORE_STOP_GRACE_SECONDS,
+    DEFAULT_QUALIFIER,
+    ENDPOINT_NAME,
+    TIMER_MAX_SECONDS,
+    TIMER_MIN_SECONDS,
+)
 from emulator.jwt_auth import JwtAuth
 
 DEFAULT_RUNTIME_ARN: Final = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/local_agent-emulator0"
 DEFAULT_PORT: Final = 8090
 AWS_MIN_TIMER: Final = float(TIMER_MIN_SECONDS)
 AWS_MAX_TIMER: Final = float(TIMER_MAX_SECONDS)
-AWS_STOP_GRACE: Final = 15.0
+AWS_STOP_GRACE: Final = float(AGENTCORE_STOP_GRACE_SECONDS)
 """AgentCore: "Termination can last up to 15 seconds due to logging and other process completion"
 (runtime-lifecycle-settings.html, the developer guide's lifecycle settings page)."""
 

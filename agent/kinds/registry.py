@@ -37,6 +37,9 @@ class Kinds:
     def __iter__(self) -> Any:
         return iter(self._kinds.values())
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
     def get(self, name: str) -> TaskKind[Any]:
         """The kind called ``name``; ``UnknownKind`` (naming the known ones) otherwise."""
         kind = self._kinds.get(name)

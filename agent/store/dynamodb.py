@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor
+from agent.store.decoding import record_from_item
 from agent.store.retries import aws_config, counting_retries
 from contract import TableSchema
 
@@ -61,7 +62,8 @@ def _item(record: TaskRecord) -> dict[str, Any]:
 
 def _record(item: dict[str, Any]) -> TaskRecord:
     plain = {k: _deserializer.deserialize(v) for k, v in item.items()}
-    return TaskRecord.from_item(plain)
+    keys = (plain[TableSchema.PARTITION_KEY], plain[TableSchema.SORT_KEY])
+    return record_from_item(*keys, plain)
 
 
 def _condition_failed(exc: ClientError) -> bool:

@@ -18,6 +18,7 @@ from redis.retry import Retry
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
 from agent.store.base import Beat, Cursor, live, older_than, owned_by
+from agent.store.decoding import record_from_item, record_from_json
 from agent.store.retries import REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
 CREATE_SCRIPT = """
@@ -123,13 +124,13 @@ class RedisStore:
         )
         if existing:
             stored = self.get(record.session_id, record.task_id)
-            return stored or TaskRecord.from_item(json.loads(existing))
+            return stored or record_from_json(record.session_id, record.task_id, existing)
         return record
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest beat applied, or None (also once expired)."""
         fields = self._redis.hgetall(_task_key(session_id, task_id))
-        return _from_hash({str(k): v for k, v in fields.items()})
+        return _from_hash(session_id, task_id, {str(k): v for k, v in fields.items()})
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
         """Apply a beat to a RUNNING record of this attempt."""
@@ -212,12 +213,15 @@ class RedisStore:
         self._redis.close()
 
 
-def _from_hash(fields: dict[str, Any]) -> TaskRecord | None:
+def _from_hash(session_id: str, task_id: str, fields: dict[str, Any]) -> TaskRecord | None:
     if not fields or "record" not in fields:
         return None
-    record = TaskRecord.from_item(json.loads(fields["record"]))
-    overlay = {name: json.loads(fields[name]) for name in OVERLAY if name in fields}
-    return record.replace(**overlay) if overlay else record
+    try:
+        overlay = {name: json.loads(fields[name]) for name in OVERLAY if name in fields}
+        item = {**json.loads(fields["record"]), **overlay}
+    except (ValueError, TypeError):  # not JSON, or not an object
+        return record_from_json(session_id, task_id, "")
+    return record_from_item(session_id, task_id, item)
 
 
 class RedisCache:

@@ -19,6 +19,7 @@ from typing import Any, Final, TypeVar
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor, accepts, apply_beat
+from agent.store.decoding import record_from_json
 from agent.store.retries import SQLITE_BUSY_SECONDS
 from contract import SQLITE_RECORD_QUERY
 
@@ -221,12 +222,12 @@ class SqliteStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT record FROM tasks WHERE session_id = ? AND status IN (?, ?)",
+                "SELECT session_id, task_id, record FROM tasks WHERE session_id = ? AND status IN (?, ?)",
                 (session_id, TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value),
             )
             .fetchall()
         )
-        return [_load(row[0]) for row in rows]
+        return [record_from_json(*row) for row in rows]
 
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
@@ -239,14 +240,15 @@ class SqliteStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT record FROM tasks WHERE session_id = ? AND json_extract(record, '$.expires_at') >= ?"
+                "SELECT session_id, task_id, record FROM tasks"
+                " WHERE session_id = ? AND json_extract(record, '$.expires_at') >= ?"
                 " AND json_extract(record, '$.owner') IS ?"
                 f"{after} ORDER BY created_at DESC, task_id DESC LIMIT ?",
                 (*params, limit),
             )
             .fetchall()
         )
-        return [_load(row[0]) for row in rows]
+        return [record_from_json(*row) for row in rows]
 
     def close(self) -> None:
         """Let the writer finish what is queued, then close every connection."""
@@ -262,12 +264,8 @@ class SqliteStore:
 
 def _get(conn: sqlite3.Connection, session_id: str, task_id: str) -> TaskRecord | None:
     row = conn.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
-    return None if row is None else _load(row[0])
+    return None if row is None else record_from_json(session_id, task_id, row[0])
 
 
 def _dump(record: TaskRecord) -> str:
     return json.dumps(record.to_item(), separators=(",", ":"))
-
-
-def _load(text: str) -> TaskRecord:
-    return TaskRecord.from_item(json.loads(text))

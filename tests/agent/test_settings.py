@@ -31,6 +31,8 @@ def test_backend_defaults_to_sqlite_and_follows_the_table_name() -> None:
         ({EnvVar.REDIS_URL: "http://cache:6379"}, EnvVar.REDIS_URL),
         ({EnvVar.PORT: "70000"}, EnvVar.PORT),
         ({EnvVar.MAX_LIFETIME_SECONDS: "30000"}, EnvVar.MAX_LIFETIME_SECONDS),
+        ({EnvVar.STOP_GRACE_SECONDS: "15"}, EnvVar.STOP_GRACE_SECONDS),
+        ({EnvVar.STOP_GRACE_SECONDS: "0"}, EnvVar.STOP_GRACE_SECONDS),
         (
             {EnvVar.S3_THRESHOLD_BYTES: "5000", EnvVar.PRESIGN_THRESHOLD_BYTES: "10"},
             EnvVar.PRESIGN_THRESHOLD_BYTES,

@@ -21,7 +21,9 @@ import pytest
 
 from client.cli import main, parser
 from client.exit_codes import ExitCode
+from emulator.process import SQLITE_FILE
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
+from tests.support.bad_records import plant_sqlite_copy
 from tests.support.servers import free_port
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -123,6 +125,32 @@ def test_result_wait_and_list_print_a_summary_on_a_terminal_and_json_when_piped(
     assert [listed["task_id"] for listed in json.loads(piped)["tasks"]] == [task_id]
     code, forced, _ = terminal.run("list", "--json", tty=True)
     assert json.loads(forced)["tasks"][0]["task_id"] == task_id
+
+
+def test_list_shows_an_unreadable_task_and_result_names_it(
+    terminal: Terminal, emulator: RunningEmulator, session_id: str
+) -> None:
+    """A record the agent cannot read (here: a newer version's status) is listed, not hidden, and
+    ``result`` of it is the agent's one-line error."""
+    session = ("--session-id", session_id)
+    code, out, err = terminal.run("start", "--duration", "60", *session, tty=False)
+    assert code == ExitCode.OK, err
+    unreadable = str(uuid.uuid4())
+    plant_sqlite_copy(
+        emulator.store_dir / SQLITE_FILE, session_id, out.strip(), unreadable, {"status": "PAUSED"}
+    )
+
+    code, shown, err = terminal.run("list", *session, tty=True)
+    assert code == ExitCode.OK, err
+    assert re.search(rf"{unreadable}\s.*UNREADABLE", shown), shown
+    code, piped, _ = terminal.run("list", *session, tty=False)
+    assert {task["task_id"]: task["status"] for task in json.loads(piped)["tasks"]}[
+        unreadable
+    ] == "UNREADABLE"
+    code, _, err = terminal.run("result", unreadable, *session, tty=False)
+    assert code == ExitCode.FAILED
+    [line] = err.strip().splitlines()
+    assert line.startswith("RecordUnreadable: ") and unreadable in line
 
 
 def test_error_text_is_one_line_when_piped(terminal: Terminal, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """A TCP proxy on loopback that can swallow a reply (the request reaches the server, the answer never
-reaches the client), swallow every reply to one kind of request for a while, or refuse every request
-of one kind (the server never sees it) until told to stop.
+reaches the client), swallow every reply to one kind of request for a while, refuse every request
+of one kind (the server never sees it) until told to stop, or hold every request of one kind
+unanswered (a hung server).
 
 That is what a flaky network does to a write whose response times out: the server applied it, the
 client retries it. Works for any request/response protocol (HTTP to moto, RESP to redis-server)::
@@ -40,6 +41,8 @@ class ReplyDropper:
     _marker: bytes | None = None
     _every: bytes | None = None
     _refuse: bytes | None = None
+    _hold: bytes | None = None
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listener: socket.socket | None = None
     _sockets: list[socket.socket] = field(default_factory=list)
@@ -70,6 +73,23 @@ class ReplyDropper:
         """Deliver every request again (undoes :meth:`refuse_every`): the store is back."""
         with self._lock:
             self._refuse = None
+
+    def hold_every(self, marker: bytes) -> None:
+        """Until :meth:`release`, keep every request containing ``marker`` on an open connection,
+        neither delivered nor answered: a store that accepts connections and never replies."""
+        with self._lock:
+            self._hold = marker
+            self._released.clear()
+
+    def release(self) -> None:
+        """Stop holding (undoes :meth:`hold_every`); the held connections are cut."""
+        with self._lock:
+            self._hold = None
+            self._released.set()
+
+    def _holds(self, chunk: bytes) -> bool:
+        with self._lock:
+            return self._hold is not None and self._hold in chunk
 
     def _refuses(self, chunk: bytes) -> bool:
         with self._lock:
@@ -111,6 +131,9 @@ class ReplyDropper:
             while chunk := client.recv(CHUNK):
                 if self._refuses(chunk):
                     break
+                if self._holds(chunk):
+                    self._released.wait()
+                    break
                 if self._take_marker(chunk):
                     cut.set()
                 upstream.sendall(chunk)
@@ -129,6 +152,7 @@ class ReplyDropper:
 
     def close(self) -> None:
         """Stop accepting (shutdown wakes the accepting thread) and cut every connection."""
+        self.release()
         if self._listener is not None:
             with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
