@@ -41,7 +41,7 @@ from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
 from agent.settings import Settings
-from agent.store.base import Beat, Cursor, Stores, TaskStore
+from agent.store.base import Beat, Cursor, Stores, TaskStore, live
 from agent.store.failures import is_transient, missing_object, refused_object, unavailable
 from agent.work import task_id_for_token
 
@@ -562,14 +562,16 @@ class TaskEngine:
         return record
 
     async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The finished record from the result cache, or None (also when the cache is down)."""
+        """The finished record from the result cache, or None (also when the cache is down, and when
+        the cached record has expired: its id may name a newer task by now)."""
         if self._stores.cache is None:
             return None
         try:
-            return await self._io_once("cache get", self._stores.cache.get, session_id, task_id)
+            cached = await self._io_once("cache get", self._stores.cache.get, session_id, task_id)
         except Exception:
             log.warning("result cache unavailable", extra={"task_id": task_id})
             return None
+        return cached if cached is not None and live(cached, time.time()) else None
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
         """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -143,8 +144,36 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""How a surrogate gets into decoded text: as a JSON escape (raw ones are invalid UTF-8)."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A surrogate left in decoded text is a lone one: JSON decodes a valid pair into one character."""
+
+
+def _lone_surrogate_at(value: Any) -> str | None:
+    """Where the first string (or key) holding a lone UTF-16 surrogate is (``input.items.2``;
+    ``payload`` for the top level), or None. Iterative: the value may be nested deeply."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path or "payload"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if _SURROGATE.search(key):  # the key itself cannot be named: it is not valid text
+                    return path or "payload"
+                pending.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            pending.extend(
+                (f"{path}.{index}" if path else str(index), child) for index, child in enumerate(item)
+            )
+    return None
+
+
 def decode_json(body: bytes, max_bytes: int) -> dict[str, Any]:
-    """Decode a request body strictly: size-capped UTF-8 JSON object, no NaN/Infinity, no duplicate keys."""
+    """Decode a request body strictly: size-capped UTF-8 JSON object, no NaN/Infinity, no duplicate keys,
+    no lone UTF-16 surrogate in any string (it is not Unicode: no store, log or answer can encode it)."""
     if len(body) > max_bytes:
         raise ApiError("PayloadTooLarge", f"payload is {len(body)} bytes; the limit is {max_bytes}")
     try:
@@ -163,6 +192,10 @@ def decode_json(body: bytes, max_bytes: int) -> dict[str, Any]:
         raise invalid_payload("payload is nested too deeply") from None
     if not isinstance(value, dict):
         raise invalid_payload("payload must be a JSON object")
+    if _SURROGATE_ESCAPE.search(text) and (field := _lone_surrogate_at(value)) is not None:
+        raise invalid_field(
+            field, "contains a lone UTF-16 surrogate escape (\\ud800-\\udfff), which is not text"
+        )
     return value
 
 

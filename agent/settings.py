@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(10.0, gt=0, le=3600, validation_alias=_env(EnvVar.HEARTBEAT_SECONDS))
     lease_seconds: float = Field(60.0, gt=0, le=86400, validation_alias=_env(EnvVar.LEASE_SECONDS))
     result_ttl_seconds: int = Field(
-        7 * 86400, ge=60, le=400 * 86400, validation_alias=_env(EnvVar.RESULT_TTL_SECONDS)
+        7 * 86400, ge=1, le=400 * 86400, validation_alias=_env(EnvVar.RESULT_TTL_SECONDS)
     )
+    """How long a finished (or suspended) durable record is kept; as short as the ephemeral TTL allows."""
     s3_threshold_bytes: int = Field(
         256 * 1024, ge=1, le=350 * 1024, validation_alias=_env(EnvVar.S3_THRESHOLD_BYTES)
     )

@@ -58,6 +58,12 @@ def live(record: TaskRecord, now: float) -> bool:
     return record.expires_at >= now
 
 
+def replaceable(existing: TaskRecord | None, record: TaskRecord) -> bool:
+    """Whether creating ``record`` may write over ``existing``: nothing is there, or what is there had
+    expired when ``record`` was created (a client_token's id outlives its task)."""
+    return existing is None or not live(existing, record.created_at)
+
+
 def owned_by(record: TaskRecord, owner: str | None) -> bool:
     """True when ``record`` belongs to ``owner`` (None: to no caller, as under IAM auth)."""
     return record.owner == owner
@@ -109,7 +115,10 @@ class TaskStore(Protocol):
     """
 
     def create(self, record: TaskRecord) -> TaskRecord:
-        """Insert ``record`` unless its (session, task id) exists; return the stored record.
+        """Insert ``record`` unless a live record has its (session, task id); return the stored record.
+
+        A record that had expired when ``record`` was created is replaced (see :func:`replaceable`):
+        an expired task never answers for a reused client_token.
 
         Callers tell their own write from an earlier one by ``start_id``: a write retried after a
         lost reply finds itself already stored, which is still a success.

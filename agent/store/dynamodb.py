@@ -86,20 +86,25 @@ class DynamoStore:
         return {TableSchema.PARTITION_KEY: {"S": session_id}, TableSchema.SORT_KEY: {"S": task_id}}
 
     def create(self, record: TaskRecord) -> TaskRecord:
-        """Conditional put; returns the stored record (an earlier one when the id exists)."""
+        """Conditional put over nothing or an expired item (which DynamoDB deletes only eventually);
+        returns the stored record (an earlier live one when the id exists)."""
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=_item(record),
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": TableSchema.PARTITION_KEY},
+                ConditionExpression="attribute_not_exists(#pk) OR #ttl < :created",
+                ExpressionAttributeNames={
+                    "#pk": TableSchema.PARTITION_KEY,
+                    "#ttl": TableSchema.TTL_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={":created": {"N": repr(record.created_at)}},
             )
             return record
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
         existing = self.get(record.session_id, record.task_id)
-        if existing is None:  # pragma: no cover - only if it expired in between
+        if existing is None:  # pragma: no cover - only if TTL deleted it in between
             return self.create(record)
         return existing
 

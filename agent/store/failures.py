@@ -33,6 +33,8 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     botocore.exceptions.ConnectTimeoutError,
     redis.ConnectionError,
     redis.TimeoutError,
+    redis.exceptions.OutOfMemoryError,  # full under noeviction: writes return once memory frees
+    redis.exceptions.ReadOnlyError,  # a replica after a failover: writes return on the new primary
     sqlite3.OperationalError,
     ConnectionError,
     TimeoutError,
@@ -40,7 +42,8 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures that may pass: throttling, 5xx, lost connections, a locked database."""
+    """True for failures that may pass: throttling, 5xx, lost connections, a locked database, a Redis
+    that refuses writes for now (full, or a read-only replica)."""
     if isinstance(exc, _TRANSIENT_TYPES):
         return True
     if isinstance(exc, botocore.exceptions.ClientError):

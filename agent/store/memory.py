@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than, owned_by
+from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than, owned_by, replaceable
 
 
 class MemoryStore:
@@ -16,9 +16,12 @@ class MemoryStore:
         self._lock = threading.Lock()
 
     def create(self, record: TaskRecord) -> TaskRecord:
-        """Insert unless present; return the stored record."""
+        """Insert unless a live record is present; return the stored record."""
+        key = (record.session_id, record.task_id)
         with self._lock:
-            return self._records.setdefault((record.session_id, record.task_id), record)
+            if replaceable(self._records.get(key), record):
+                self._records[key] = record
+            return self._records[key]
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record or None."""

@@ -5,7 +5,7 @@ Worst case per store operation (``AGENT_WRITE_ATTEMPTS`` = n, default 4):
 * DynamoDB and S3: n HTTP calls (botocore's standard mode: throttling, 5xx and connection errors,
   with exponential backoff and jitter of at most 1, 2, 4 … s); each call may wait up to
   ``CONNECT_TIMEOUT_SECONDS`` to connect and its read timeout to answer.
-* Redis: n commands (redis-py's ``Retry`` on connection errors and timeouts, with exponential
+* Redis: n commands (redis-py's ``Retry`` on connection errors, timeouts, OOM and READONLY, with exponential
   backoff and jitter from ``AGENT_RETRY_BASE_SECONDS``, capped at ``REDIS_BACKOFF_CAP_SECONDS``).
 * SQLite: one statement, which waits up to ``SQLITE_BUSY_SECONDS`` for a lock.
 
@@ -20,6 +20,8 @@ from typing import Any, Final
 from botocore.config import Config
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
+from redis.exceptions import ReadOnlyError as RedisReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -75,9 +77,11 @@ class CountingRetry(Retry):
 
 
 def redis_retry(*, attempts: int, base_seconds: float) -> Retry:
-    """redis-py's retry: ``attempts`` tries in all on connection errors and timeouts."""
+    """redis-py's retry: ``attempts`` tries in all on connection errors, timeouts and refused writes
+    (OOM, READONLY). redis-py reconnects before each retry, which is what reaches the new primary
+    once a failover has moved the endpoint."""
     return CountingRetry(
         ExponentialWithJitterBackoff(base=base_seconds, cap=REDIS_BACKOFF_CAP_SECONDS),
         retries=attempts - 1,
-        supported_errors=(RedisConnectionError, RedisTimeoutError),
+        supported_errors=(RedisConnectionError, RedisTimeoutError, RedisOutOfMemoryError, RedisReadOnlyError),
     )

@@ -163,12 +163,14 @@ class SqliteStore:
     # ---- the TaskStore protocol ----------------------------------------------------------
 
     def create(self, record: TaskRecord) -> TaskRecord:
-        """Insert unless present; return the stored record."""
+        """Insert unless a live record is present (an expired one is replaced); return the stored record."""
 
         def write(conn: sqlite3.Connection) -> TaskRecord:
             conn.execute(
-                "INSERT OR IGNORE INTO tasks (session_id, task_id, status, created_at, record)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (session_id, task_id, status, created_at, record) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (session_id, task_id) DO UPDATE SET status = excluded.status,"
+                " created_at = excluded.created_at, record = excluded.record"
+                " WHERE json_extract(tasks.record, '$.expires_at') < excluded.created_at",
                 (record.session_id, record.task_id, record.status.value, record.created_at, _dump(record)),
             )
             stored = _get(conn, record.session_id, record.task_id)

@@ -9,6 +9,7 @@ import hashlib
 import time
 
 import pytest
+import redis
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from agent.store.failures import is_transient
@@ -38,7 +39,12 @@ def test_classification() -> None:
     assert is_transient(_client_error("Whatever", 500))
     assert is_transient(_client_error("ProvisionedThroughputExceededException"))
     assert is_transient(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    assert is_transient(
+        redis.exceptions.OutOfMemoryError("command not allowed when used memory > 'maxmemory'")
+    )
+    assert is_transient(redis.exceptions.ReadOnlyError("You can't write against a read only replica."))
     assert not is_transient(_client_error("ValidationException"))
+    assert not is_transient(redis.ResponseError("WRONGTYPE Operation against a key holding the wrong kind"))
     assert not is_transient(ValueError("bad"))
 
 
