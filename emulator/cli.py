@@ -14,11 +14,13 @@ from contract import PRESETS as CONTRACT_PRESETS
 from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.config import (
     AWS_STOP_GRACE,
+    DEFAULT_BOOT_QUEUE_TIMEOUT,
     DEFAULT_PORT,
     DEFAULT_RUNTIME_ARN,
     ConfigError,
     EmulatorConfig,
     Lifecycle,
+    default_max_booting,
 )
 from emulator.jwt_auth import JwtAuth
 
@@ -88,7 +90,28 @@ def parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"SIGTERM to SIGKILL delay (default {AWS_STOP_GRACE:g}, AgentCore's upper bound)",
     )
-    timers.add_argument("--startup-timeout", type=float, default=30.0, metavar="S", help="time to first ping")
+    timers.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="time from an agent's start to its first ping (time queued to start is not counted)",
+    )
+    timers.add_argument(
+        "--max-booting",
+        type=int,
+        default=default_max_booting(),
+        metavar="N",
+        help="microVMs starting at once; more new sessions queue (default: one per CPU, here %(default)s)",
+    )
+    timers.add_argument(
+        "--boot-queue-timeout",
+        type=float,
+        default=DEFAULT_BOOT_QUEUE_TIMEOUT,
+        metavar="S",
+        help="time a new session may queue to start before its calls get ThrottlingException "
+        f"(default {DEFAULT_BOOT_QUEUE_TIMEOUT:g})",
+    )
     p.add_argument(
         "--store-dir",
         type=Path,
@@ -186,6 +209,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         unhealthy_after=args.unhealthy_after,
         stop_grace=args.stop_grace,
         startup_timeout=args.startup_timeout,
+        max_booting=args.max_booting,
+        boot_queue_timeout=args.boot_queue_timeout,
         store_dir=store_dir.resolve() if store_dir is not None else None,
         agent_output="quiet" if args.quiet_agent else "inherit",
         agent_error_detail=args.agent_error_detail,

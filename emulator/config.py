@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,17 @@ AWS_STOP_GRACE: Final = float(AGENTCORE_STOP_GRACE_SECONDS)
 """AgentCore: "Termination can last up to 15 seconds due to logging and other process completion"
 (runtime-lifecycle-settings.html, the developer guide's lifecycle settings page)."""
 
+DEFAULT_BOOT_QUEUE_TIMEOUT: Final = 20.0
+"""With the 30 s start-up timeout, a call's wait for its microVM stays within boto3's 60 s read timeout."""
+
 AgentOutput = Literal["inherit", "quiet"]
+
+
+def default_max_booting() -> int:
+    """One agent start-up at a time per CPU this process may use: a start-up is CPU-bound, and more
+    at once only makes every one of them slower (past the start-up timeout, all fail together)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return max(1, len(usable))
 
 
 class ConfigError(ValueError):
@@ -73,6 +84,11 @@ class EmulatorConfig:
     unhealthy_after: int = 3
     stop_grace: float = AWS_STOP_GRACE
     startup_timeout: float = 30.0
+    """From an agent process start to its first healthy ping; time queued for a slot is not counted."""
+    max_booting: int = field(default_factory=default_max_booting)
+    """How many microVMs may start at once; further new sessions queue for a slot."""
+    boot_queue_timeout: float = DEFAULT_BOOT_QUEUE_TIMEOUT
+    """How long a new session may queue for a start-up slot before its calls get ThrottlingException."""
     store_dir: Path | None = None
     agent_output: AgentOutput = "inherit"
     agent_error_detail: bool = False
@@ -94,12 +110,15 @@ class EmulatorConfig:
             "ping timeout": self.ping_timeout,
             "stop grace": self.stop_grace,
             "startup timeout": self.startup_timeout,
+            "boot queue timeout": self.boot_queue_timeout,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"{name} must be positive, got {value:g}")
         if self.unhealthy_after < 1:
             raise ConfigError("unhealthy-after must be at least 1")
+        if self.max_booting < 1:
+            raise ConfigError("max-booting must be at least 1")
         return self
 
     def _validate_callers(self) -> None:

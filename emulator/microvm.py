@@ -17,6 +17,8 @@ _numbers = itertools.count(1)
 class VmState(StrEnum):
     """Where a microVM is in its life."""
 
+    QUEUED = "queued"
+    """Waiting for a start-up slot (``--max-booting``); no process yet."""
     STARTING = "starting"
     RUNNING = "running"
     TERMINATING = "terminating"
@@ -36,7 +38,7 @@ class MicroVM:
     started_at: float
     started_at_unix: float
     number: int = field(default_factory=lambda: next(_numbers))
-    state: VmState = VmState.STARTING
+    state: VmState = VmState.QUEUED
     process: AgentProcess | None = None
     last_invocation_at: float = 0.0
     in_flight: int = 0
@@ -90,7 +92,7 @@ class MicroVM:
     def row(self, now: float) -> dict[str, Any]:
         """This microVM as a session-table row (JSON-ready); ``now`` is monotonic."""
         end = self.ended_at if self.ended_at is not None else now
-        live = self.state in (VmState.STARTING, VmState.RUNNING)
+        live = self.state in (VmState.QUEUED, VmState.STARTING, VmState.RUNNING)
         return {
             "session_id": self.session_id,
             "runtime_arn": self.runtime_arn,

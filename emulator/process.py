@@ -1,4 +1,7 @@
-"""One microVM's agent process: spawned on a free port with its own empty disk, then destroyed."""
+"""One microVM's agent process: spawned on a free port with its own empty disk, then destroyed.
+
+A watchdog (:mod:`emulator.watchdog`) destroys it too should the emulator die first.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Final
 
 from contract import EnvVar
 from emulator.config import EmulatorConfig
+from emulator.watchdog import Watchdog
 
 SQLITE_FILE: Final = "tasks.sqlite3"
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -61,11 +65,12 @@ def agent_environment(
 
 @dataclass
 class AgentProcess:
-    """A running agent: its process group, port and disk."""
+    """A running agent: its process group, port and disk, and the watchdog that outlives the emulator."""
 
     popen: subprocess.Popen[bytes]
     port: int
     disk: Path
+    watchdog: Watchdog
 
     @classmethod
     def spawn(cls, config: EmulatorConfig, *, host: str = "127.0.0.1") -> AgentProcess:
@@ -86,7 +91,15 @@ class AgentProcess:
         except OSError:
             shutil.rmtree(disk, ignore_errors=True)
             raise
-        return cls(popen=popen, port=port, disk=disk)
+        try:
+            watchdog = Watchdog.watch(popen.pid, disk)
+        except OSError:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait()
+            shutil.rmtree(disk, ignore_errors=True)
+            raise
+        return cls(popen=popen, port=port, disk=disk, watchdog=watchdog)
 
     @property
     def pid(self) -> int:
@@ -98,7 +111,7 @@ class AgentProcess:
         return self.popen.poll() is None
 
     async def destroy(self, grace: float) -> None:
-        """SIGTERM, up to ``grace`` seconds, SIGKILL; then delete the disk.
+        """SIGTERM, up to ``grace`` seconds, SIGKILL; then delete the disk and dismiss the watchdog.
 
         Waits on the event loop, not in a worker thread, so microVMs that take their whole
         grace to shut down do not hold up the threads that start new ones.
@@ -110,6 +123,7 @@ class AgentProcess:
         # Children the agent left behind share its process group.
         self._signal(signal.SIGKILL)
         await asyncio.to_thread(shutil.rmtree, self.disk, ignore_errors=True)
+        await self.watchdog.release()
 
     async def _exited_within(self, seconds: float | None) -> bool:
         deadline = None if seconds is None else time.monotonic() + seconds

@@ -45,6 +45,8 @@ class Runtime:
         self._terminations: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
         self._supervisor: asyncio.Task[None] | None = None
+        # Start-ups are CPU-bound: all at once, each takes so long that all may miss the start-up timeout.
+        self._boot_slots = asyncio.Semaphore(config.max_booting)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -142,6 +144,36 @@ class Runtime:
         return vm
 
     async def _start_process(self, vm: MicroVM) -> None:
+        """Wait for a start-up slot (throttled after ``boot_queue_timeout``), then start the agent."""
+        try:
+            await asyncio.wait_for(self._boot_slots.acquire(), self.config.boot_queue_timeout)
+        except TimeoutError:
+            self._throttle(vm)
+            return
+        try:
+            vm.state = VmState.STARTING
+            await self._boot_process(vm)
+        finally:
+            self._boot_slots.release()
+
+    def _throttle(self, vm: MicroVM) -> None:
+        """No slot in time: the session's calls get AWS's throttling error, and no microVM remains."""
+        assert vm.ready is not None
+        log.warning(
+            "session=%s microvm=%d throttled: no start-up slot within %gs (--max-booting %d)",
+            vm.session_id,
+            vm.number,
+            self.config.boot_queue_timeout,
+            self.config.max_booting,
+        )
+        if self._live.get(vm.key) is vm:
+            del self._live[vm.key]
+        vm.state = VmState.ENDED
+        # AgentCore answers calls over its rate with a 429 ThrottlingException, "Rate exceeded".
+        vm.ready.set_exception(ServiceError("ThrottlingException", "Rate exceeded"))
+        vm.ready.exception()  # mark retrieved: callers may all have gone
+
+    async def _boot_process(self, vm: MicroVM) -> None:
         assert vm.ready is not None
         spawning = asyncio.ensure_future(asyncio.to_thread(AgentProcess.spawn, self.config))
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,17 @@ def pid_alive(pid: int) -> bool:
         with contextlib.suppress(OSError):
             if (thread / "stat").read_text().split(")")[-1].split()[0] != "Z":
                 return True
+    return False
+
+
+def refuses(port: int) -> bool:
+    """Whether nothing listens on ``port`` any more (a connection is refused, not accepted)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
     return False
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.cli import banner, parse
-from emulator.config import DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle
+from emulator.config import DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle, default_max_booting
 
 pytestmark = pytest.mark.unit
 
@@ -53,6 +53,16 @@ def test_aws_bounds_themselves_are_accepted() -> None:
 def test_config_rejects_a_non_runtime_arn() -> None:
     with pytest.raises(ConfigError, match="ARN"):
         EmulatorConfig(runtime_arns=("arn:aws:s3:::bucket",)).validate()
+
+
+def test_start_up_slots_default_to_the_usable_cpus_and_bad_values_are_refused() -> None:
+    config, _ = parse([])
+    assert config.max_booting == default_max_booting() >= 1
+    assert parse(["--max-booting", "5", "--boot-queue-timeout", "3"])[0].max_booting == 5
+    with pytest.raises(ConfigError, match="max-booting"):
+        EmulatorConfig(max_booting=0).validate()
+    with pytest.raises(ConfigError, match="boot queue timeout"):
+        EmulatorConfig(boot_queue_timeout=0).validate()
 
 
 def test_lifecycle_is_read_from_the_runtime_resource(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import signal
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.harness import RunningEmulator, pid_alive, running_emulator, wait_until
+from tests.emulator.harness import RunningEmulator, pid_alive, refuses, running_emulator, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +42,6 @@ def list_tasks(emulator: RunningEmulator, session_id: str) -> Any:
         agentRuntimeArn=emulator.arn, runtimeSessionId=session_id, payload=b'{"action": "list_tasks"}'
     )
     return json.loads(response["response"].read())
-
-
-def refuses(port: int) -> bool:
-    """Whether nothing listens on ``port`` any more (a connection is refused, not accepted)."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 def kill_9(pid: int, port: int) -> None:
