@@ -100,8 +100,6 @@ class TaskEngine:
         """The ``start_id`` of each start whose create failed from our side, per task: a client-token
         retry may adopt the record one of them wrote. Each failed start has its own settle loop (see
         :meth:`_settle_unconfirmed`), which closes the record only if that start wrote it."""
-        self._ephemeral: dict[Key, int] = {}
-        """Ephemeral tasks created here (with their expiry): unknown ids are not ephemeral ones."""
         self._background: set[asyncio.Task[None]] = set()
         self._sessions_seen: set[str] = set()
         self._draining = False
@@ -178,8 +176,6 @@ class TaskEngine:
         )
         key = (session_id, task_id)
         store = self._store_for(record)
-        if record.retention == "ephemeral":
-            self._remember_ephemeral(record)
         try:
             stored = await self._io("create", store.create, record)
         except StoreUnavailableError:
@@ -543,13 +539,9 @@ class TaskEngine:
         cache = self._stores.cache
         record = await self._io("get", self._stores.tasks.get, session_id, task_id)
         if record is None and self._stores.ephemeral is not None:
-            try:
-                record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
-            except StoreUnavailableError:
-                if self._is_ephemeral((session_id, task_id)):
-                    raise
-                detail = " (ephemeral tasks cannot be checked while their store is unavailable)"
-                raise task_not_found(task_id, detail) from None
+            # Not durable; with Redis down nobody can tell whether it is an ephemeral task (another
+            # microVM may have started it), so the answer is "retry", never a final TaskNotFound.
+            record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
         if record is None or record.expires_at < time.time() or record.owner != owner:
             raise task_not_found(task_id)
         if record.status is TaskStatus.UNREADABLE:
@@ -714,15 +706,6 @@ class TaskEngine:
         pending.discard(start_id)
         if not pending:
             self._unconfirmed.pop(key, None)
-
-    def _remember_ephemeral(self, record: TaskRecord) -> None:
-        now = time.time()
-        if len(self._ephemeral) >= 1024:
-            self._ephemeral = {k: exp for k, exp in self._ephemeral.items() if exp >= now}
-        self._ephemeral[(record.session_id, record.task_id)] = record.expires_at
-
-    def _is_ephemeral(self, key: Key) -> bool:
-        return key in self._ephemeral
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

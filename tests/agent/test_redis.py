@@ -12,7 +12,7 @@ from agent.settings import load_settings
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
-from tests.support.servers import MotoServer, RedisServer, free_port
+from tests.support.servers import MotoServer, RedisServer, free_port, running_redis
 
 
 @pytest.fixture(scope="module")
@@ -168,4 +168,24 @@ def test_redis_down_keeps_listing_and_reading_durable_tasks(aws: AwsResources) -
         _status, body = agent.invoke(
             {"action": "get_task_result", "task_id": "3f2b8c1e-9d4a-4b7e-a1c2-d3e4f5a6b7c8"}, session
         )
-        assert body["error"]["code"] == "TaskNotFound", body
+        # Not in the durable store, and the store that may hold it cannot be asked: retry later.
+        assert body["error"]["code"] == "StorageUnavailable", body
+
+
+def test_an_ephemeral_task_of_another_microvm_reads_unavailable_while_redis_is_down(
+    aws: AwsResources,
+) -> None:
+    """Found by the nemesis: a microVM that did not start the task answered TaskNotFound while
+    Redis was down, and a client's wait took that for final."""
+    with running_redis(durable=True) as server:
+        env = {**FAST_TIMERS, **aws.env(), "AGENT_REDIS_URL": server.url, "AGENT_WRITE_ATTEMPTS": "1"}
+        with running_agent(env) as agent:
+            session = new_session()
+            task_id = start_task(agent, session, duration=0.1, retention="ephemeral")
+            assert get_task(agent, task_id, session, wait=20)["status"] == "COMPLETED"
+            agent.restart()  # the next microVM: it knows nothing of the task
+            server.stop()
+            _status, body = agent.invoke({"action": "get_task_result", "task_id": task_id}, session)
+            assert body["error"]["code"] == "StorageUnavailable", body
+            server.restart()
+            assert get_task(agent, task_id, session)["status"] == "COMPLETED"
