@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agent import metrics, telemetry
-from agent.errors import ApiError, StoreUnavailableError, invalid_field, storage_unavailable
+from agent.errors import ApiError, StoreUnavailableError, invalid_field, shutting_down, storage_unavailable
 from agent.identity import token_subject
 from agent.logs import bind
 from agent.payloads import decode_json
@@ -137,6 +138,14 @@ class AgentApp(BedrockAgentCoreApp):
             error = storage_unavailable()
             response = error_response(error)
             metrics.storage_unavailable_answer()
+        except asyncio.CancelledError:
+            # The HTTP server gives up on calls still running once its graceful shutdown is over
+            # (one waiting on a hung store): answer them "retry elsewhere", not with a bare 500.
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            error = shutting_down()
+            response = error_response(error)
         except Exception:
             log.exception("invocation failed")
             # The agent itself failed: the one answer that is not 2xx.

@@ -8,11 +8,15 @@ connection, Redis frozen (SIGSTOP: its socket accepts, nothing answers).
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -21,12 +25,14 @@ import pytest
 
 from tests.agent.aws import create_resources
 from tests.hardening.tasks import get, new_session, start, start_once
-from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
+from tests.support.agent_process import FAST_TIMERS, SESSION_HEADER, AgentProcess, running_agent
 from tests.support.reply_dropper import reply_dropper
 from tests.support.servers import MotoServer, RedisServer, running_redis
 from tests.support.waiting import eventually
 
 GRACE_SECONDS: Final = 3.0
+STOP_GRACE_DEFAULT: Final = 10.0
+"""AGENT_STOP_GRACE_SECONDS when unset: longer than the HTTP server's own graceful shutdown."""
 SLACK_SECONDS: Final = 1.5
 """Interpreter start-up and teardown around the grace (the process is already gone by then)."""
 DYNAMODB_CALLS: Final = b"DynamoDB_20120810."
@@ -125,3 +131,43 @@ def _frozen(server: RedisServer) -> Iterator[None]:
         yield
     finally:
         server.process.send_signal(signal.SIGCONT)
+
+
+def test_a_call_stuck_on_a_hung_store_at_shutdown_answers_shutting_down_not_500(
+    moto_server: MotoServer,
+) -> None:
+    """Found by the nemesis: with the default grace (longer than the HTTP server's own graceful
+    shutdown), a call still waiting on a hung store when the server gave up on it got HTTP 500,
+    whose body AgentCore drops. It answers ShuttingDown in a 200, so the caller retries."""
+    aws = create_resources(moto_server)
+    session = new_session()
+    with reply_dropper(moto_server.port) as proxy:
+        env = {**FAST_TIMERS, **aws.env(), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}"}
+        with running_agent(env) as agent, ThreadPoolExecutor(1) as pool:
+            task_id = start(agent, session, 60)["task_id"]
+            proxy.hold_every(DYNAMODB_CALLS)
+            stuck = pool.submit(_raw_invoke, agent, {"action": "list_tasks"}, session)
+            eventually(lambda: proxy.held > 0, 10, what="the list call held at the store")
+            assert agent.process is not None
+            agent.process.send_signal(signal.SIGTERM)
+            status, text = stuck.result()
+            assert status == 200, (status, text)
+            assert json.loads(text)["error"]["code"] == "ShuttingDown", text
+            proxy.release()
+            agent.process.wait(timeout=STOP_GRACE_DEFAULT + 5)
+            assert task_id
+
+
+def _raw_invoke(agent: AgentProcess, payload: dict[str, str], session: str) -> tuple[int, str]:
+    """POST /invocations; (status, body text) whatever the body is."""
+    request = urllib.request.Request(
+        f"{agent.url}/invocations", data=json.dumps(payload).encode(), method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    request.add_header(SESSION_HEADER, session)
+    try:
+        with urllib.request.urlopen(request, timeout=STOP_GRACE_DEFAULT + 5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()

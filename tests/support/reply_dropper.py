@@ -38,6 +38,7 @@ class ReplyDropper:
     port: int = 0
     dropped: int = 0
     refused: int = 0
+    held: int = 0
     _marker: bytes | None = None
     _every: bytes | None = None
     _refuse: bytes | None = None
@@ -89,7 +90,10 @@ class ReplyDropper:
 
     def _holds(self, chunk: bytes) -> bool:
         with self._lock:
-            return self._hold is not None and self._hold in chunk
+            if self._hold is not None and self._hold in chunk:
+                self.held += 1
+                return True
+            return False
 
     def _refuses(self, chunk: bytes) -> bool:
         with self._lock:
