@@ -28,7 +28,7 @@ class TallyInput(BaseModel):
     items: list[int] = Field(min_length=1, max_length=200, description="Numbers to square and add.")
     pause: float = Field(ge=0, le=10, allow_inf_nan=False, description="Seconds of work per item.")
     pad: int = Field(0, ge=0, le=65536, description="Bytes of padding in the result (for S3 results).")
-    label: str = Field("", max_length=64, description="Free text, carried into the result.")
+    label: str = Field("", max_length=64, strict=False, description="Free text, carried into the result.")
 
 
 def expected_value(items: list[int]) -> int:
