@@ -24,6 +24,7 @@ from opentelemetry.trace import Span
 
 from agent import metrics, telemetry
 from agent.announce.announcer import Announcer
+from agent.announce.outbox import Outbox
 from agent.cpu import CpuWorkers
 from agent.errors import (
     ApiError,
@@ -51,7 +52,8 @@ SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
 pending long-polls; well inside AgentCore's 15 s grace period."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
-"""How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM)."""
+"""How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM); what
+is not sent by then stays owed in its record, for the next process that reads it."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
@@ -85,8 +87,16 @@ class TaskEngine:
         announcer: Announcer | None = None,
     ) -> None:
         self._settings = settings
-        self._announcer = announcer
-        """Told of every state a task reaches after it was written (events, task tokens)."""
+        self._outbox = (
+            Outbox(
+                announcer,
+                retry_base_seconds=settings.retry_base_seconds,
+                retry_max_seconds=settings.lease_seconds,
+            )
+            if announcer is not None
+            else None
+        )
+        """Every state a task reaches is written with what it owes (events, task tokens) and sent."""
         self._stores = stores
         self._busy = busy
         self.kinds = kinds
@@ -133,6 +143,9 @@ class TaskEngine:
             for store in self._task_stores():
                 for record in await self._io("unfinished", store.unfinished, session_id):
                     await self._driven(record)
+                if self._outbox is not None:
+                    for record in await self._io("announcing", store.announcing, session_id):
+                        self._announce_owed(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation
             log.warning("suspended tasks not resumed yet")
@@ -305,9 +318,9 @@ class TaskEngine:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._announcer is not None:
+        if self._outbox is not None:
             await asyncio.get_running_loop().run_in_executor(
-                None, self._announcer.close, SHUTDOWN_ANNOUNCE_SECONDS
+                None, self._outbox.close, SHUTDOWN_ANNOUNCE_SECONDS
             )
         self._stores.close()
 
@@ -485,14 +498,21 @@ class TaskEngine:
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         """A conditional write; one the driver retried after a lost reply still counts as written.
 
-        Every state change goes through here, so this is where a state reached is announced: once,
-        by the one writer whose conditional write succeeded, and only after it did.
+        Every state change goes through here, so this is where a state reached is announced: the
+        write itself records what the state owes (the outbox), and the one writer whose conditional
+        write succeeded starts sending it.
         """
+        if self._outbox is not None:
+            record = self._outbox.owe(record)
         if not await self._written(record, expected, attempt):
             return False
-        if self._announcer is not None:
-            self._announcer.announce(record)
+        self._announce_owed(record)
         return True
+
+    def _announce_owed(self, record: TaskRecord) -> None:
+        """Send (in the background) what a record read or written still owes."""
+        if self._outbox is not None and record.announce_pending:
+            self._outbox.deliver(record, self._store_for(record))
 
     async def _written(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         store = self._store_for(record)
@@ -530,7 +550,8 @@ class TaskEngine:
             raise task_not_found(task_id)
         if cache is not None and record.status.finished and record.retention == "durable":
             try:
-                await self._io_once("cache put", cache.put, record)
+                # Announcements are sent from store reads only: a cached copy would owe them forever.
+                await self._io_once("cache put", cache.put, record.replace(announce_pending=()))
             except Exception:
                 log.warning("result cache unavailable", extra={"task_id": record.task_id})
         return record
@@ -552,6 +573,7 @@ class TaskEngine:
         Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish the
         task afterwards (its conditional writes fail and its next heartbeat stops it).
         """
+        self._announce_owed(record)
         status = self._status_of(record, time.time())
         if record.status is not TaskStatus.RUNNING or status is TaskStatus.RUNNING:
             return record

@@ -69,6 +69,10 @@ class TaskRecord:
     callback_token: str | None = None
     """A Step Functions task token, completed when the task reaches a final state (kept in the
     record so whichever microVM finishes the task can complete it)."""
+    announce_pending: tuple[str, ...] = ()
+    """The announcements this state still owes (``event``, ``callback``): written with the state in
+    one conditional write and cleared once sent, so a process that dies before sending them leaves
+    them for the next reader (a transactional outbox)."""
 
     def replace(self, **changes: Any) -> TaskRecord:
         """A copy with ``changes`` applied."""
@@ -78,6 +82,7 @@ class TaskRecord:
         """Plain dict of every field (status as its string), for serialising stores."""
         item = dataclasses.asdict(self)
         item["status"] = self.status.value
+        item["announce_pending"] = list(self.announce_pending)
         return item
 
     @classmethod
@@ -86,6 +91,7 @@ class TaskRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {key: value for key, value in item.items() if key in names}
         values["status"] = TaskStatus(values["status"])
+        values["announce_pending"] = tuple(values.get("announce_pending") or ())
         for key in ("created_at", "updated_at", "heartbeat_at", "progress"):
             values[key] = float(values[key]) if key in values else 0.0
         for key in ("expires_at", "attempt"):

@@ -175,6 +175,15 @@ class RedisStore:
                 records.append(record)
         return records
 
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that still owe an announcement, from its index."""
+        records = []
+        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+            record = self.get(session_id, str(task_id))
+            if record is not None and record.announce_pending:
+                records.append(record)
+        return records
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:
