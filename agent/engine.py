@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -42,6 +42,7 @@ from agent.run_context import RunContext, Running
 from agent.settings import Settings
 from agent.store.base import Beat, Cursor, Stores, TaskStore
 from agent.store.failures import is_transient, refused_object, unavailable
+from agent.store.guarded_cache import GuardedCache
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -54,6 +55,9 @@ pending long-polls; well inside AgentCore's 15 s grace period."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
 """How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM); what
 is not sent by then stays owed in its record, for the next process that reads it."""
+EPHEMERAL_LIST_SECONDS = 0.5
+"""How long ``list_tasks`` waits for the ephemeral store (Redis) before listing without it: durable
+tasks must not wait for a hung Redis."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
@@ -98,6 +102,7 @@ class TaskEngine:
         )
         """Every state a task reaches is written with what it owes (events, task tokens) and sent."""
         self._stores = stores
+        self._cache = GuardedCache(stores.cache) if stores.cache is not None else None
         self._busy = busy
         self.kinds = kinds
         self._model = model
@@ -281,10 +286,13 @@ class TaskEngine:
         warning = None
         ephemeral = self._stores.ephemeral
         if ephemeral is not None:
-            try:
-                records += await self._io("list", ephemeral.list, session_id, limit + 1, cursor, now, owner)
-            except StoreUnavailableError:
+            found = await self._ephemeral_list(
+                ephemeral, session_id, limit + 1, cursor=cursor, now=now, owner=owner
+            )
+            if found is None:
                 warning = "ephemeral tasks are not listed: their store is unavailable"
+            else:
+                records += found
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
         window = [await self._driven(record) for record in records[:limit]]
         page: dict[str, Any] = {
@@ -294,6 +302,30 @@ class TaskEngine:
         if warning is not None:
             page["warning"] = warning
         return page
+
+    async def _ephemeral_list(
+        self,
+        store: TaskStore,
+        session_id: str,
+        limit: int,
+        *,
+        cursor: Cursor | None,
+        now: float,
+        owner: str | None,
+    ) -> Sequence[TaskRecord] | None:
+        """The ephemeral store's page, or None when Redis is unavailable, known to be failing (the
+        result cache shares it) or slower than :data:`EPHEMERAL_LIST_SECONDS`."""
+        if self._cache is not None and self._cache.failing:
+            return None
+        listing = self._io("list", store.list, session_id, limit, cursor, now, owner)
+        try:
+            return await asyncio.wait_for(listing, timeout=EPHEMERAL_LIST_SECONDS)
+        except TimeoutError:
+            if self._cache is not None:
+                self._cache.server_failed()
+            return None
+        except StoreUnavailableError:
+            return None
 
     async def drain(self) -> None:
         """On SIGTERM: refuse new starts, stop local work (resumable tasks are suspended with their
@@ -318,6 +350,8 @@ class TaskEngine:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._cache is not None:
+            self._cache.stop()
         if self._outbox is not None:
             await asyncio.get_running_loop().run_in_executor(
                 None, self._outbox.close, SHUTDOWN_ANNOUNCE_SECONDS
@@ -490,11 +524,6 @@ class TaskEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
-    async def _io_once(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
-        with telemetry.store_span(what):
-            return await self._in_pool(func, *args)
-
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         """A conditional write; one the driver retried after a lost reply still counts as written.
 
@@ -536,7 +565,6 @@ class TaskEngine:
             if cached.owner != owner:
                 raise task_not_found(task_id)
             return cached
-        cache = self._stores.cache
         record = await self._io("get", self._stores.tasks.get, session_id, task_id)
         if record is None and self._stores.ephemeral is not None:
             try:
@@ -548,23 +576,16 @@ class TaskEngine:
                 raise task_not_found(task_id, detail) from None
         if record is None or record.expires_at < time.time() or record.owner != owner:
             raise task_not_found(task_id)
-        if cache is not None and record.status.finished and record.retention == "durable":
-            try:
-                # Announcements are sent from store reads only: a cached copy would owe them forever.
-                await self._io_once("cache put", cache.put, record.replace(announce_pending=()))
-            except Exception:
-                log.warning("result cache unavailable", extra={"task_id": record.task_id})
+        if self._cache is not None and record.status.finished and record.retention == "durable":
+            # Announcements are sent from store reads only: a cached copy would owe them forever.
+            await self._cache.put(record.replace(announce_pending=()))
         return record
 
     async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The finished record from the result cache, or None (also when the cache is down)."""
-        if self._stores.cache is None:
+        if self._cache is None:
             return None
-        try:
-            return await self._io_once("cache get", self._stores.cache.get, session_id, task_id)
-        except Exception:
-            log.warning("result cache unavailable", extra={"task_id": task_id})
-            return None
+        return await self._cache.get(session_id, task_id)
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
         """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a
