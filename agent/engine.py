@@ -146,6 +146,10 @@ class TaskEngine:
         self._sessions_seen.add(session_id)
         try:
             for store in self._task_stores():
+                if store is self._stores.ephemeral and self._cache is not None and self._cache.failing:
+                    # Redis (the cache's server too) keeps failing: look again on a later invocation.
+                    self._sessions_seen.discard(session_id)
+                    continue
                 for record in await self._io("unfinished", store.unfinished, session_id):
                     await self._driven(record)
                 if self._outbox is not None:

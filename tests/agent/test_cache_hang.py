@@ -78,3 +78,7 @@ def test_a_hung_cache_costs_no_more_than_a_miss(agent: AgentProcess, redis_proxy
         poll_times = [future.result()[0] for future in polls]
     assert max(start_times) < BUDGET_SECONDS, start_times
     assert max(poll_times) < BUDGET_SECONDS, poll_times
+
+    # A new session's first invocation looks for its suspended tasks, ephemeral ones included.
+    elapsed, _ = _timed(lambda: start_task(agent, new_session(), duration=0.1))
+    assert elapsed < BUDGET_SECONDS, f"a start in a new session took {elapsed:.1f}s"
