@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -24,6 +24,7 @@ from opentelemetry.trace import Span
 
 from agent import metrics, telemetry
 from agent.announce.announcer import Announcer
+from agent.announce.outbox import Outbox
 from agent.cpu import CpuWorkers
 from agent.errors import (
     ApiError,
@@ -43,6 +44,7 @@ from agent.run_context import RunContext, Running
 from agent.settings import Settings
 from agent.store.base import Beat, Cursor, Stores, TaskStore, live
 from agent.store.failures import is_transient, missing_object, refused_object, unavailable
+from agent.store.guarded_cache import GuardedCache
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -53,7 +55,11 @@ SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
 pending long-polls (at most a third of the stop grace)."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
-"""How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM)."""
+"""How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM); what
+is not sent by then stays owed in its record, for the next process that reads it."""
+EPHEMERAL_LIST_SECONDS = 0.5
+"""How long ``list_tasks`` waits for the ephemeral store (Redis) before listing without it: durable
+tasks must not wait for a hung Redis."""
 LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
@@ -87,9 +93,18 @@ class TaskEngine:
         announcer: Announcer | None = None,
     ) -> None:
         self._settings = settings
-        self._announcer = announcer
-        """Told of every state a task reaches after it was written (events, task tokens)."""
+        self._outbox = (
+            Outbox(
+                announcer,
+                retry_base_seconds=settings.retry_base_seconds,
+                retry_max_seconds=settings.lease_seconds,
+            )
+            if announcer is not None
+            else None
+        )
+        """Every state a task reaches is written with what it owes (events, task tokens) and sent."""
         self._stores = stores
+        self._cache = GuardedCache(stores.cache) if stores.cache is not None else None
         self._busy = busy
         self.kinds = kinds
         self._model = model
@@ -133,8 +148,15 @@ class TaskEngine:
         self._sessions_seen.add(session_id)
         try:
             for store in self._task_stores():
+                if store is self._stores.ephemeral and self._cache is not None and self._cache.failing:
+                    # Redis (the cache's server too) keeps failing: look again on a later invocation.
+                    self._sessions_seen.discard(session_id)
+                    continue
                 for record in await self._io("unfinished", store.unfinished, session_id):
                     await self._driven(record)
+                if self._outbox is not None:
+                    for record in await self._io("announcing", store.announcing, session_id):
+                        self._announce_owed(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation
             log.warning("suspended tasks not resumed yet")
@@ -277,10 +299,13 @@ class TaskEngine:
         warning = None
         ephemeral = self._stores.ephemeral
         if ephemeral is not None:
-            try:
-                records += await self._io("list", ephemeral.list, session_id, limit + 1, cursor, now, owner)
-            except StoreUnavailableError:
+            found = await self._ephemeral_list(
+                ephemeral, session_id, limit + 1, cursor=cursor, now=now, owner=owner
+            )
+            if found is None:
                 warning = "ephemeral tasks are not listed: their store is unavailable"
+            else:
+                records += found
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
         window = [await self._driven(record) for record in records[:limit]]
         page: dict[str, Any] = {
@@ -290,6 +315,30 @@ class TaskEngine:
         if warning is not None:
             page["warning"] = warning
         return page
+
+    async def _ephemeral_list(
+        self,
+        store: TaskStore,
+        session_id: str,
+        limit: int,
+        *,
+        cursor: Cursor | None,
+        now: float,
+        owner: str | None,
+    ) -> Sequence[TaskRecord] | None:
+        """The ephemeral store's page, or None when Redis is unavailable, known to be failing (the
+        result cache shares it) or slower than :data:`EPHEMERAL_LIST_SECONDS`."""
+        if self._cache is not None and self._cache.failing:
+            return None
+        listing = self._io("list", store.list, session_id, limit, cursor, now, owner)
+        try:
+            return await asyncio.wait_for(listing, timeout=EPHEMERAL_LIST_SECONDS)
+        except TimeoutError:
+            if self._cache is not None:
+                self._cache.server_failed()
+            return None
+        except StoreUnavailableError:
+            return None
 
     async def drain(self) -> None:
         """On SIGTERM: refuse new starts, stop local work (resumable tasks are suspended with their
@@ -317,9 +366,11 @@ class TaskEngine:
             task.cancel()
         self._cpu.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._announcer is not None:
+        if self._cache is not None:
+            self._cache.stop()
+        if self._outbox is not None:
             budget = min(SHUTDOWN_ANNOUNCE_SECONDS, self._stop_seconds_left())
-            await asyncio.get_running_loop().run_in_executor(None, self._announcer.close, budget)
+            await asyncio.get_running_loop().run_in_executor(None, self._outbox.close, budget)
         self._stores.close()
 
     def _stop_seconds_left(self, keeping: float = 0.0) -> float:
@@ -497,22 +548,24 @@ class TaskEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
-    async def _io_once(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """A call without retries, for the optional cache (a miss is cheaper than waiting)."""
-        with telemetry.store_span(what):
-            return await self._in_pool(func, *args)
-
     async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         """A conditional write; one the driver retried after a lost reply still counts as written.
 
-        Every state change goes through here, so this is where a state reached is announced: once,
-        by the one writer whose conditional write succeeded, and only after it did.
+        Every state change goes through here, so this is where a state reached is announced: the
+        write itself records what the state owes (the outbox), and the one writer whose conditional
+        write succeeded starts sending it.
         """
+        if self._outbox is not None:
+            record = self._outbox.owe(record)
         if not await self._written(record, expected, attempt):
             return False
-        if self._announcer is not None:
-            self._announcer.announce(record)
+        self._announce_owed(record)
         return True
+
+    def _announce_owed(self, record: TaskRecord) -> None:
+        """Send (in the background) what a record read or written still owes."""
+        if self._outbox is not None and record.announce_pending:
+            self._outbox.deliver(record, self._store_for(record))
 
     async def _written(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
         store = self._store_for(record)
@@ -536,7 +589,6 @@ class TaskEngine:
             if cached.owner != owner:
                 raise task_not_found(task_id)
             return cached
-        cache = self._stores.cache
         record = await self._io("get", self._stores.tasks.get, session_id, task_id)
         if record is None and self._stores.ephemeral is not None:
             # Not durable; with Redis down nobody can tell whether it is an ephemeral task (another
@@ -546,23 +598,17 @@ class TaskEngine:
             raise task_not_found(task_id)
         if record.status is TaskStatus.UNREADABLE:
             raise record_unreadable(task_id)
-        if cache is not None and record.status.finished and record.retention == "durable":
-            try:
-                await self._io_once("cache put", cache.put, record)
-            except Exception:
-                log.warning("result cache unavailable", extra={"task_id": record.task_id})
+        if self._cache is not None and record.status.finished and record.retention == "durable":
+            # Announcements are sent from store reads only: a cached copy would owe them forever.
+            await self._cache.put(record.replace(announce_pending=()))
         return record
 
     async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The finished record from the result cache, or None (also when the cache is down, and when
         the cached record has expired: its id may name a newer task by now)."""
-        if self._stores.cache is None:
+        if self._cache is None:
             return None
-        try:
-            cached = await self._io_once("cache get", self._stores.cache.get, session_id, task_id)
-        except Exception:
-            log.warning("result cache unavailable", extra={"task_id": task_id})
-            return None
+        cached = await self._cache.get(session_id, task_id)
         return cached if cached is not None and live(cached, time.time()) else None
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
@@ -572,6 +618,7 @@ class TaskEngine:
         Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish the
         task afterwards (its conditional writes fail and its next heartbeat stops it).
         """
+        self._announce_owed(record)
         status = self._status_of(record, time.time())
         if record.status is not TaskStatus.RUNNING or status is TaskStatus.RUNNING:
             return record

@@ -75,6 +75,10 @@ class TaskRecord:
     callback_token: str | None = None
     """A Step Functions task token, completed when the task reaches a final state (kept in the
     record so whichever microVM finishes the task can complete it)."""
+    announce_pending: tuple[str, ...] = ()
+    """The announcements this state still owes (``event``, ``callback``): written with the state in
+    one conditional write and cleared once sent, so a process that dies before sending them leaves
+    them for the next reader (a transactional outbox)."""
 
     def replace(self, **changes: Any) -> TaskRecord:
         """A copy with ``changes`` applied."""
@@ -84,6 +88,7 @@ class TaskRecord:
         """Plain dict of every field (status as its string), for serialising stores."""
         item = dataclasses.asdict(self)
         item["status"] = self.status.value
+        item["announce_pending"] = list(self.announce_pending)
         return item
 
     @classmethod
@@ -97,6 +102,7 @@ class TaskRecord:
         values["status"] = TaskStatus(values["status"])
         if values["status"] is TaskStatus.UNREADABLE:
             raise ValueError("UNREADABLE is never stored")
+        values["announce_pending"] = tuple(values.get("announce_pending") or ())
         for key in ("created_at", "updated_at", "heartbeat_at", "progress"):
             values[key] = float(values[key]) if key in values else 0.0
         for key in ("expires_at", "attempt"):
@@ -120,6 +126,9 @@ def _check_types(values: dict[str, Any]) -> None:
     for key, value in values.items():
         if key in _TEXT_FIELDS and not isinstance(value, str) and (value is not None or key not in _OPTIONAL):
             raise TypeError(f"{key} is not text")
+    pending = values.get("announce_pending") or ()
+    if not isinstance(pending, list | tuple) or not all(isinstance(channel, str) for channel in pending):
+        raise TypeError("announce_pending is not a list of channels")
     if values.get("retention", "durable") not in get_args(Retention):
         raise ValueError("unknown retention")
     if values.get("result_format", "text") not in get_args(ResultFormat):

@@ -1,18 +1,18 @@
-"""Runs the announcements of task states off the event loop, after their state was written."""
+"""Which announcements a task state owes, and sending one of them (blocking)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Protocol
+from typing import Final, Protocol
 
 from agent.records import TaskRecord, TaskStatus
 
 log = logging.getLogger("agent.announce")
 
-ANNOUNCE_THREADS = 4
+EVENT: Final = "event"
+"""The state-change event on the stage's bus (every state but RUNNING)."""
+CALLBACK: Final = "callback"
+"""The Step Functions task token (final states of tasks started with one)."""
 
 
 class Publisher(Protocol):
@@ -40,67 +40,46 @@ class CallbackSender(Publisher, Protocol):
 
 
 class Announcer:
-    """One event per state reached (final or SUSPENDED) and the callback of a final state.
-
-    ``announce`` returns at once: the calls run on a few threads of their own, so a slow or
-    unreachable EventBridge or Step Functions never holds a request, the event loop or the
-    storage threads. A failure (after the clients' retries) is logged and changes nothing.
-    """
+    """One event per state reached (final or SUSPENDED) and the callback of a final state."""
 
     def __init__(self, events: EventPublisher | None, callbacks: CallbackSender | None) -> None:
         self._events = events
         self._callbacks = callbacks
-        self._pool = ThreadPoolExecutor(max_workers=ANNOUNCE_THREADS, thread_name_prefix="agent-announce")
-        self._pending: set[Future[None]] = set()
-        self._lock = threading.Lock()
-        """Guards ``_pending``: futures leave it from the announcing threads."""
 
-    def announce(self, record: TaskRecord) -> None:
-        """Schedule the announcements of ``record``'s state (a RUNNING record announces nothing)."""
+    def owed(self, record: TaskRecord) -> tuple[str, ...]:
+        """The announcements ``record``'s state owes (a RUNNING record owes none)."""
         if record.status is TaskStatus.RUNNING:
-            return
-        if self._events is not None:
-            self._submit(self._events.publish, record, "event not published")
+            return ()
+        channels: tuple[str, ...] = (EVENT,) if self._events is not None else ()
         if self._callbacks is not None and record.callback_token is not None and record.status.finished:
-            self._submit(self._callbacks.complete, record, "task token not completed")
+            channels += (CALLBACK,)
+        return channels
 
-    def _submit(self, call: Callable[[TaskRecord], None], record: TaskRecord, failure: str) -> None:
-        def run() -> None:
-            try:
-                call(record)
-            except Exception as exc:
-                # Type and AWS error code only: driver text may carry endpoints or tokens.
-                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-                log.warning(
-                    failure,
-                    extra={
-                        "task_id": record.task_id,
-                        "status": record.status.value,
-                        "error_type": type(exc).__name__,
-                        "error_code": code,
-                    },
-                )
-
+    def send(self, record: TaskRecord, channel: str) -> bool:
+        """Send one announcement of ``record``'s state; False (logged) when it could not be sent."""
         try:
-            future = self._pool.submit(run)
-        except RuntimeError:  # closed: the process is stopping
-            log.warning(failure, extra={"task_id": record.task_id, "status": record.status.value})
-            return
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
+            if channel == EVENT and self._events is not None:
+                self._events.publish(record)
+            elif channel == CALLBACK and self._callbacks is not None:
+                self._callbacks.complete(record)
+            return True
+        except Exception as exc:
+            response = getattr(exc, "response", None)  # None on a connection error
+            code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+            # Type and AWS error code only: driver text may carry endpoints or tokens.
+            log.warning(
+                "event not published" if channel == EVENT else "task token not completed",
+                extra={
+                    "task_id": record.task_id,
+                    "status": record.status.value,
+                    "error_type": type(exc).__name__,
+                    "error_code": code,
+                },
+            )
+            return False
 
-    def _forget(self, future: Future[None]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def close(self, timeout: float) -> None:
-        """Give pending announcements up to ``timeout`` seconds, then release the clients."""
-        with self._lock:
-            pending = list(self._pending)
-        if pending:
-            wait(pending, timeout=timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self) -> None:
+        """Release the clients."""
         for publisher in (self._events, self._callbacks):
             if publisher is not None:
                 publisher.close()

@@ -39,6 +39,12 @@ def result_location(record: TaskRecord, bucket_name: str | None) -> dict[str, An
     return {"location": "record", **where}
 
 
+def event_id(record: TaskRecord) -> str:
+    """The same for every announcement of one state of one attempt: consumers drop duplicates by it
+    (announcements are sent at least once)."""
+    return f"{record.task_id}:{record.attempt}:{record.status.value}"
+
+
 def task_detail(record: TaskRecord, bucket_name: str | None) -> dict[str, Any]:
     """The event's detail: ids, status, attempt, timings, error code and where the result is."""
     error = None
@@ -48,6 +54,7 @@ def task_detail(record: TaskRecord, bucket_name: str | None) -> dict[str, Any]:
             "message": (record.error_message or "")[:MAX_MESSAGE_CHARS],
         }
     return {
+        "event_id": event_id(record),
         "task_id": record.task_id,
         "session_id": record.session_id,
         "kind": record.kind,

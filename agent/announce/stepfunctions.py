@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Final
 
 import boto3
+from botocore.exceptions import ClientError
 
 from agent.announce.detail import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, callback_output
 from agent.records import TaskRecord, TaskStatus
 from agent.store.retries import aws_config
+
+log = logging.getLogger("agent.announce")
+
+CLOSED_TOKEN_CODES: Final = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+"""Answers saying the token can never be completed (timed out, already completed, unknown):
+the callback is as done as it will ever be, so it counts as delivered."""
 
 
 class TaskTokenCallbacks:
@@ -29,6 +37,15 @@ class TaskTokenCallbacks:
         if self._client is None:
             config = aws_config(attempts=self._attempts, max_connections=4, read_timeout=5)
             self._client = boto3.session.Session().client("stepfunctions", config=config)
+        try:
+            self._send(record, token)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in CLOSED_TOKEN_CODES:
+                raise
+            log.info("task token already closed", extra={"task_id": record.task_id, "error_code": code})
+
+    def _send(self, record: TaskRecord, token: str) -> None:
         if record.status is TaskStatus.COMPLETED:
             self._client.send_task_success(taskToken=token, output=callback_output(record, self._bucket))
             return

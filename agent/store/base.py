@@ -141,6 +141,10 @@ class TaskStore(Protocol):
         """Every RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
         ...
 
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Every record of the session that still owes an announcement (``announce_pending``)."""
+        ...
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

@@ -56,7 +56,8 @@ def _to_dynamo(value: Any) -> Any:
 
 
 def _item(record: TaskRecord) -> dict[str, Any]:
-    plain = {k: _to_dynamo(v) for k, v in record.to_item().items() if v is not None}
+    # Nothing owed is no attribute at all: ``announcing`` finds records by its presence.
+    plain = {k: _to_dynamo(v) for k, v in record.to_item().items() if v is not None and v != []}
     return {k: _serializer.serialize(v) for k, v in plain.items()}
 
 
@@ -182,6 +183,24 @@ class DynamoStore:
                 ":running": {"S": TaskStatus.RUNNING.value},
                 ":suspended": {"S": TaskStatus.SUSPENDED.value},
             },
+            "ConsistentRead": True,
+        }
+        records: list[TaskRecord] = []
+        while True:
+            response = self._client.query(**params)
+            records += [_record(item) for item in response.get("Items", [])]
+            if not response.get("LastEvaluatedKey"):
+                return records
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that still owe an announcement (one query, all pages)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk",
+            "FilterExpression": "attribute_exists(#owed)",
+            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#owed": "announce_pending"},
+            "ExpressionAttributeValues": {":pk": {"S": session_id}},
             "ConsistentRead": True,
         }
         records: list[TaskRecord] = []

@@ -51,6 +51,11 @@ class MemoryStore:
         with self._lock:
             return [r for (s, _), r in self._records.items() if s == session_id and not r.status.finished]
 
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that still owe an announcement."""
+        with self._lock:
+            return [r for (s, _), r in self._records.items() if s == session_id and r.announce_pending]
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

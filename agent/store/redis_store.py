@@ -19,7 +19,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
 from agent.store.base import Beat, Cursor, live, older_than, owned_by
 from agent.store.decoding import record_from_item, record_from_json
-from agent.store.retries import REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
+from agent.store.retries import CACHE_SOCKET_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
 CREATE_SCRIPT = """
 if ARGV[6] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
@@ -72,13 +72,19 @@ def _dump(record: TaskRecord) -> str:
     return json.dumps(record.to_item(), separators=(",", ":"))
 
 
-def _client(url: str, max_connections: int, auth: CredentialProvider | None, retry: Retry) -> redis.Redis:
+def _client(
+    url: str,
+    max_connections: int,
+    auth: CredentialProvider | None,
+    retry: Retry,
+    timeout: float = REDIS_SOCKET_TIMEOUT_SECONDS,
+) -> redis.Redis:
     return redis.Redis.from_url(
         url,
         max_connections=max_connections,
         credential_provider=auth,
-        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
-        socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         retry=retry,
         decode_responses=True,
     )
@@ -176,6 +182,15 @@ class RedisStore:
                 records.append(record)
         return records
 
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that still owe an announcement, from its index."""
+        records = []
+        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+            record = self.get(session_id, str(task_id))
+            if record is not None and record.announce_pending:
+                records.append(record)
+        return records
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:
@@ -230,8 +245,9 @@ class RedisCache:
     def __init__(
         self, url: str, ttl_seconds: int, max_connections: int = 32, auth: CredentialProvider | None = None
     ) -> None:
-        # No retries: a cache miss is cheaper than waiting for the cache.
-        self._redis = _client(url, max_connections, auth, redis_retry(attempts=1, base_seconds=0.0))
+        # Its own client, no retries and short timeouts: a cache miss is cheaper than waiting for it.
+        no_retry = redis_retry(attempts=1, base_seconds=0.0)
+        self._redis = _client(url, max_connections, auth, no_retry, timeout=CACHE_SOCKET_TIMEOUT_SECONDS)
         self._ttl = ttl_seconds
 
     @staticmethod

@@ -30,6 +30,8 @@ from agent import metrics
 CONNECT_TIMEOUT_SECONDS: Final = 3
 REDIS_BACKOFF_CAP_SECONDS: Final = 2.0
 REDIS_SOCKET_TIMEOUT_SECONDS: Final = 5
+CACHE_SOCKET_TIMEOUT_SECONDS: Final = 0.2
+"""The result cache's own connections: a cache that takes longer than this is a miss."""
 SQLITE_BUSY_SECONDS: Final = 10
 
 

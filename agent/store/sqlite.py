@@ -231,6 +231,19 @@ class SqliteStore:
         )
         return [record_from_json(*row) for row in rows]
 
+    def announcing(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that still owe an announcement."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT session_id, task_id, record FROM tasks WHERE session_id = ?"
+                " AND json_array_length(record, '$.announce_pending') > 0",
+                (session_id,),
+            )
+            .fetchall()
+        )
+        return [record_from_json(*row) for row in rows]
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

@@ -7,26 +7,34 @@ hands its token over a queue, so the agent completes the execution itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
+import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from agent.store.redis_store import RedisStore
 from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+from nemesis.proxy import proxied
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 from tests.support.failing_kind import ERROR_CODE
-from tests.support.servers import MotoServer
+from tests.support.failing_servers import failing_aws
+from tests.support.servers import MotoServer, RedisServer
 
 S3_THRESHOLD = 2_000
 EVENT_FIELDS = {
+    "event_id",
     "task_id",
     "session_id",
     "kind",
@@ -138,6 +146,7 @@ def test_completed_failed_and_cancelled_tasks_each_put_exactly_one_event(
         detail = event["detail"]
         assert set(detail) == EVENT_FIELDS, detail
         assert (detail["task_id"], detail["session_id"], detail["attempt"]) == (task_id, session, 1)
+        assert detail["event_id"] == f"{task_id}:1:{detail['status']}"
         assert detail["updated_at"] >= detail["created_at"]
         assert detail["elapsed_seconds"] == pytest.approx(
             detail["updated_at"] - detail["created_at"], abs=0.01
@@ -311,3 +320,166 @@ def test_a_failed_task_fails_its_task_token_with_its_error(
     # moto 5.2.5 drops SendTaskFailure's ``cause`` (its handler reads only ``error``); the cause
     # the agent sends is checked in tests/unit/test_announce.py.
     assert described["error"] == ERROR_CODE
+
+
+# ---- durable announcements (the record carries what is still owed) -----------------------------
+
+
+@dataclass(frozen=True)
+class StoreUnderTest:
+    """Where the agent keeps its tasks, and how a test reads what a stored record still owes."""
+
+    env: dict[str, str]
+    retention: str
+    owed: Callable[[str, str], list[str]]
+    """(session, task id) → the announcements the stored record still owes."""
+
+
+@pytest.fixture(params=["sqlite", "dynamodb", "redis"])
+def task_store(request: pytest.FixtureRequest, aws: AwsResources, tmp_path: Path) -> Iterator[StoreUnderTest]:
+    """DynamoDB + S3 on moto, a SQLite file (events still go to moto), or Redis for ephemeral tasks."""
+    if request.param == "sqlite":
+        path = tmp_path / "tasks.sqlite3"
+
+        def in_sqlite(_session: str, task_id: str) -> list[str]:
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                row = db.execute("SELECT record FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+            owed: list[str] = json.loads(row[0]).get("announce_pending") or []
+            return owed
+
+        yield StoreUnderTest(
+            {"AWS_ENDPOINT_URL": aws.endpoint, "AGENT_SQLITE_PATH": str(path)}, "durable", in_sqlite
+        )
+        return
+
+    def in_dynamodb(session: str, task_id: str) -> list[str]:
+        item = aws.item(session, task_id) or {}
+        return [value["S"] for value in item.get("announce_pending", {}).get("L", [])]
+
+    if request.param == "dynamodb":
+        yield StoreUnderTest(aws.env(), "durable", in_dynamodb)
+        return
+    server: RedisServer = request.getfixturevalue("redis_server")
+    with contextlib.closing(RedisStore(server.url)) as redis_store:
+
+        def in_redis(session: str, task_id: str) -> list[str]:
+            record = redis_store.get(session, task_id)
+            assert record is not None
+            return list(record.announce_pending)
+
+        yield StoreUnderTest({**aws.env(), "AGENT_REDIS_URL": server.url}, "ephemeral", in_redis)
+
+
+def _moto_address(aws: AwsResources) -> tuple[str, int]:
+    """Where moto listens, for a proxy in front of it."""
+    port = urllib.parse.urlsplit(aws.endpoint).port
+    assert port is not None
+    return ("127.0.0.1", port)
+
+
+def test_an_event_the_bus_refused_is_put_once_it_heals(
+    task_store: StoreUnderTest, aws: AwsResources, events: EventQueue
+) -> None:
+    session = new_session()
+    with proxied(_moto_address(aws)) as bus:
+        bus.set_mode("refuse")
+        env = {
+            **FAST_TIMERS,
+            **task_store.env,
+            "AGENT_EVENT_BUS_NAME": events.bus,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": bus.url,
+        }
+        with running_agent(env) as process:
+            payload = {"action": "start_background_task", "duration": 0.1, "retention": task_store.retention}
+            task_id = _start(process, session, payload)
+            assert get_task(process, task_id, session, wait=20)["status"] == "COMPLETED"
+            eventually(
+                lambda: [r for r in process.log_records() if r.get("message") == "event not published"],
+                what="the refused publication to be logged",
+            )
+            assert task_store.owed(session, task_id) == ["event"]
+            bus.set_mode("pass")
+            process.invoke({"action": "list_tasks"}, session)  # any invocation of the session
+            sentinel = _start(process, session, {"action": "start_background_task", "duration": 0.1})
+            received = _events_of(events, {task_id}, sentinel)
+            eventually(
+                lambda: not task_store.owed(session, task_id),
+                what="the record to owe nothing",
+            )
+    [event] = received[task_id]
+    assert event["detail"]["status"] == "COMPLETED"
+    assert event["detail"]["event_id"] == f"{task_id}:1:COMPLETED"
+
+
+def test_a_state_written_before_a_kill_is_announced_by_the_next_process(
+    task_store: StoreUnderTest, aws: AwsResources, events: EventQueue, token_machine: TokenMachine
+) -> None:
+    execution, token = token_machine.start()
+    session = new_session()
+    with proxied(_moto_address(aws)) as endpoints:
+        endpoints.set_mode("hang")  # the announcements never return...
+        env = {
+            **FAST_TIMERS,
+            **task_store.env,
+            "AGENT_EVENT_BUS_NAME": events.bus,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoints.url,
+            "AWS_ENDPOINT_URL_SFN": endpoints.url,
+        }
+        payload = {
+            "action": "start_background_task",
+            "duration": 0.1,
+            "retention": task_store.retention,
+            "callback": {"task_token": token},
+        }
+        with running_agent(env) as process:
+            task_id = _start(process, session, payload)
+            assert get_task(process, task_id, session, wait=20)["status"] == "COMPLETED"
+            process.kill()  # ...before the microVM ends
+        assert sorted(task_store.owed(session, task_id)) == ["callback", "event"]
+        endpoints.set_mode("refuse")  # cuts the held calls: what arrives now is the next process's
+        endpoints.set_mode("pass")
+        with running_agent(env) as after:
+            # The session's next invocation, which does not read the task itself.
+            sentinel = _start(after, session, {"action": "start_background_task", "duration": 0.1})
+            described = token_machine.finished(execution)
+            received = _events_of(events, {task_id}, sentinel)
+            eventually(
+                lambda: not task_store.owed(session, task_id),
+                what="the record to owe nothing",
+            )
+    assert [e["detail"]["event_id"] for e in received[task_id]] == [f"{task_id}:1:COMPLETED"]
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert (output["task_id"], output["event_id"]) == (task_id, f"{task_id}:1:COMPLETED")
+
+
+def test_a_callback_answered_task_timed_out_counts_as_delivered(
+    task_store: StoreUnderTest,
+) -> None:
+    session = new_session()
+    with failing_aws(status=400, code="TaskTimedOut") as step_functions:
+        env = {
+            **FAST_TIMERS,
+            **task_store.env,
+            "AWS_ENDPOINT_URL_SFN": f"http://127.0.0.1:{step_functions.port}",
+        }
+        payload = {
+            "action": "start_background_task",
+            "duration": 0.1,
+            "retention": task_store.retention,
+            "callback": {"task_token": "expired"},
+        }
+        with running_agent(env) as process:
+            task_id = _start(process, session, payload)
+            assert get_task(process, task_id, session, wait=20)["status"] == "COMPLETED"
+            eventually(
+                lambda: (
+                    step_functions.count("SendTaskSuccess") >= 1 and not task_store.owed(session, task_id)
+                ),
+                what="the callback to be answered and the record to owe nothing",
+            )
+            get_task(process, task_id, session)  # a later read finds nothing owed: nothing is sent again
+            process.invoke({"action": "list_tasks"}, session)
+            assert step_functions.count("SendTaskSuccess") == 1
+            failures = [r for r in process.log_records() if r.get("message") == "task token not completed"]
+            assert failures == []

@@ -28,16 +28,17 @@ class Counter:
 
 
 @contextmanager
-def failing_aws() -> Iterator[Counter]:
-    """An HTTP server answering every AWS call with 500 InternalServerError (retryable)."""
+def failing_aws(status: int = 500, code: str = "InternalServerError") -> Iterator[Counter]:
+    """An HTTP server answering every AWS call with ``status`` and error ``code`` (by default 500
+    InternalServerError, which clients retry)."""
     counter = Counter(port=0)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             counter.add(self.headers.get("X-Amz-Target", "POST").split(".")[-1])
-            body = json.dumps({"__type": "InternalServerError", "message": "failing on purpose"}).encode()
-            self.send_response(500)
+            body = json.dumps({"__type": code, "message": "failing on purpose"}).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.0")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
