@@ -548,8 +548,11 @@ class TaskEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
-    async def _transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """A conditional write; one the driver retried after a lost reply still counts as written.
+    async def _transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """A conditional write (on status and attempt, and with ``beat_at`` on the last heartbeat);
+        one the driver retried after a lost reply still counts as written.
 
         Every state change goes through here, so this is where a state reached is announced: the
         write itself records what the state owes (the outbox), and the one writer whose conditional
@@ -557,7 +560,7 @@ class TaskEngine:
         """
         if self._outbox is not None:
             record = self._outbox.owe(record)
-        if not await self._written(record, expected, attempt):
+        if not await self._written(record, expected, attempt, beat_at):
             return False
         self._announce_owed(record)
         return True
@@ -567,9 +570,12 @@ class TaskEngine:
         if self._outbox is not None and record.announce_pending:
             self._outbox.deliver(record, self._store_for(record))
 
-    async def _written(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+    async def _written(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, beat_at: float | None
+    ) -> bool:
         store = self._store_for(record)
-        written = await self._io("transition", store.transition, record, expected, attempt)
+        write = partial(store.transition, beat_at=beat_at)
+        written = await self._io("transition", write, record, expected, attempt)
         if not written:
             current = await self._io("get", store.get, record.session_id, record.task_id)
             written = current is not None and (current.status, current.attempt, current.updated_at) == (
@@ -627,7 +633,8 @@ class TaskEngine:
         else:
             settled = _finished(record, status, "TaskLost", LOST_MESSAGE)
         settled = settled.replace(expires_at=self._final_expiry(record))
-        if await self._transition(settled, TaskStatus.RUNNING, record.attempt):
+        # Fenced on the heartbeat read: a slow (not dead) attempt's checkpoint written since wins.
+        if await self._transition(settled, TaskStatus.RUNNING, record.attempt, beat_at=record.heartbeat_at):
             log.info("task lease ran out", extra={"task_id": record.task_id, "status": status.value})
             return settled
         return await self._reread(record)

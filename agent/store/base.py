@@ -102,9 +102,17 @@ def apply_beat(record: TaskRecord, beat: Beat) -> TaskRecord:
     return record.replace(**changes)
 
 
-def accepts(record: TaskRecord | None, expected: TaskStatus, attempt: int) -> bool:
-    """Whether a conditional write expecting ``expected`` at ``attempt`` may replace ``record``."""
-    return record is not None and record.status is expected and record.attempt == attempt
+def accepts(
+    record: TaskRecord | None, expected: TaskStatus, attempt: int, beat_at: float | None = None
+) -> bool:
+    """Whether a conditional write expecting ``expected`` at ``attempt`` (and, with ``beat_at``,
+    no heartbeat since that one) may replace ``record``."""
+    return (
+        record is not None
+        and record.status is expected
+        and record.attempt == attempt
+        and (beat_at is None or record.heartbeat_at == beat_at)
+    )
 
 
 class TaskStore(Protocol):
@@ -133,8 +141,12 @@ class TaskStore(Protocol):
         """Apply ``beat`` while the record is RUNNING at ``attempt``; False otherwise."""
         ...
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """Replace the stored record with ``record`` only if it is ``expected`` at ``attempt``."""
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """Replace the stored record with ``record`` only if it is ``expected`` at ``attempt`` and,
+        with ``beat_at``, its last heartbeat is still that one: a reader settling a lease that ran
+        out never overwrites a checkpoint the (slow, not dead) attempt wrote since it read."""
         ...
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:

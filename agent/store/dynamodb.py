@@ -155,15 +155,25 @@ class DynamoStore:
                 return False
             raise
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """Conditional put of the whole record: only over one that is ``expected`` at ``attempt``."""
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """Conditional put of the whole record: only over one that is ``expected`` at ``attempt``
+        (and, with ``beat_at``, has not beaten since)."""
+        condition = "#s = :expected AND #a = :a"
+        names = {"#s": "status", "#a": "attempt"}
+        values: dict[str, Any] = {":expected": {"S": expected.value}, ":a": {"N": str(attempt)}}
+        if beat_at is not None:
+            condition += " AND #hb = :hb"
+            names["#hb"] = "heartbeat_at"
+            values[":hb"] = {"N": repr(beat_at)}
         try:
             self._client.put_item(
                 TableName=self._table,
                 Item=_item(record),
-                ConditionExpression="#s = :expected AND #a = :a",
-                ExpressionAttributeNames={"#s": "status", "#a": "attempt"},
-                ExpressionAttributeValues={":expected": {"S": expected.value}, ":a": {"N": str(attempt)}},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
             return True
         except ClientError as exc:

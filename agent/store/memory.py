@@ -37,11 +37,13 @@ class MemoryStore:
             self._records[(session_id, task_id)] = apply_beat(current, beat)
             return True
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """Replace the record if it is ``expected`` at ``attempt``."""
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """Replace the record if it is ``expected`` at ``attempt`` (beating at ``beat_at``)."""
         key = (record.session_id, record.task_id)
         with self._lock:
-            if not accepts(self._records.get(key), expected, attempt):
+            if not accepts(self._records.get(key), expected, attempt, beat_at):
                 return False
             self._records[key] = record
             return True

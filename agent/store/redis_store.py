@@ -42,6 +42,11 @@ return 1
 _TRANSITION = """
 if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2]
 then return 0 end
+if ARGV[7] ~= '' then
+  local beat = redis.call('HGET', KEYS[1], 'heartbeat_at')
+  if not beat then beat = cjson.decode(redis.call('HGET', KEYS[1], 'record'))['heartbeat_at'] end
+  if tonumber(beat) ~= tonumber(ARGV[7]) then return 0 end
+end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'attempt', ARGV[4], 'record', ARGV[5])
 redis.call('HDEL', KEYS[1], 'progress', 'message', 'heartbeat_at', 'updated_at', 'expires_at',
     'checkpoint', 'checkpoint_key')
@@ -157,8 +162,10 @@ class RedisStore:
             )
         )
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """Replace the record only if it is ``expected`` at ``attempt``."""
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """Replace the record only if it is ``expected`` at ``attempt`` (beating at ``beat_at``)."""
         return bool(
             self._transition(
                 keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
@@ -169,6 +176,7 @@ class RedisStore:
                     record.attempt,
                     _dump(record),
                     record.expires_at,
+                    "" if beat_at is None else repr(beat_at),
                 ],
             )
         )

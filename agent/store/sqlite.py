@@ -199,13 +199,17 @@ class SqliteStore:
 
         return self._write(write)
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
-        """Conditional update: only a row that is ``expected`` at ``attempt`` changes."""
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
+        """Conditional update: only a row that is ``expected`` at ``attempt`` (and, with ``beat_at``,
+        still carries that heartbeat) changes."""
 
         def write(conn: sqlite3.Connection) -> bool:
             cursor = conn.execute(
                 "UPDATE tasks SET status = ?, record = ? WHERE session_id = ? AND task_id = ?"
-                " AND status = ? AND json_extract(record, '$.attempt') = ?",
+                " AND status = ? AND json_extract(record, '$.attempt') = ?"
+                " AND (? IS NULL OR json_extract(record, '$.heartbeat_at') = ?)",
                 (
                     record.status.value,
                     _dump(record),
@@ -213,6 +217,8 @@ class SqliteStore:
                     record.task_id,
                     expected.value,
                     attempt,
+                    beat_at,
+                    beat_at,
                 ),
             )
             return cursor.rowcount == 1

@@ -30,11 +30,13 @@ class FinishOutage(MemoryStore):
         self.down = True
         self.failed_finishes = 0
 
-    def transition(self, record: TaskRecord, expected: TaskStatus, attempt: int) -> bool:
+    def transition(
+        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
+    ) -> bool:
         if self.down and record.status.finished:
             self.failed_finishes += 1
             raise ConnectionError("storage unreachable")
-        return super().transition(record, expected, attempt)
+        return super().transition(record, expected, attempt, beat_at=beat_at)
 
 
 async def _cancel_during_recording() -> tuple[dict[str, Any], TaskRecord | None]:

@@ -16,6 +16,7 @@ import pytest
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, TaskStore
 from agent.store.dynamodb import DynamoStore
+from agent.store.memory import MemoryStore
 from agent.store.redis_store import RedisStore
 from agent.store.sqlite import SqliteStore
 from tests.agent.aws import create_resources
@@ -24,14 +25,16 @@ from tests.support.servers import MotoServer, RedisServer
 CONTENDERS = 8
 
 
-@pytest.fixture(params=["sqlite", "dynamodb", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb", "redis"])
 def store(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[TaskStore]:
     backend: TaskStore
-    if request.param == "sqlite":
+    if request.param == "memory":
+        backend = MemoryStore()
+    elif request.param == "sqlite":
         backend = SqliteStore(tmp_path / "tasks.sqlite3")
     elif request.param == "dynamodb":
         moto: MotoServer = request.getfixturevalue("moto_server")
@@ -115,3 +118,22 @@ def test_a_checkpoint_beat_is_kept_and_only_for_the_running_attempt(store: TaskS
     assert (stored.progress, stored.message, stored.checkpoint) == (0.75, "3 of 4", '{"n":3}')
     assert stored.heartbeat_at == pytest.approx(now)
     assert not store.beat(running.session_id, running.task_id, 2, beat)
+
+
+def test_a_settle_fenced_on_a_stale_heartbeat_loses_to_the_checkpoint_written_since(store: TaskStore) -> None:
+    """A reader that saw the lease run out settles only the record it read: the live attempt's
+    later checkpoint (a beat) makes that write fail, and a fresh read's settle goes through."""
+    now = time.time()
+    read = store.create(_suspended().replace(status=TaskStatus.RUNNING, heartbeat_at=now - 30))
+    later = Beat(
+        progress=0.75, message="3 of 4", at=now, expires_at=int(now + 3600), checkpoint=('{"n":3}', None)
+    )
+    assert store.beat(read.session_id, read.task_id, 1, later)
+    stale = read.replace(status=TaskStatus.SUSPENDED, updated_at=now)
+    assert not store.transition(stale, TaskStatus.RUNNING, 1, beat_at=read.heartbeat_at)
+    current = store.get(read.session_id, read.task_id)
+    assert current is not None
+    assert (current.status, current.checkpoint, current.heartbeat_at) == (TaskStatus.RUNNING, '{"n":3}', now)
+    settled = current.replace(status=TaskStatus.SUSPENDED, updated_at=time.time())
+    assert store.transition(settled, TaskStatus.RUNNING, 1, beat_at=current.heartbeat_at)
+    assert store.get(read.session_id, read.task_id) == settled

@@ -1,0 +1,37 @@
+"""A short nemesis per store in every ``make test``: a few fixed seeds, each checked by the same
+invariants as a long run. A seed that once found a defect stays here as a regression case."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.agent_process import REPO_ROOT
+
+SHORT_RUNS = [
+    ("sqlite", 11, 12),
+    ("dynamodb", 11, 12),
+    ("redis", 11, 12),
+]
+"""(store, seed, seconds of faults): about 90 s in all, run side by side by the xdist workers."""
+
+
+@pytest.mark.parametrize(("store", "seed", "seconds"), SHORT_RUNS, ids=[f"{s}-{n}" for s, n, _ in SHORT_RUNS])
+def test_a_short_nemesis_run_finds_no_violation(store: str, seed: int, seconds: int) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "nemesis",
+        "--seed",
+        str(seed),
+        "--seconds",
+        str(seconds),
+        "--store",
+        store,
+    ]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=400, check=False)
+    last = done.stdout.splitlines()[-1] if done.stdout else ""
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert last.startswith(f"nemesis: seed {seed}, ") and last.endswith(", 0 violations")
