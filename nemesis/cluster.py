@@ -50,6 +50,8 @@ class MicroVM:
     booted_at: float
     frozen: bool = False
     retiring: bool = False
+    rolled_back: bool = False
+    """Runs an image without the extra kinds."""
 
     def alive(self) -> bool:
         """Whether the process has not exited."""
@@ -161,6 +163,7 @@ class Cluster:
                     start_new_session=True,
                 )
             vm = MicroVM(number, session, process, port, disk, booted_at=self.clock())
+            vm.rolled_back = EnvVar.EXTRA_KINDS in env and not env[EnvVar.EXTRA_KINDS]
             with self._lock:
                 self._all.append(vm)
             deadline = time.monotonic() + BOOT_TIMEOUT_SECONDS
@@ -211,6 +214,14 @@ class Cluster:
                 self._without_kinds.discard(session)
                 return True
             return False
+
+    def end_rollbacks(self) -> None:
+        """The rollout is over: no session's next microVM lacks the kinds, and those that do end."""
+        with self._lock:
+            self._without_kinds.clear()
+            vms = [vm for vm in self._all if vm.rolled_back and vm.alive()]
+        for vm in vms:
+            self.retire(vm)
 
     def retire(self, vm: MicroVM) -> None:
         """SIGTERM now, SIGKILL after AgentCore's grace; records how long the agent took."""

@@ -105,6 +105,7 @@ class Nemesis:
 
     def heal_all(self) -> None:
         """End every fault that is still on."""
+        self.cluster.end_rollbacks()
         self.sink.set_mode("ok")
         for proxy in self.store.proxies.values():
             proxy.set_mode("pass")

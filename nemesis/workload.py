@@ -100,13 +100,11 @@ class Client:
 
 
 def settled(call: Call) -> bool:
-    """Whether this answer ends the heal phase's polling of its task: a final state, a suspension
-    with its reason, or an answer that will never change (an error other than an outage)."""
+    """Whether this answer ends the heal phase's polling of its task: a final state, or an answer
+    that will never change (an error other than an outage). A suspension is polled on: once the
+    faults are over, every microVM can resume it."""
     answer = call.answer or {}
-    status = answer.get("status")
-    if status in FINAL_STATUSES:
-        return True
-    if status == "SUSPENDED" and answer.get("error"):
+    if answer.get("status") in FINAL_STATUSES:
         return True
     code = call.error_code()
     return code is not None and code not in ("StorageUnavailable", "ShuttingDown")

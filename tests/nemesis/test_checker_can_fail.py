@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support.agent_process import REPO_ROOT
 
 
-def test_a_build_that_drops_its_events_is_caught() -> None:
+def test_a_build_that_drops_its_events_is_caught(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "nemesis", "--seed", "5", "--seconds", "6", "--store", "sqlite"]
     done = subprocess.run(
-        [*command, "--agent-module", "tests.support.silent_agent"],
+        [*command, "--agent-module", "tests.support.silent_agent", "--keep", str(tmp_path / "run")],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,18 +20,9 @@ SHORT_RUNS = [
 
 
 @pytest.mark.parametrize(("store", "seed", "seconds"), SHORT_RUNS, ids=[f"{s}-{n}" for s, n, _ in SHORT_RUNS])
-def test_a_short_nemesis_run_finds_no_violation(store: str, seed: int, seconds: int) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "nemesis",
-        "--seed",
-        str(seed),
-        "--seconds",
-        str(seconds),
-        "--store",
-        store,
-    ]
+def test_a_short_nemesis_run_finds_no_violation(store: str, seed: int, seconds: int, tmp_path: Path) -> None:
+    options = ["--seed", str(seed), "--seconds", str(seconds), "--store", store, "--keep", str(tmp_path)]
+    command = [sys.executable, "-m", "nemesis", *options]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=400, check=False)
     last = done.stdout.splitlines()[-1] if done.stdout else ""
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
