@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from nemesis.cluster import Cluster
 from nemesis.history import Fault, History
+from nemesis.proxy import Mode
 from nemesis.services import StoreHandles
 from nemesis.sink import Sink
 
@@ -19,7 +20,7 @@ PROCESS_FAULTS = ("kill-9", "freeze", "sigterm", "rollback")
 ANNOUNCE_FAULTS = ("events-fail", "events-hang")
 STORE_FAULTS = {
     "sqlite": ("poison",),
-    "dynamodb": ("store-refuse", "store-hang", "store-slow", "s3-refuse", "poison"),
+    "dynamodb": ("store-refuse", "store-hang", "store-slow", "store-error", "s3-refuse", "poison"),
     "redis": ("redis-refuse", "redis-hang", "redis-full", "poison"),
 }
 OUTAGE_SECONDS = (0.5, 14.0)
@@ -98,7 +99,8 @@ class Nemesis:
             where, how = fault.name.split("-", 1)
             proxy = self.store.proxies["s3" if where == "s3" else "store"]
             target = where
-            proxy.set_mode("refuse" if how == "refuse" else "hang" if how == "hang" else "slow")
+            modes: dict[str, Mode] = {"refuse": "refuse", "hang": "hang", "slow": "slow", "error": "error"}
+            proxy.set_mode(modes[how])
             heal = lambda: proxy.set_mode("pass")  # noqa: E731
         self.history.add(Fault(self.clock(), fault.name, target, fault.seconds))
         return heal

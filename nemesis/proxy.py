@@ -1,5 +1,5 @@
 """A loopback TCP proxy in front of a store (moto, redis-server) that can refuse, hang or slow
-the connections through it."""
+the connections through it, or (for HTTP stores) answer every request with a 500."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-Mode = Literal["pass", "refuse", "hang", "slow"]
+Mode = Literal["pass", "refuse", "hang", "slow", "error"]
 SLOW_SECONDS = 0.5
 """The delay ``slow`` adds to every chunk it forwards."""
 CHUNK = 65536
+HTTP_500 = (
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/x-amz-json-1.0\r\n"
+    b"Content-Length: 85\r\nConnection: close\r\n\r\n"
+    b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"nemesis"}'
+)
+"""What ``error`` answers every HTTP request with (an AWS service failing, not unreachable)."""
 
 
 class Proxy:
@@ -70,12 +76,15 @@ class Proxy:
         with self._changed:
             self._open.update((client, upstream))
         threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-        self._pump(client, upstream)
+        self._pump(client, upstream, requests=True)
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, *, requests: bool = False) -> None:
         try:
             while data := source.recv(CHUNK):
                 if not self._wait_passable():
+                    break
+                if requests and self.mode == "error":
+                    source.sendall(HTTP_500)
                     break
                 if self.mode == "slow":
                     with self._changed:
