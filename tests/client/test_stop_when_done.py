@@ -91,7 +91,7 @@ def test_a_session_with_another_running_task_is_left_running(
 def test_the_library_stops_the_idle_session_after_wait(emulator: RunningEmulator, session_id: str) -> None:
     client = emulator.agent_client(session_id, long_poll_seconds=5)
     first = client.start(0.3)
-    second = client.start(0.6)
+    second = client.start(3)  # still running when the first's wait returns, even on a loaded machine
     client.wait(first, 30, stop_session_when_idle=True)
     assert _newest(emulator, session_id)["end_reason"] is None  # the second still ran
     finished = client.wait(second, 30, stop_session_when_idle=True)
