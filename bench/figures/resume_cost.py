@@ -149,7 +149,8 @@ def run(env: Environment, config: BenchConfig) -> FigureResult:
         f"In {rounds} alternating rounds per side a new agent process (a new microVM) answers a poll "
         "of one suspended task; that first invocation resumes all of them (checked: each reads "
         "RUNNING after it), and the process is stopped again, so they are SUSPENDED for the next.",
-        "Baseline: the same agent with the resume reads it had before the sparse index "
+        "Baseline (the table's baseline column): the same agent with the resume reads it had "
+        "before the sparse index "
         f"(`{BASELINE_WRAPPER}`): a consistent query of the whole partition, filtered afterwards. "
         "Ours: the sparse `by_open` index (keys only), then a consistent batch read of those keys.",
         "Items read: ScannedCount of one resume query (a resume makes two: unfinished and owed "
