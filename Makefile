@@ -107,7 +107,7 @@ demo: $(PY_STAMP) ## Run the seed's timeline end to end with fast timers
 smoke: $(PY_STAMP) ## After a deploy: start, wait, list, cancel and isolation checks (STAGE=dev)
 	$(VENV)/bin/agentcore-async smoke $(if $(STAGE),--stage $(STAGE))
 
-bench: $(PY_STAMP) services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
+bench: $(PY_STAMP) $(NODE_STAMP) services ## Benchmarks against the seed's approach; writes bench/RESULTS.md
 	$(PY) -m bench
 
 nemesis: $(PY_STAMP) $(if $(filter redis,$(STORE)),services) ## Random faults, then check the history (SEED, SECONDS, STORE)

@@ -17,7 +17,17 @@ from rich.console import Console
 
 from bench.config import BILLING_SCALE, NOTICE_SCALE, BenchConfig, default_config
 from bench.environment import Environment, environment
-from bench.figures import billing, infra, notice, outlive, ping_memory, start_latency, throughput
+from bench.figures import (
+    billing,
+    concurrent_dynamodb,
+    infra,
+    notice,
+    outlive,
+    ping_memory,
+    resume_cost,
+    start_latency,
+    throughput,
+)
 from bench.report import RunInfo, print_table, render_markdown
 from bench.results import FigureResult
 
@@ -32,6 +42,8 @@ TITLES = {
     6: "Infrastructure: synth time and test-suite wall time",
     7: "A task three times the max lifetime",
     8: "Billed microVM-seconds per completed task",
+    9: concurrent_dynamodb.TITLE,
+    10: resume_cost.TITLE,
 }
 RUNNERS: dict[tuple[int, ...], FigureRunner] = {
     (1,): lambda env, config: [start_latency.run(env, config)],
@@ -41,13 +53,17 @@ RUNNERS: dict[tuple[int, ...], FigureRunner] = {
     (6,): lambda env, config: [infra.run(env, config)],
     (7,): lambda env, config: [outlive.run(env, config)],
     (8,): lambda env, config: [billing.run(env, config)],
+    (9,): lambda env, config: [concurrent_dynamodb.run(env, config)],
+    (10,): lambda env, config: [resume_cost.run(env, config)],
 }
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse the command line; a partial or quick run defaults to a report under bench/.work/."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--figures", default="1,2,3,4,5,6,7,8", help="comma-separated figure numbers")
+    parser.add_argument(
+        "--figures", default=",".join(map(str, TITLES)), help="comma-separated figure numbers"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny counts (harness check only)")
     parser.add_argument(
         "--out", type=Path, help="report path (default: bench/RESULTS.md, or bench/.work/ for partial runs)"

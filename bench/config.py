@@ -52,6 +52,10 @@ class BenchConfig:
     billing_seed_poll_seconds: float = 60.0 / BILLING_SCALE
     billing_long_poll_seconds: int = 5
     billing_sessions: int = 2
+    # figure 10: the first invocation of a new microVM in a long session
+    resume_finished: int = 10_000
+    resume_suspended: int = 10
+    resume_rounds: int = 5
 
     @property
     def cpu_tasks(self) -> int:
@@ -79,6 +83,9 @@ class BenchConfig:
             outlive_lifetime_seconds=4.0,
             billing_presets=("development",),
             billing_sessions=1,
+            resume_finished=50,
+            resume_suspended=2,
+            resume_rounds=1,
         )
 
 

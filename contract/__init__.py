@@ -66,6 +66,11 @@ class TableSchema:
     CREATED_INDEX: Final = "by_created_at"
     CREATED_ATTRIBUTE: Final = "created_at"
     TTL_ATTRIBUTE: Final = "expires_at"
+    OPEN_INDEX: Final = "by_open"
+    """Sparse index of the records a new microVM may have to act on (keys only)."""
+    OPEN_ATTRIBUTE: Final = "open_task"
+    """The index's sort key (the task id), present only while a record is RUNNING or SUSPENDED or
+    owes an announcement, so the index holds those records and nothing else."""
 
 
 SQLITE_RECORD_QUERY: Final = "SELECT record FROM tasks WHERE session_id = ? AND task_id = ?"

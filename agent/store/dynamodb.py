@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +33,7 @@ def task_table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": TableSchema.PARTITION_KEY, "AttributeType": "S"},
             {"AttributeName": TableSchema.SORT_KEY, "AttributeType": "S"},
             {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "AttributeType": "N"},
+            {"AttributeName": TableSchema.OPEN_ATTRIBUTE, "AttributeType": "S"},
         ],
         "KeySchema": [
             {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
@@ -46,6 +49,16 @@ def task_table_definition(table_name: str) -> dict[str, Any]:
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": TableSchema.OPEN_INDEX,
+                "KeySchema": [
+                    {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": TableSchema.OPEN_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
     }
 
 
@@ -55,9 +68,15 @@ def _to_dynamo(value: Any) -> Any:
     return value
 
 
+_OPEN_STATUSES = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
+
+
 def _item(record: TaskRecord) -> dict[str, Any]:
     # Nothing owed is no attribute at all: ``announcing`` finds records by its presence.
     plain = {k: _to_dynamo(v) for k, v in record.to_item().items() if v is not None and v != []}
+    if record.status.value in _OPEN_STATUSES or record.announce_pending:
+        # Every status change is a whole-item put, so a settled record drops out of the index.
+        plain[TableSchema.OPEN_ATTRIBUTE] = record.task_id
     return {k: _serializer.serialize(v) for k, v in plain.items()}
 
 
@@ -182,44 +201,48 @@ class DynamoStore:
             raise
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """RUNNING and SUSPENDED records of the session (one query, all pages)."""
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "#pk = :pk",
-            "FilterExpression": "#s IN (:running, :suspended)",
-            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#s": "status"},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": session_id},
-                ":running": {"S": TaskStatus.RUNNING.value},
-                ":suspended": {"S": TaskStatus.SUSPENDED.value},
-            },
-            "ConsistentRead": True,
-        }
-        records: list[TaskRecord] = []
-        while True:
-            response = self._client.query(**params)
-            records += [_record(item) for item in response.get("Items", [])]
-            if not response.get("LastEvaluatedKey"):
-                return records
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        """RUNNING and SUSPENDED records of the session, read through the sparse open index."""
+        items = self._open_items(session_id)
+        return [_record(item) for item in items if item.get("status", {}).get("S") in _OPEN_STATUSES]
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
-        """Records of the session that still owe an announcement (one query, all pages)."""
+        """Records of the session that still owe an announcement, read through the open index."""
+        return [_record(item) for item in self._open_items(session_id) if "announce_pending" in item]
+
+    def _open_items(self, session_id: str) -> list[dict[str, Any]]:
+        """Records in the open index: it costs reads in proportion to the session's open records,
+        not its history. A global index answers only eventually consistent queries, so it names
+        the keys and the records themselves are read consistently: membership changes only at
+        create (a fresh lease, which a reader leaves alone) and once nothing is owed."""
         params: dict[str, Any] = {
             "TableName": self._table,
+            "IndexName": TableSchema.OPEN_INDEX,
             "KeyConditionExpression": "#pk = :pk",
-            "FilterExpression": "attribute_exists(#owed)",
-            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY, "#owed": "announce_pending"},
+            "ExpressionAttributeNames": {"#pk": TableSchema.PARTITION_KEY},
             "ExpressionAttributeValues": {":pk": {"S": session_id}},
-            "ConsistentRead": True,
         }
-        records: list[TaskRecord] = []
+        keys: list[dict[str, Any]] = []
         while True:
             response = self._client.query(**params)
-            records += [_record(item) for item in response.get("Items", [])]
+            keys += [self._key(session_id, item[TableSchema.SORT_KEY]["S"]) for item in response["Items"]]
             if not response.get("LastEvaluatedKey"):
-                return records
+                break
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return self._consistent_batch(keys)
+
+    def _consistent_batch(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Strongly consistent reads of ``keys``, 100 per request, until none is left unprocessed."""
+        items: list[dict[str, Any]] = []
+        for first in range(0, len(keys), 100):
+            request = {self._table: {"Keys": keys[first : first + 100], "ConsistentRead": True}}
+            for retry in itertools.count():
+                response = self._client.batch_get_item(RequestItems=request)
+                items += response["Responses"].get(self._table, [])
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**retry))  # keys left over under throttling: back off
+        return sorted(items, key=lambda item: str(item[TableSchema.SORT_KEY]["S"]))
 
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None

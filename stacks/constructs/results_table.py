@@ -10,7 +10,8 @@ from contract import TableSchema
 
 
 class ResultsTable(Construct):
-    """On-demand table keyed by session and task, with a newest-first index per session."""
+    """On-demand table keyed by session and task, with a newest-first index per session and
+    a sparse index of its open records."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, removal_policy: RemovalPolicy, deletion_protection: bool
@@ -39,4 +40,14 @@ class ResultsTable(Construct):
                 name=TableSchema.CREATED_ATTRIBUTE, type=dynamodb.AttributeType.NUMBER
             ),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # "What must a new microVM act on": sparse, so resuming costs the open records, not the
+        # session's history. Global, because an index can be added to a live table only so.
+        self.table.add_global_secondary_index(
+            index_name=TableSchema.OPEN_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=TableSchema.PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=TableSchema.OPEN_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )

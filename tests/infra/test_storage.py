@@ -25,11 +25,19 @@ def test_table_fits_get_one_task_and_list_a_sessions_tasks_newest_first(
             {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
             {"AttributeName": TableSchema.CREATED_ATTRIBUTE, "KeyType": "RANGE"},
         ]
+        (open_index,) = table["GlobalSecondaryIndexes"]
+        assert open_index["IndexName"] == TableSchema.OPEN_INDEX
+        assert open_index["KeySchema"] == [
+            {"AttributeName": TableSchema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": TableSchema.OPEN_ATTRIBUTE, "KeyType": "RANGE"},
+        ]
+        assert open_index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
         types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
         assert types == {
             TableSchema.PARTITION_KEY: "S",
             TableSchema.SORT_KEY: "S",
             TableSchema.CREATED_ATTRIBUTE: "N",
+            TableSchema.OPEN_ATTRIBUTE: "S",
         }
 
 
@@ -42,7 +50,7 @@ def test_local_table_definition_matches_the_deployed_table(synthesized: AllSynth
     local = task_table_definition("local")
     for synth in synthesized.values():
         table = only(synth.template("Storage"), "AWS::DynamoDB::Table")["Properties"]
-        for key in ("BillingMode", "KeySchema", "LocalSecondaryIndexes"):
+        for key in ("BillingMode", "KeySchema", "LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
             assert table[key] == local[key], key
         assert _by_name(table["AttributeDefinitions"]) == _by_name(local["AttributeDefinitions"])
 
