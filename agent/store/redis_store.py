@@ -65,11 +65,11 @@ def _tag(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:24]
 
 
-def _task_key(session_id: str, task_id: str) -> str:
+def task_key(session_id: str, task_id: str) -> str:
     return f"agent:{{{_tag(session_id)}}}:task:{task_id}"
 
 
-def _index_key(session_id: str) -> str:
+def index_key(session_id: str) -> str:
     return f"agent:{{{_tag(session_id)}}}:tasks"
 
 
@@ -122,7 +122,7 @@ class RedisStore:
         """Insert unless present (atomically), indexing it for listing; returns the stored record."""
         stale_before = "" if self._ttl is None else repr(record.created_at - self._horizon - self._ttl)
         existing = self._create(
-            keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
+            keys=[task_key(record.session_id, record.task_id), index_key(record.session_id)],
             args=[
                 record.status.value,
                 _dump(record),
@@ -140,7 +140,7 @@ class RedisStore:
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest beat applied, or None (also once expired)."""
-        fields = self._redis.hgetall(_task_key(session_id, task_id))
+        fields = self._redis.hgetall(task_key(session_id, task_id))
         return _from_hash(session_id, task_id, {str(k): v for k, v in fields.items()})
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
@@ -157,7 +157,7 @@ class RedisStore:
         pairs = [part for name, value in overlay.items() for part in (name, json.dumps(value))]
         return bool(
             self._beat(
-                keys=[_task_key(session_id, task_id), _index_key(session_id)],
+                keys=[task_key(session_id, task_id), index_key(session_id)],
                 args=[attempt, beat.expires_at, *pairs],
             )
         )
@@ -168,7 +168,7 @@ class RedisStore:
         """Replace the record only if it is ``expected`` at ``attempt`` (beating at ``beat_at``)."""
         return bool(
             self._transition(
-                keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
+                keys=[task_key(record.session_id, record.task_id), index_key(record.session_id)],
                 args=[
                     expected.value,
                     attempt,
@@ -184,7 +184,7 @@ class RedisStore:
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """RUNNING and SUSPENDED records of the session, from its index."""
         records = []
-        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+        for task_id in self._redis.zrange(index_key(session_id), 0, -1):
             record = self.get(session_id, str(task_id))
             if record is not None and not record.status.finished:
                 records.append(record)
@@ -193,7 +193,7 @@ class RedisStore:
     def announcing(self, session_id: str) -> list[TaskRecord]:
         """Records of the session that still owe an announcement, from its index."""
         records = []
-        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+        for task_id in self._redis.zrange(index_key(session_id), 0, -1):
             record = self.get(session_id, str(task_id))
             if record is not None and record.announce_pending:
                 records.append(record)
@@ -205,7 +205,7 @@ class RedisStore:
         """Newest first from the session's sorted-set index, skipping (and unindexing) entries whose
         record has expired and skipping other owners' records, until ``limit`` live records of
         ``owner`` are found or the index ends."""
-        index = _index_key(session_id)
+        index = index_key(session_id)
         top = "+inf" if cursor is None else repr(cursor.created_at)
         records: list[TaskRecord] = []
         seen: set[str] = set()  # a concurrent create shifts positions: never return a record twice
