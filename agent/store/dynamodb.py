@@ -10,7 +10,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor
+from agent.store.base import Beat, Cursor, live_now
 from agent.store.decoding import record_from_item
 from agent.store.retries import aws_config, counting_retries
 from contract import TableSchema
@@ -104,13 +104,16 @@ class DynamoStore:
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
-        existing = self.get(record.session_id, record.task_id)
+        existing = self._read(record.session_id, record.task_id)
         if existing is None:  # pragma: no cover - only if TTL deleted it in between
             return self.create(record)
         return existing
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """Strongly consistent read."""
+        """Strongly consistent read; None also once expired (DynamoDB's TTL deletes only eventually)."""
+        return live_now(self._read(session_id, task_id))
+
+    def _read(self, session_id: str, task_id: str) -> TaskRecord | None:
         response = self._client.get_item(
             TableName=self._table, Key=self._key(session_id, task_id), ConsistentRead=True
         )
@@ -226,7 +229,7 @@ class DynamoStore:
     ) -> list[TaskRecord]:
         """Query the ``by_created_at`` LSI newest first, resuming after the cursor; records past
         their TTL (which DynamoDB deletes only eventually) and of other owners are filtered out."""
-        values: dict[str, Any] = {":pk": {"S": session_id}, ":now": {"N": str(int(now))}}
+        values: dict[str, Any] = {":pk": {"S": session_id}, ":now": {"N": repr(now)}}
         if owner is None:
             mine = "attribute_not_exists(#owner)"
         else:

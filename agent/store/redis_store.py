@@ -17,7 +17,7 @@ from redis.retry import Retry
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Beat, Cursor, live, older_than, owned_by
+from agent.store.base import Beat, Cursor, live, live_now, older_than, owned_by
 from agent.store.decoding import record_from_item, record_from_json
 from agent.store.retries import CACHE_SOCKET_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
@@ -141,7 +141,8 @@ class RedisStore:
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest beat applied, or None (also once expired)."""
         fields = self._redis.hgetall(task_key(session_id, task_id))
-        return _from_hash(session_id, task_id, {str(k): v for k, v in fields.items()})
+        # Redis removes it at its expiry by its own clock; within that second, the record's rules.
+        return live_now(_from_hash(session_id, task_id, {str(k): v for k, v in fields.items()}))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
         """Apply a beat to a RUNNING record of this attempt."""
