@@ -121,16 +121,16 @@ class DynamoStore:
         return None if item is None else _record(item)
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
-        """Update progress, liveness (and a checkpoint) only while RUNNING at ``attempt``."""
+        """Update progress, liveness (and a checkpoint) only while RUNNING at ``attempt``; the
+        expiry moves only later (a write never shortens what an earlier one meant to keep)."""
         values: dict[str, Any] = {
             ":p": {"N": repr(beat.progress)},
             ":h": {"N": repr(beat.at)},
-            ":e": {"N": str(beat.expires_at)},
             ":running": {"S": TaskStatus.RUNNING.value},
             ":a": {"N": str(attempt)},
         }
-        names = {"#s": "status", "#a": "attempt", "#e": TableSchema.TTL_ATTRIBUTE, "#m": "message"}
-        sets = ["progress = :p", "heartbeat_at = :h", "updated_at = :h", "#e = :e"]
+        names = {"#s": "status", "#a": "attempt", "#m": "message"}
+        sets = ["progress = :p", "heartbeat_at = :h", "updated_at = :h"]
         removes = []
         fields: dict[str, str | None] = {"#m": beat.message}
         if beat.checkpoint is not None:
@@ -142,13 +142,30 @@ class DynamoStore:
             else:
                 values[f":{name[1:]}"] = {"S": value}
                 sets.append(f"{name} = :{name[1:]}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        remove = " REMOVE " + ", ".join(removes) if removes else ""
+        fenced = "#s = :running AND #a = :a"
+        key = self._key(session_id, task_id)
+        # No max() in an update expression: try with the later expiry, else (rarely) keep the stored one.
+        if self._update(
+            key,
+            "SET " + ", ".join([*sets, "#e = :e"]) + remove,
+            fenced + " AND #e <= :e",
+            names | {"#e": TableSchema.TTL_ATTRIBUTE},
+            values | {":e": {"N": str(beat.expires_at)}},
+        ):
+            return True
+        return self._update(key, "SET " + ", ".join(sets) + remove, fenced, names, values)
+
+    def _update(
+        self, key: dict[str, Any], update: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> bool:
+        """One conditional ``UpdateItem``; False when the condition does not hold."""
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=self._key(session_id, task_id),
+                Key=key,
                 UpdateExpression=update,
-                ConditionExpression="#s = :running AND #a = :a",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

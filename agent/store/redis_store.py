@@ -34,7 +34,15 @@ return false
 _BEAT = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1]
 then return 0 end
+local expiry = redis.call('HGET', KEYS[1], 'expires_at')
+if not expiry then
+  local ok, record = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'record'))
+  if ok and type(record) == 'table' then expiry = record['expires_at'] end
+end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if tonumber(expiry) and tonumber(expiry) > tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'expires_at', string.format('%d', tonumber(expiry)))
+end
 redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT')
 redis.call('EXPIREAT', KEYS[2], ARGV[2], 'GT')
 return 1
@@ -145,7 +153,7 @@ class RedisStore:
         return live_now(_from_hash(session_id, task_id, {str(k): v for k, v in fields.items()}))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
-        """Apply a beat to a RUNNING record of this attempt."""
+        """Apply a beat to a RUNNING record of this attempt; its expiry moves only later."""
         overlay: dict[str, object] = {
             "progress": beat.progress,
             "message": beat.message,
