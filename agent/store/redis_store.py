@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Final
 
 import redis
 from redis.credentials import CredentialProvider
@@ -64,6 +64,8 @@ return 1
 """
 OVERLAY = ("progress", "message", "heartbeat_at", "updated_at", "expires_at", "checkpoint", "checkpoint_key")
 """Fields a beat writes next to the record (as JSON values); a transition folds them back in."""
+
+UNFINISHED: Final = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
 
 LIST_SLACK = 16
 """Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
@@ -148,9 +150,15 @@ class RedisStore:
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest beat applied, or None (also once expired)."""
-        fields = self._redis.hgetall(task_key(session_id, task_id))
+        return self._read(session_id, task_id, self._fields(session_id, task_id))
+
+    def _fields(self, session_id: str, task_id: str) -> dict[str, Any]:
+        return {str(k): v for k, v in self._redis.hgetall(task_key(session_id, task_id)).items()}
+
+    @staticmethod
+    def _read(session_id: str, task_id: str, fields: dict[str, Any]) -> TaskRecord | None:
         # Redis removes it at its expiry by its own clock; within that second, the record's rules.
-        return live_now(_from_hash(session_id, task_id, {str(k): v for k, v in fields.items()}))
+        return live_now(_from_hash(session_id, task_id, fields))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
         """Apply a beat to a RUNNING record of this attempt; its expiry moves only later."""
@@ -191,12 +199,15 @@ class RedisStore:
         )
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """RUNNING and SUSPENDED records of the session, from its index."""
+        """RUNNING and SUSPENDED records of the session, from its index. Chosen by the stored status,
+        like the other stores: one this version cannot otherwise read comes back as its stand-in."""
         records = []
         for task_id in self._redis.zrange(index_key(session_id), 0, -1):
-            record = self.get(session_id, str(task_id))
-            if record is not None and not record.status.finished:
-                records.append(record)
+            fields = self._fields(session_id, str(task_id))
+            if fields.get("status") in UNFINISHED:
+                record = self._read(session_id, str(task_id), fields)
+                if record is not None:
+                    records.append(record)
         return records
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
