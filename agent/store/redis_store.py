@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any, Final
 
 import redis
@@ -283,14 +284,19 @@ class RedisCache:
         return f"agent:{{{_tag(session_id)}}}:result:{task_id}"
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The cached record, or None."""
+        """The cached record, or None: a miss, an expired record (checked like any store read) or
+        one this version cannot read (a newer version's, sharing the cache during a rollout)."""
         text = self._redis.get(self._key(session_id, task_id))
-        return None if text is None else TaskRecord.from_item(json.loads(text))
+        if text is None:
+            return None
+        record = record_from_json(session_id, task_id, str(text))
+        return None if record.status is TaskStatus.UNREADABLE else live_now(record)
 
     def put(self, record: TaskRecord) -> None:
-        """Cache a finished record for the cache TTL."""
-        if record.status.finished:
-            self._redis.set(self._key(record.session_id, record.task_id), _dump(record), ex=self._ttl)
+        """Cache a finished record for the cache TTL, or until the record expires if that is sooner."""
+        seconds = min(self._ttl, record.expires_at - int(time.time()))
+        if record.status.finished and seconds > 0:
+            self._redis.set(self._key(record.session_id, record.task_id), _dump(record), ex=seconds)
 
     def close(self) -> None:
         """Close the connection pool."""
