@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import pytest
 
 from tests.support.servers import MotoServer, RedisServer, running_moto, running_redis
+from tests.support.task_stores import BACKENDS, StoreBackend, open_backend
 
 if TYPE_CHECKING:  # jsii starts only when a test needs templates
     from tests.infra.synth import AllSynths, VariantSynths
@@ -85,3 +86,10 @@ def moto_server() -> Iterator[MotoServer]:
     """moto in server mode on a free loopback port (DynamoDB, S3, ...)."""
     with running_moto() as server:
         yield server
+
+
+@pytest.fixture(params=BACKENDS)
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreBackend]:
+    """Each task store in turn (memory, SQLite, DynamoDB on moto, Redis) on a fresh table or file."""
+    with open_backend(request.param, request, tmp_path) as backend:
+        yield backend

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,6 +57,11 @@ class Cursor:
 def live(record: TaskRecord, now: float) -> bool:
     """True while ``record`` has not expired."""
     return record.expires_at >= now
+
+
+def live_now(record: TaskRecord | None) -> TaskRecord | None:
+    """``record`` unless it has expired by the wall clock: how every store's reads treat expiry."""
+    return record if record is not None and live(record, time.time()) else None
 
 
 def replaceable(existing: TaskRecord | None, record: TaskRecord) -> bool:
@@ -134,7 +140,8 @@ class TaskStore(Protocol):
         ...
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The record, or None if this session has no such task."""
+        """The record, or None if this session has no such task or its record has expired (a
+        record past ``expires_at`` is read by nobody, though the store may not have removed it yet)."""
         ...
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
@@ -150,11 +157,11 @@ class TaskStore(Protocol):
         ...
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """Every RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
+        """Every unexpired RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
         ...
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
-        """Every record of the session that still owes an announcement (``announce_pending``)."""
+        """Every unexpired record of the session that still owes an announcement (``announce_pending``)."""
         ...
 
     def list(

@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor
+from agent.store.base import Beat, Cursor, live_now
 from agent.store.decoding import record_from_item
 from agent.store.retries import aws_config, counting_retries
 from contract import TableSchema
@@ -123,13 +123,16 @@ class DynamoStore:
         except ClientError as exc:
             if not _condition_failed(exc):
                 raise
-        existing = self.get(record.session_id, record.task_id)
+        existing = self._read(record.session_id, record.task_id)
         if existing is None:  # pragma: no cover - only if TTL deleted it in between
             return self.create(record)
         return existing
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """Strongly consistent read."""
+        """Strongly consistent read; None also once expired (DynamoDB's TTL deletes only eventually)."""
+        return live_now(self._read(session_id, task_id))
+
+    def _read(self, session_id: str, task_id: str) -> TaskRecord | None:
         response = self._client.get_item(
             TableName=self._table, Key=self._key(session_id, task_id), ConsistentRead=True
         )
@@ -137,16 +140,16 @@ class DynamoStore:
         return None if item is None else _record(item)
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
-        """Update progress, liveness (and a checkpoint) only while RUNNING at ``attempt``."""
+        """Update progress, liveness (and a checkpoint) only while RUNNING at ``attempt``; the
+        expiry moves only later (a write never shortens what an earlier one meant to keep)."""
         values: dict[str, Any] = {
             ":p": {"N": repr(beat.progress)},
             ":h": {"N": repr(beat.at)},
-            ":e": {"N": str(beat.expires_at)},
             ":running": {"S": TaskStatus.RUNNING.value},
             ":a": {"N": str(attempt)},
         }
-        names = {"#s": "status", "#a": "attempt", "#e": TableSchema.TTL_ATTRIBUTE, "#m": "message"}
-        sets = ["progress = :p", "heartbeat_at = :h", "updated_at = :h", "#e = :e"]
+        names = {"#s": "status", "#a": "attempt", "#m": "message"}
+        sets = ["progress = :p", "heartbeat_at = :h", "updated_at = :h"]
         removes = []
         fields: dict[str, str | None] = {"#m": beat.message}
         if beat.checkpoint is not None:
@@ -158,13 +161,30 @@ class DynamoStore:
             else:
                 values[f":{name[1:]}"] = {"S": value}
                 sets.append(f"{name} = :{name[1:]}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        remove = " REMOVE " + ", ".join(removes) if removes else ""
+        fenced = "#s = :running AND #a = :a"
+        key = self._key(session_id, task_id)
+        # No max() in an update expression: try with the later expiry, else (rarely) keep the stored one.
+        if self._update(
+            key,
+            "SET " + ", ".join([*sets, "#e = :e"]) + remove,
+            fenced + " AND #e <= :e",
+            names | {"#e": TableSchema.TTL_ATTRIBUTE},
+            values | {":e": {"N": str(beat.expires_at)}},
+        ):
+            return True
+        return self._update(key, "SET " + ", ".join(sets) + remove, fenced, names, values)
+
+    def _update(
+        self, key: dict[str, Any], update: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> bool:
+        """One conditional ``UpdateItem``; False when the condition does not hold."""
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=self._key(session_id, task_id),
+                Key=key,
                 UpdateExpression=update,
-                ConditionExpression="#s = :running AND #a = :a",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
@@ -249,7 +269,7 @@ class DynamoStore:
     ) -> list[TaskRecord]:
         """Query the ``by_created_at`` LSI newest first, resuming after the cursor; records past
         their TTL (which DynamoDB deletes only eventually) and of other owners are filtered out."""
-        values: dict[str, Any] = {":pk": {"S": session_id}, ":now": {"N": str(int(now))}}
+        values: dict[str, Any] = {":pk": {"S": session_id}, ":now": {"N": repr(now)}}
         if owner is None:
             mine = "attribute_not_exists(#owner)"
         else:

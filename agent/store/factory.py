@@ -36,12 +36,14 @@ def build_stores(settings: Settings) -> Stores:
     stores = Stores(tasks=_task_store(settings))
     if settings.redis_url:
         from agent.store.redis_auth import ElastiCacheIamAuth  # noqa: PLC0415
+        from agent.store.redis_policy import check_in_background  # noqa: PLC0415
         from agent.store.redis_store import RedisCache, RedisStore  # noqa: PLC0415
         from agent.store.retries import redis_retry  # noqa: PLC0415
 
         auth = None
         if settings.redis_iam_user and settings.redis_cache_name:
             auth = ElastiCacheIamAuth(settings.redis_iam_user, settings.redis_cache_name)
+        check_in_background(settings.redis_url, auth)
         stores = dataclasses.replace(
             stores,
             ephemeral=RedisStore(

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor, accepts, apply_beat, live, older_than, owned_by, replaceable
+from agent.store.base import (
+    Beat,
+    Cursor,
+    accepts,
+    apply_beat,
+    live,
+    live_now,
+    older_than,
+    owned_by,
+    replaceable,
+)
 
 
 class MemoryStore:
@@ -24,9 +36,9 @@ class MemoryStore:
             return self._records[key]
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The record or None."""
+        """The record, or None (also once expired)."""
         with self._lock:
-            return self._records.get((session_id, task_id))
+            return live_now(self._records.get((session_id, task_id)))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
         """Apply a beat to a RUNNING record of this attempt."""
@@ -49,14 +61,17 @@ class MemoryStore:
             return True
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """RUNNING and SUSPENDED records of the session."""
-        with self._lock:
-            return [r for (s, _), r in self._records.items() if s == session_id and not r.status.finished]
+        """Unexpired RUNNING and SUSPENDED records of the session."""
+        return self._live_of(session_id, lambda r: not r.status.finished)
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
-        """Records of the session that still owe an announcement."""
+        """Unexpired records of the session that still owe an announcement."""
+        return self._live_of(session_id, lambda r: bool(r.announce_pending))
+
+    def _live_of(self, session_id: str, keep: Callable[[TaskRecord], bool]) -> list[TaskRecord]:
+        now = time.time()
         with self._lock:
-            return [r for (s, _), r in self._records.items() if s == session_id and r.announce_pending]
+            return [r for (s, _), r in self._records.items() if s == session_id and keep(r) and live(r, now)]
 
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None

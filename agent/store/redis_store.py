@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import time
+from typing import Any, Final
 
 import redis
 from redis.credentials import CredentialProvider
@@ -17,7 +18,7 @@ from redis.retry import Retry
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Beat, Cursor, live, older_than, owned_by
+from agent.store.base import Beat, Cursor, live, live_now, older_than, owned_by
 from agent.store.decoding import record_from_item, record_from_json
 from agent.store.retries import CACHE_SOCKET_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
@@ -34,7 +35,15 @@ return false
 _BEAT = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1]
 then return 0 end
+local expiry = redis.call('HGET', KEYS[1], 'expires_at')
+if not expiry then
+  local ok, record = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'record'))
+  if ok and type(record) == 'table' then expiry = record['expires_at'] end
+end
 for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if tonumber(expiry) and tonumber(expiry) > tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'expires_at', string.format('%d', tonumber(expiry)))
+end
 redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT')
 redis.call('EXPIREAT', KEYS[2], ARGV[2], 'GT')
 return 1
@@ -57,6 +66,8 @@ return 1
 OVERLAY = ("progress", "message", "heartbeat_at", "updated_at", "expires_at", "checkpoint", "checkpoint_key")
 """Fields a beat writes next to the record (as JSON values); a transition folds them back in."""
 
+UNFINISHED: Final = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
+
 LIST_SLACK = 16
 """Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
 
@@ -65,11 +76,11 @@ def _tag(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:24]
 
 
-def _task_key(session_id: str, task_id: str) -> str:
+def task_key(session_id: str, task_id: str) -> str:
     return f"agent:{{{_tag(session_id)}}}:task:{task_id}"
 
 
-def _index_key(session_id: str) -> str:
+def index_key(session_id: str) -> str:
     return f"agent:{{{_tag(session_id)}}}:tasks"
 
 
@@ -122,7 +133,7 @@ class RedisStore:
         """Insert unless present (atomically), indexing it for listing; returns the stored record."""
         stale_before = "" if self._ttl is None else repr(record.created_at - self._horizon - self._ttl)
         existing = self._create(
-            keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
+            keys=[task_key(record.session_id, record.task_id), index_key(record.session_id)],
             args=[
                 record.status.value,
                 _dump(record),
@@ -140,11 +151,18 @@ class RedisStore:
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
         """The record with its latest beat applied, or None (also once expired)."""
-        fields = self._redis.hgetall(_task_key(session_id, task_id))
-        return _from_hash(session_id, task_id, {str(k): v for k, v in fields.items()})
+        return self._read(session_id, task_id, self._fields(session_id, task_id))
+
+    def _fields(self, session_id: str, task_id: str) -> dict[str, Any]:
+        return {str(k): v for k, v in self._redis.hgetall(task_key(session_id, task_id)).items()}
+
+    @staticmethod
+    def _read(session_id: str, task_id: str, fields: dict[str, Any]) -> TaskRecord | None:
+        # Redis removes it at its expiry by its own clock; within that second, the record's rules.
+        return live_now(_from_hash(session_id, task_id, fields))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
-        """Apply a beat to a RUNNING record of this attempt."""
+        """Apply a beat to a RUNNING record of this attempt; its expiry moves only later."""
         overlay: dict[str, object] = {
             "progress": beat.progress,
             "message": beat.message,
@@ -157,7 +175,7 @@ class RedisStore:
         pairs = [part for name, value in overlay.items() for part in (name, json.dumps(value))]
         return bool(
             self._beat(
-                keys=[_task_key(session_id, task_id), _index_key(session_id)],
+                keys=[task_key(session_id, task_id), index_key(session_id)],
                 args=[attempt, beat.expires_at, *pairs],
             )
         )
@@ -168,7 +186,7 @@ class RedisStore:
         """Replace the record only if it is ``expected`` at ``attempt`` (beating at ``beat_at``)."""
         return bool(
             self._transition(
-                keys=[_task_key(record.session_id, record.task_id), _index_key(record.session_id)],
+                keys=[task_key(record.session_id, record.task_id), index_key(record.session_id)],
                 args=[
                     expected.value,
                     attempt,
@@ -182,18 +200,21 @@ class RedisStore:
         )
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """RUNNING and SUSPENDED records of the session, from its index."""
+        """RUNNING and SUSPENDED records of the session, from its index. Chosen by the stored status,
+        like the other stores: one this version cannot otherwise read comes back as its stand-in."""
         records = []
-        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
-            record = self.get(session_id, str(task_id))
-            if record is not None and not record.status.finished:
-                records.append(record)
+        for task_id in self._redis.zrange(index_key(session_id), 0, -1):
+            fields = self._fields(session_id, str(task_id))
+            if fields.get("status") in UNFINISHED:
+                record = self._read(session_id, str(task_id), fields)
+                if record is not None:
+                    records.append(record)
         return records
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
         """Records of the session that still owe an announcement, from its index."""
         records = []
-        for task_id in self._redis.zrange(_index_key(session_id), 0, -1):
+        for task_id in self._redis.zrange(index_key(session_id), 0, -1):
             record = self.get(session_id, str(task_id))
             if record is not None and record.announce_pending:
                 records.append(record)
@@ -205,7 +226,7 @@ class RedisStore:
         """Newest first from the session's sorted-set index, skipping (and unindexing) entries whose
         record has expired and skipping other owners' records, until ``limit`` live records of
         ``owner`` are found or the index ends."""
-        index = _index_key(session_id)
+        index = index_key(session_id)
         top = "+inf" if cursor is None else repr(cursor.created_at)
         records: list[TaskRecord] = []
         seen: set[str] = set()  # a concurrent create shifts positions: never return a record twice
@@ -263,14 +284,19 @@ class RedisCache:
         return f"agent:{{{_tag(session_id)}}}:result:{task_id}"
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The cached record, or None."""
+        """The cached record, or None: a miss, an expired record (checked like any store read) or
+        one this version cannot read (a newer version's, sharing the cache during a rollout)."""
         text = self._redis.get(self._key(session_id, task_id))
-        return None if text is None else TaskRecord.from_item(json.loads(text))
+        if text is None:
+            return None
+        record = record_from_json(session_id, task_id, str(text))
+        return None if record.status is TaskStatus.UNREADABLE else live_now(record)
 
     def put(self, record: TaskRecord) -> None:
-        """Cache a finished record for the cache TTL."""
-        if record.status.finished:
-            self._redis.set(self._key(record.session_id, record.task_id), _dump(record), ex=self._ttl)
+        """Cache a finished record for the cache TTL, or until the record expires if that is sooner."""
+        seconds = min(self._ttl, record.expires_at - int(time.time()))
+        if record.status.finished and seconds > 0:
+            self._redis.set(self._key(record.session_id, record.task_id), _dump(record), ex=seconds)
 
     def close(self) -> None:
         """Close the connection pool."""

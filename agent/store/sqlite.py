@@ -12,13 +12,14 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor, accepts, apply_beat
+from agent.store.base import Beat, Cursor, accepts, apply_beat, live, live_now
 from agent.store.decoding import record_from_json
 from agent.store.retries import SQLITE_BUSY_SECONDS
 from contract import SQLITE_RECORD_QUERY
@@ -181,8 +182,8 @@ class SqliteStore:
         return self._write(write)
 
     def get(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The record or None."""
-        return _get(self._reader(), session_id, task_id)
+        """The record, or None (also once expired)."""
+        return live_now(_get(self._reader(), session_id, task_id))
 
     def beat(self, session_id: str, task_id: str, attempt: int, beat: Beat) -> bool:
         """Apply a beat to a RUNNING record of this attempt (read and write in the writer)."""
@@ -235,7 +236,7 @@ class SqliteStore:
             )
             .fetchall()
         )
-        return [record_from_json(*row) for row in rows]
+        return _live(record_from_json(*row) for row in rows)
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
         """Records of the session that still owe an announcement."""
@@ -248,7 +249,7 @@ class SqliteStore:
             )
             .fetchall()
         )
-        return [record_from_json(*row) for row in rows]
+        return _live(record_from_json(*row) for row in rows)
 
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
@@ -286,6 +287,12 @@ class SqliteStore:
 def _get(conn: sqlite3.Connection, session_id: str, task_id: str) -> TaskRecord | None:
     row = conn.execute(SQLITE_RECORD_QUERY, (session_id, task_id)).fetchone()
     return None if row is None else record_from_json(session_id, task_id, row[0])
+
+
+def _live(records: Iterable[TaskRecord]) -> list[TaskRecord]:
+    # In Python, not SQL: an unreadable record's stand-in carries the expiry it could read.
+    now = time.time()
+    return [record for record in records if live(record, now)]
 
 
 def _dump(record: TaskRecord) -> str:

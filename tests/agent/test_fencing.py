@@ -7,44 +7,20 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, TaskStore
-from agent.store.dynamodb import DynamoStore
-from agent.store.memory import MemoryStore
-from agent.store.redis_store import RedisStore
-from agent.store.sqlite import SqliteStore
-from tests.agent.aws import create_resources
-from tests.support.servers import MotoServer, RedisServer
+from tests.support.task_stores import StoreBackend
 
 CONTENDERS = 8
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb", "redis"])
-def store(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[TaskStore]:
-    backend: TaskStore
-    if request.param == "memory":
-        backend = MemoryStore()
-    elif request.param == "sqlite":
-        backend = SqliteStore(tmp_path / "tasks.sqlite3")
-    elif request.param == "dynamodb":
-        moto: MotoServer = request.getfixturevalue("moto_server")
-        monkeypatch.setenv("AWS_ENDPOINT_URL", moto.url)
-        backend = DynamoStore(create_resources(moto).table)
-    else:
-        redis_server: RedisServer = request.getfixturevalue("redis_server")
-        backend = RedisStore(redis_server.url, ttl_seconds=3600)
-    yield backend
-    backend.close()
+@pytest.fixture
+def store(store_backend: StoreBackend) -> TaskStore:
+    return store_backend.store
 
 
 def _suspended() -> TaskRecord:

@@ -43,6 +43,8 @@ class RedisServer:
     process: subprocess.Popen[bytes]
     workdir: Path
     durable: bool = False
+    config: tuple[str, ...] = ()
+    """Extra redis-server arguments (``--maxmemory-policy allkeys-lru``, ...)."""
 
     @property
     def url(self) -> str:
@@ -61,11 +63,13 @@ class RedisServer:
     def restart(self) -> None:
         """Start again on the same port (after :meth:`stop`), for outage tests."""
         self.stop()
-        self.process = _spawn_redis(self.port, self.workdir, durable=self.durable)
+        self.process = _spawn_redis(self.port, self.workdir, durable=self.durable, config=self.config)
         _wait_redis(self.port)
 
 
-def _spawn_redis(port: int, workdir: Path, *, durable: bool) -> subprocess.Popen[bytes]:
+def _spawn_redis(
+    port: int, workdir: Path, *, durable: bool, config: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     # A durable server fsyncs every write to its append-only file, so a restart keeps its data
     # (like a managed cache riding out a network partition or a failover).
     persistence = ["--appendonly", "yes", "--appendfsync", "always"] if durable else ["--appendonly", "no"]
@@ -84,6 +88,7 @@ def _spawn_redis(port: int, workdir: Path, *, durable: bool) -> subprocess.Popen
             *persistence,
             "--dir",
             str(workdir),
+            *config,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -105,12 +110,13 @@ def _wait_redis(port: int, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def running_redis(*, durable: bool = False) -> Iterator[RedisServer]:
-    """Start a redis-server for the duration of the block (``durable``: data survives restarts)."""
+def running_redis(*, durable: bool = False, config: tuple[str, ...] = ()) -> Iterator[RedisServer]:
+    """Start a redis-server for the duration of the block (``durable``: data survives restarts;
+    ``config``: extra server arguments)."""
     with tempfile.TemporaryDirectory(prefix="redis-") as tmp:
         port = free_port()
-        process = _spawn_redis(port, Path(tmp), durable=durable)
-        server = RedisServer(port=port, process=process, workdir=Path(tmp), durable=durable)
+        process = _spawn_redis(port, Path(tmp), durable=durable, config=config)
+        server = RedisServer(port=port, process=process, workdir=Path(tmp), durable=durable, config=config)
         try:
             _wait_redis(port)
             yield server
