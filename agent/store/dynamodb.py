@@ -221,13 +221,15 @@ class DynamoStore:
             raise
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
-        """RUNNING and SUSPENDED records of the session, read through the sparse open index."""
+        """Live RUNNING and SUSPENDED records of the session, read through the sparse open index."""
         items = self._open_items(session_id)
-        return [_record(item) for item in items if item.get("status", {}).get("S") in _OPEN_STATUSES]
+        open_ones = (_record(item) for item in items if item.get("status", {}).get("S") in _OPEN_STATUSES)
+        return [record for record in open_ones if live_now(record) is not None]
 
     def announcing(self, session_id: str) -> list[TaskRecord]:
-        """Records of the session that still owe an announcement, read through the open index."""
-        return [_record(item) for item in self._open_items(session_id) if "announce_pending" in item]
+        """Live records of the session that still owe an announcement, read through the open index."""
+        owing = (_record(item) for item in self._open_items(session_id) if "announce_pending" in item)
+        return [record for record in owing if live_now(record) is not None]
 
     def _open_items(self, session_id: str) -> list[dict[str, Any]]:
         """Records in the open index: it costs reads in proportion to the session's open records,

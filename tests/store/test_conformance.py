@@ -130,14 +130,10 @@ def test_a_record_past_its_expiry_is_neither_got_nor_listed(store: TaskStore) ->
     assert _ids(store.list(live.session_id, 10, None, time.time())) == [live.task_id]
 
 
-def test_a_record_past_its_expiry_is_neither_resumed_nor_announced(
-    store_backend: StoreBackend, request: pytest.FixtureRequest
-) -> None:
-    if store_backend.name == "dynamodb":  # these two queries are being rebuilt on a sparse index
-        request.applymarker(pytest.mark.xfail(strict=True, reason="DynamoDB returns expired records here"))
-    _, live = _expired_and_live(store_backend.store)
-    assert _ids(store_backend.store.unfinished(live.session_id)) == [live.task_id]
-    assert _ids(store_backend.store.announcing(live.session_id)) == [live.task_id]
+def test_a_record_past_its_expiry_is_neither_resumed_nor_announced(store: TaskStore) -> None:
+    _, live = _expired_and_live(store)
+    assert _ids(store.unfinished(live.session_id)) == [live.task_id]
+    assert _ids(store.announcing(live.session_id)) == [live.task_id]
 
 
 def test_a_listing_counts_a_record_live_through_the_second_it_expires(store: TaskStore) -> None:

@@ -26,6 +26,7 @@ from agent.store.dynamodb import DynamoStore
 from agent.store.memory import MemoryStore
 from agent.store.redis_store import RedisStore, index_key, task_key
 from agent.store.sqlite import SqliteStore
+from contract import TableSchema
 from tests.agent.aws import create_resources
 from tests.support.servers import MotoServer, RedisServer
 
@@ -99,6 +100,8 @@ def _dynamodb(moto: MotoServer) -> StoreBackend:
             for k, v in fields.items()
             if v is not None and v != []
         }
+        if fields.get("status") in ("RUNNING", "SUSPENDED") or fields.get("announce_pending"):
+            plain[TableSchema.OPEN_ATTRIBUTE] = fields["task_id"]  # as the store marks open records
         client.put_item(TableName=aws.table, Item={k: serializer.serialize(v) for k, v in plain.items()})
 
     return StoreBackend("dynamodb", store, plant)
