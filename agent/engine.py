@@ -13,7 +13,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +21,10 @@ from typing import Any, Protocol, TypeVar
 
 from opentelemetry.trace import Span
 
-from agent import metrics, telemetry
+from agent import lifecycle, metrics, telemetry
 from agent.announce.announcer import Announcer
 from agent.announce.outbox import Outbox
+from agent.clock import Clock, SystemClock
 from agent.cpu import CpuWorkers
 from agent.errors import (
     ApiError,
@@ -37,6 +37,7 @@ from agent.errors import (
 )
 from agent.kinds.base import InputProblem, StartLimits, TaskError, TaskKind
 from agent.kinds.registry import Kinds, parse_input
+from agent.lifecycle import Actor, Change
 from agent.logs import bind
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
@@ -60,7 +61,6 @@ is not sent by then stays owed in its record, for the next process that reads it
 EPHEMERAL_LIST_SECONDS = 0.5
 """How long ``list_tasks`` waits for the ephemeral store (Redis) before listing without it: durable
 tasks must not wait for a hung Redis."""
-LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
 
 
 class BusyTracker(Protocol):
@@ -91,8 +91,10 @@ class TaskEngine:
         model: Callable[[], Any] | None = None,
         *,
         announcer: Announcer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._settings = settings
+        self._clock = clock if clock is not None else SystemClock()
         self._outbox = (
             Outbox(
                 announcer,
@@ -122,7 +124,7 @@ class TaskEngine:
         """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
         self._stop_by = float("inf")
         """When shutdown must be over (monotonic): SIGTERM plus ``AGENT_STOP_GRACE_SECONDS``."""
-        self._started = time.monotonic()
+        self._started = self._clock.monotonic()
 
     @property
     def running_count(self) -> int:
@@ -136,7 +138,7 @@ class TaskEngine:
 
     def remaining_seconds(self) -> float:
         """Seconds until this microVM reaches its maximum lifetime."""
-        return max(0.0, self._settings.max_duration_seconds - (time.monotonic() - self._started))
+        return max(0.0, self._settings.max_duration_seconds - (self._clock.monotonic() - self._started))
 
     # ---- public operations -------------------------------------------------------------
 
@@ -173,7 +175,7 @@ class TaskEngine:
         kind = self.kinds.get(request.kind)
         task_input = parse_input(kind, request.input, request.input_prefix)
         self._check_start(kind, task_input, request)
-        now = time.time()
+        now = self._clock.now()
         start_id = uuid.uuid4().hex
         task_id = (
             task_id_for_token(session_id, request.client_token, owner)
@@ -222,7 +224,7 @@ class TaskEngine:
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
         log.info("idempotent start", extra={"task_id": stored.task_id})
         stored = await self._driven(stored)
-        return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
+        return {"task_id": stored.task_id, "status": self._status_of(stored, self._clock.now()).value}
 
     async def get(
         self,
@@ -239,7 +241,7 @@ class TaskEngine:
         deadline = loop.time() + wait_seconds
         while True:
             record = await self._driven(await self._read(session_id, task_id, owner))
-            status = self._status_of(record, time.time())
+            status = self._status_of(record, self._clock.now())
             remaining = deadline - loop.time()
             running = self._running.get((session_id, task_id))
             progress = (running.record if running is not None else record).progress
@@ -278,8 +280,8 @@ class TaskEngine:
                 log.warning("cancelled task did not stop in time", extra={"task_id": task_id})
         else:
             # Suspended, or run by another process whose next heartbeat sees the change and stops.
-            final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
-            await self._transition(final, record.status, record.attempt)
+            final = self._ended(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
+            await self._transition(Actor.CANCEL, record, final)
         log.info("task cancel requested", extra={"task_id": task_id})
         return await self.get(session_id, task_id, owner=owner)
 
@@ -294,7 +296,7 @@ class TaskEngine:
             cursor = Cursor.decode(cursor_text) if cursor_text is not None else None
         except ValueError:
             raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
-        now = time.time()
+        now = self._clock.now()
         records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now, owner)
         warning = None
         ephemeral = self._stores.ephemeral
@@ -347,7 +349,7 @@ class TaskEngine:
             return
         self._draining = True
         grace = self._settings.stop_grace_seconds
-        self._stop_by = time.monotonic() + grace
+        self._stop_by = self._clock.monotonic() + grace
         tasks = [running.task for running in self._running.values() if running.task is not None]
         for task in tasks:
             task.cancel()
@@ -375,7 +377,7 @@ class TaskEngine:
 
     def _stop_seconds_left(self, keeping: float = 0.0) -> float:
         """Seconds of the stop grace left, less ``keeping`` for what still follows."""
-        return max(0.0, self._stop_by - time.monotonic() - keeping)
+        return max(0.0, self._stop_by - self._clock.monotonic() - keeping)
 
     # ---- what running tasks use (RunHost) ----------------------------------------------
 
@@ -456,22 +458,16 @@ class TaskEngine:
             raise invalid_field(request.input_prefix + problem.field, problem.message) from None
 
     def _running_expiry(self, now: float, retention: str) -> int:
-        """A running record outlives its last sign of life by the lease and the TTL."""
-        ttl = (
-            self._settings.ephemeral_ttl_seconds
-            if retention == "ephemeral"
-            else self._settings.result_ttl_seconds
-        )
-        return int(now + self._settings.lease_seconds + ttl)
+        return lifecycle.running_expiry(now, retention, self._settings)
 
     def _final_expiry(self, record: TaskRecord) -> int:
-        """A final (or suspended) record is kept for the TTL from now."""
-        ttl = (
-            self._settings.ephemeral_ttl_seconds
-            if record.retention == "ephemeral"
-            else self._settings.result_ttl_seconds
-        )
-        return int(time.time() + ttl)
+        return lifecycle.final_expiry(self._clock.now(), record.retention, self._settings)
+
+    def _ended(
+        self, record: TaskRecord, status: TaskStatus, code: str | None, message: str | None, **fields: Any
+    ) -> TaskRecord:
+        """``record`` moved to ``status`` now (see :func:`agent.lifecycle.ended`)."""
+        return lifecycle.ended(record, status, code, message, self._clock.now(), **fields)
 
     def _task_stores(self) -> tuple[TaskStore, ...]:
         ephemeral = self._stores.ephemeral
@@ -484,16 +480,13 @@ class TaskEngine:
 
     def _status_of(self, record: TaskRecord, now: float) -> TaskStatus:
         """RUNNING records of other processes whose heartbeat is older than the lease are dead."""
-        if record.status is not TaskStatus.RUNNING or (record.session_id, record.task_id) in self._running:
-            return record.status
-        if now - record.heartbeat_at > self._settings.lease_seconds:
-            return TaskStatus.LOST if self._known_not_resumable(record) else TaskStatus.SUSPENDED
-        return TaskStatus.RUNNING
+        ours = (record.session_id, record.task_id) in self._running
+        return lifecycle.status_of(record, now, self._settings, self._resumable(record), ours=ours)
 
-    def _known_not_resumable(self, record: TaskRecord) -> bool:
-        """Whether this image registers the record's kind as not resumable. A kind it does not
-        register waits SUSPENDED instead: an image that registers it decides."""
-        return record.kind in self.kinds and not self.kinds.get(record.kind).resumable
+    def _resumable(self, record: TaskRecord) -> bool | None:
+        """Whether this image resumes the record's kind; None for a kind it does not register
+        (such a record waits SUSPENDED: an image that registers the kind decides)."""
+        return self.kinds.get(record.kind).resumable if record.kind in self.kinds else None
 
     def _unknown_kind(self, record: TaskRecord) -> ApiError | None:
         """Why this image leaves a SUSPENDED record alone: its kind is not registered here."""
@@ -548,21 +541,20 @@ class TaskEngine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.heartbeat_seconds)
 
-    async def _transition(
-        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
-    ) -> bool:
-        """A conditional write (on status and attempt, and with ``beat_at`` on the last heartbeat);
-        one the driver retried after a lost reply still counts as written.
+    async def _transition(self, by: Actor, current: TaskRecord, new: TaskRecord) -> bool:
+        """Write ``new`` over ``current`` under the fence the life cycle gives ``by`` (see
+        :func:`agent.lifecycle.change`); one the driver retried after a lost reply still counts.
 
         Every state change goes through here, so this is where a state reached is announced: the
         write itself records what the state owes (the outbox), and the one writer whose conditional
         write succeeded starts sending it.
         """
+        write = lifecycle.change(by, current, new)
         if self._outbox is not None:
-            record = self._outbox.owe(record)
-        if not await self._written(record, expected, attempt, beat_at):
+            write = Change(self._outbox.owe(write.record), write.expected, write.attempt, write.beat_at)
+        if not await self._written(write):
             return False
-        self._announce_owed(record)
+        self._announce_owed(write.record)
         return True
 
     def _announce_owed(self, record: TaskRecord) -> None:
@@ -570,12 +562,11 @@ class TaskEngine:
         if self._outbox is not None and record.announce_pending:
             self._outbox.deliver(record, self._store_for(record))
 
-    async def _written(
-        self, record: TaskRecord, expected: TaskStatus, attempt: int, beat_at: float | None
-    ) -> bool:
+    async def _written(self, change: Change) -> bool:
+        record = change.record
         store = self._store_for(record)
-        write = partial(store.transition, beat_at=beat_at)
-        written = await self._io("transition", write, record, expected, attempt)
+        write = partial(store.transition, beat_at=change.beat_at)
+        written = await self._io("transition", write, record, change.expected, change.attempt)
         if not written:
             current = await self._io("get", store.get, record.session_id, record.task_id)
             written = current is not None and (current.status, current.attempt, current.updated_at) == (
@@ -600,7 +591,7 @@ class TaskEngine:
             # Not durable; with Redis down nobody can tell whether it is an ephemeral task (another
             # microVM may have started it), so the answer is "retry", never a final TaskNotFound.
             record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
-        if record is None or record.expires_at < time.time() or record.owner != owner:
+        if record is None or record.expires_at < self._clock.now() or record.owner != owner:
             raise task_not_found(task_id)
         if record.status is TaskStatus.UNREADABLE:
             raise record_unreadable(task_id)
@@ -615,7 +606,7 @@ class TaskEngine:
         if self._cache is None:
             return None
         cached = await self._cache.get(session_id, task_id)
-        return cached if cached is not None and live(cached, time.time()) else None
+        return cached if cached is not None and live(cached, self._clock.now()) else None
 
     async def _settled(self, record: TaskRecord) -> TaskRecord:
         """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a
@@ -625,61 +616,31 @@ class TaskEngine:
         task afterwards (its conditional writes fail and its next heartbeat stops it).
         """
         self._announce_owed(record)
-        status = self._status_of(record, time.time())
-        if record.status is not TaskStatus.RUNNING or status is TaskStatus.RUNNING:
+        now = self._clock.now()
+        ours = (record.session_id, record.task_id) in self._running
+        settled = lifecycle.settlement(record, now, self._settings, self._resumable(record), ours=ours)
+        if settled is None:
             return record
-        if status is TaskStatus.SUSPENDED:
-            settled = _finished(record, status, None, None, keep_checkpoint=True)
-        else:
-            settled = _finished(record, status, "TaskLost", LOST_MESSAGE)
-        settled = settled.replace(expires_at=self._final_expiry(record))
-        # Fenced on the heartbeat read: a slow (not dead) attempt's checkpoint written since wins.
-        if await self._transition(settled, TaskStatus.RUNNING, record.attempt, beat_at=record.heartbeat_at):
-            log.info("task lease ran out", extra={"task_id": record.task_id, "status": status.value})
+        if await self._transition(Actor.SETTLE, record, settled):
+            log.info("task lease ran out", extra={"task_id": record.task_id, "status": settled.status.value})
             return settled
         return await self._reread(record)
 
     async def _driven(self, record: TaskRecord) -> TaskRecord:
         """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
         record = await self._settled(record)
-        if record.status is not TaskStatus.SUSPENDED or self._draining or self._unknown_kind(record):
+        if self._draining:
+            return record
+        decided = lifecycle.resumption(record, self._clock.now(), self._settings, self._resumable(record))
+        if decided is None:
             return record  # unclaimed: an image that registers the kind resumes it
-        ending = self._not_resumed(record)
-        if ending is not None:
-            if await self._transition(ending, TaskStatus.SUSPENDED, record.attempt):
-                return ending
+        # The fencing step: only one process moves SUSPENDED at this attempt on.
+        if not await self._transition(Actor.RESUME, record, decided):
             return await self._reread(record)
-        now = time.time()
-        resumed = record.replace(
-            status=TaskStatus.RUNNING,
-            attempt=record.attempt + 1,
-            heartbeat_at=now,
-            updated_at=now,
-            expires_at=self._running_expiry(now, record.retention),
-        )
-        # The fencing step: only one process moves SUSPENDED at this attempt to the next attempt.
-        if not await self._transition(resumed, TaskStatus.SUSPENDED, record.attempt):
-            return await self._reread(record)
-        self._launch(resumed)
-        log.info("task resumed", extra={"task_id": resumed.task_id, "attempt": resumed.attempt})
-        return resumed
-
-    def _not_resumed(self, record: TaskRecord) -> TaskRecord | None:
-        """The final record a SUSPENDED task gets instead of a resume, or None to resume it: LOST
-        for a kind that is not resumable (suspended by an image that did not register it; such
-        work must not run twice), FAILED once it used up ``AGENT_MAX_ATTEMPTS``."""
-        if self._known_not_resumable(record):
-            final = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
-        elif record.attempt >= self._settings.max_attempts:
-            final = _finished(
-                record,
-                TaskStatus.FAILED,
-                "ResumeLimit",
-                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
-            )
-        else:
-            return None
-        return final.replace(expires_at=self._final_expiry(record))
+        if decided.status is TaskStatus.RUNNING:
+            self._launch(decided)
+            log.info("task resumed", extra={"task_id": decided.task_id, "attempt": decided.attempt})
+        return decided
 
     async def _reread(self, record: TaskRecord) -> TaskRecord:
         current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
@@ -736,7 +697,7 @@ class TaskEngine:
         if stored is not None and stored.start_id == start_id and stored.status is TaskStatus.RUNNING:
             ours = stored
         if ours is not None and record.client_token is not None and unclaimed():
-            wait = ours.heartbeat_at + self._adoption_window() - time.time()
+            wait = ours.heartbeat_at + self._adoption_window() - self._clock.now()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), timeout=max(0.0, wait))
         if not unclaimed():
@@ -744,13 +705,13 @@ class TaskEngine:
         self._settled_unconfirmed(key, start_id)
         if ours is None:
             return  # another start's write (its own settle closes it), or none landed
-        failed = _finished(
+        failed = self._ended(
             ours, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
         ).replace(expires_at=self._final_expiry(ours))
         # Conditional on RUNNING at the first attempt: a record that moved on meanwhile (cancelled,
         # settled LOST or resumed elsewhere) is left as it is.
         with contextlib.suppress(StoreUnavailableError):
-            closing = partial(self._transition, failed, TaskStatus.RUNNING, ours.attempt)
+            closing = partial(self._transition, Actor.CLOSE_START, ours, failed)
             if await self._until_stored("close unconfirmed", closing):
                 log.info("unconfirmed start closed", extra={"task_id": record.task_id})
 
@@ -828,7 +789,7 @@ class TaskEngine:
         record = running.record
         kind = running.kind
         self._busy.enter()
-        started = time.monotonic()
+        started = self._clock.monotonic()
         heartbeat = asyncio.create_task(self._heartbeats(running))
         final: TaskRecord | None = None
         try:
@@ -850,7 +811,7 @@ class TaskEngine:
                     log.info("task record changed elsewhere; stopping")
                     telemetry.end_task(span, telemetry.SUPERSEDED, None)
                 elif running.cancel_requested:
-                    final = _finished(
+                    final = self._ended(
                         running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
                     )
                 else:
@@ -861,18 +822,18 @@ class TaskEngine:
                 log.info("task record changed elsewhere; stopping")
                 telemetry.end_task(span, telemetry.SUPERSEDED, None)
             except TaskError as error:
-                final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
+                final = self._ended(running.record, TaskStatus.FAILED, error.code, error.message)
             except Exception as exc:
                 log.exception("task failed")
-                final = _finished(
+                final = self._ended(
                     running.record, TaskStatus.FAILED, "TaskFailed", f"the task failed ({type(exc).__name__})"
                 )
             if final is not None:
                 running.recording = True
                 recorded = await self._record_final(
-                    final.replace(expires_at=self._final_expiry(final)), record.attempt
+                    record, final.replace(expires_at=self._final_expiry(final))
                 )
-                _attempt_ended(span, recorded, started)
+                _attempt_ended(span, recorded, self._clock.monotonic() - started)
         finally:
             heartbeat.cancel()
             self._busy.leave()
@@ -917,7 +878,7 @@ class TaskEngine:
 
     async def _beat(self, running: Running, checkpoint: tuple[str | None, str | None] | None = None) -> None:
         record = running.record
-        now = time.time()
+        now = self._clock.now()
         beat = Beat(
             progress=record.progress,
             message=record.message,
@@ -950,7 +911,7 @@ class TaskEngine:
         if len(data) > self._settings.max_result_bytes:
             raise TaskError("ResultTooLarge", f"the result exceeds {self._settings.max_result_bytes} bytes")
         blobs = self._stores.blobs
-        done = partial(_finished, record, TaskStatus.COMPLETED, None, None, result_format=result_format)
+        done = partial(self._ended, record, TaskStatus.COMPLETED, None, None, result_format=result_format)
         if (
             blobs is not None
             and record.retention == "durable"
@@ -964,7 +925,7 @@ class TaskEngine:
                 await self._io_until_stored("put result", blobs.put, key, data)
             except Exception:
                 log.exception("result could not be stored")
-                return _finished(
+                return self._ended(
                     record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
                 )
             return done(result_key=key, result_size=len(data))
@@ -976,25 +937,25 @@ class TaskEngine:
         the record it meant to write."""
         record = running.record
         if running.kind.resumable:
-            stopped = _finished(record, TaskStatus.SUSPENDED, None, None, keep_checkpoint=True)
+            stopped = self._ended(record, TaskStatus.SUSPENDED, None, None, keep_checkpoint=True)
         else:
-            stopped = _finished(
+            stopped = self._ended(
                 record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished"
             )
         try:
             await self._transition(
-                stopped.replace(expires_at=self._final_expiry(record)), TaskStatus.RUNNING, record.attempt
+                Actor.ATTEMPT, record, stopped.replace(expires_at=self._final_expiry(record))
             )
         except Exception:
             log.warning("task left RUNNING at shutdown; it is settled after the lease")
         return stopped
 
-    async def _record_final(self, final: TaskRecord, attempt: int) -> TaskRecord | None:
+    async def _record_final(self, current: TaskRecord, final: TaskRecord) -> TaskRecord | None:
         """Write ``final``; a result that cannot be stored is recorded FAILED instead. Returns the
         outcome it wrote (or last tried to), or None when the record had changed elsewhere."""
         try:
             if not await self._until_stored(
-                "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
+                "finish", partial(self._transition, Actor.ATTEMPT, current, final)
             ):
                 log.warning("record changed elsewhere; outcome not recorded")
                 return None
@@ -1004,17 +965,17 @@ class TaskEngine:
                 log.exception("final state not recorded")
                 return final
             log.exception("result could not be recorded")
-            failed = _finished(
+            failed = self._ended(
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
             )
             try:
-                await self._transition(failed, TaskStatus.RUNNING, attempt)
+                await self._transition(Actor.ATTEMPT, current, failed)
             except Exception:
                 log.exception("final state not recorded")
             return failed
 
 
-def _attempt_ended(span: Span, recorded: TaskRecord | None, started: float) -> None:
+def _attempt_ended(span: Span, recorded: TaskRecord | None, elapsed: float) -> None:
     """Trace and log the outcome an attempt recorded (None: another process's write won)."""
     if recorded is None:
         telemetry.end_task(span, telemetry.SUPERSEDED, None)
@@ -1022,26 +983,7 @@ def _attempt_ended(span: Span, recorded: TaskRecord | None, started: float) -> N
     telemetry.end_task(span, recorded.status.value, recorded.error_code)
     log.info(
         "task finished",
-        extra={"status": recorded.status.value, "elapsed_s": round(time.monotonic() - started, 3)},
-    )
-
-
-def _finished(
-    record: TaskRecord,
-    status: TaskStatus,
-    code: str | None,
-    message: str | None,
-    *,
-    keep_checkpoint: bool = False,
-    **fields: Any,
-) -> TaskRecord:
-    now = time.time()
-    progress = 1.0 if status is TaskStatus.COMPLETED else record.progress
-    values: dict[str, Any] = {"result": None, "result_key": None, "result_size": None, **fields}
-    if not keep_checkpoint:
-        values |= {"checkpoint": None, "checkpoint_key": None}
-    return record.replace(
-        status=status, updated_at=now, progress=progress, error_code=code, error_message=message, **values
+        extra={"status": recorded.status.value, "elapsed_s": round(elapsed, 3)},
     )
 
 
