@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -33,19 +31,19 @@ from agent.errors import (
     record_unreadable,
     result_expired,
     shutting_down,
-    task_not_found,
 )
+from agent.gateway import StoreGateway, if_missing
 from agent.kinds.base import InputProblem, StartLimits, TaskError, TaskKind
 from agent.kinds.registry import Kinds, parse_input
-from agent.lifecycle import Actor, Change
+from agent.lifecycle import Actor
 from agent.logs import bind
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.run_context import RunContext, Running
 from agent.settings import Settings
-from agent.store.base import Beat, Cursor, Stores, TaskStore, live
-from agent.store.failures import is_transient, missing_object, refused_object, unavailable
-from agent.store.guarded_cache import GuardedCache
+from agent.store.base import Beat, Cursor, Stores
+from agent.store.failures import refused_object
+from agent.transitions import Transitions
 from agent.work import task_id_for_token
 
 T = TypeVar("T")
@@ -58,9 +56,6 @@ pending long-polls (at most a third of the stop grace)."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
 """How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM); what
 is not sent by then stays owed in its record, for the next process that reads it."""
-EPHEMERAL_LIST_SECONDS = 0.5
-"""How long ``list_tasks`` waits for the ephemeral store (Redis) before listing without it: durable
-tasks must not wait for a hung Redis."""
 
 
 class BusyTracker(Protocol):
@@ -95,7 +90,8 @@ class TaskEngine:
     ) -> None:
         self._settings = settings
         self._clock = clock if clock is not None else SystemClock()
-        self._outbox = (
+        self._gateway = StoreGateway(settings, stores, self._clock)
+        outbox = (
             Outbox(
                 announcer,
                 retry_base_seconds=settings.retry_base_seconds,
@@ -104,13 +100,11 @@ class TaskEngine:
             if announcer is not None
             else None
         )
+        self._transitions = Transitions(self._gateway, outbox)
         """Every state a task reaches is written with what it owes (events, task tokens) and sent."""
-        self._stores = stores
-        self._cache = GuardedCache(stores.cache) if stores.cache is not None else None
         self._busy = busy
         self.kinds = kinds
         self._model = model
-        self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
         self._cpu = CpuWorkers(settings.cpu_workers)
         self._running: dict[Key, Running] = {}
         self._unconfirmed: dict[Key, set[str]] = {}
@@ -149,16 +143,16 @@ class TaskEngine:
             return
         self._sessions_seen.add(session_id)
         try:
-            for store in self._task_stores():
-                if store is self._stores.ephemeral and self._cache is not None and self._cache.failing:
+            for store in self._gateway.task_stores():
+                if self._gateway.ephemeral_failing(store):
                     # Redis (the cache's server too) keeps failing: look again on a later invocation.
                     self._sessions_seen.discard(session_id)
                     continue
-                for record in await self._io("unfinished", store.unfinished, session_id):
+                for record in await self._gateway.io("unfinished", store.unfinished, session_id):
                     await self._driven(record)
-                if self._outbox is not None:
-                    for record in await self._io("announcing", store.announcing, session_id):
-                        self._announce_owed(record)
+                if self._transitions.announcing:
+                    for record in await self._gateway.io("announcing", store.announcing, session_id):
+                        self._transitions.announce_owed(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation
             log.warning("suspended tasks not resumed yet")
@@ -199,9 +193,9 @@ class TaskEngine:
             callback_token=request.callback.task_token if request.callback is not None else None,
         )
         key = (session_id, task_id)
-        store = self._store_for(record)
+        store = self._gateway.store_for(record)
         try:
-            stored = await self._io("create", store.create, record)
+            stored = await self._gateway.io("create", store.create, record)
         except StoreUnavailableError:
             # The write may have landed: settle it so it never reads RUNNING without running.
             self._unconfirmed.setdefault(key, set()).add(start_id)
@@ -240,7 +234,7 @@ class TaskEngine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
-            record = await self._driven(await self._read(session_id, task_id, owner))
+            record = await self._driven(await self._gateway.read(session_id, task_id, owner))
             status = self._status_of(record, self._clock.now())
             remaining = deadline - loop.time()
             running = self._running.get((session_id, task_id))
@@ -266,7 +260,7 @@ class TaskEngine:
 
     async def cancel(self, session_id: str, task_id: str, *, owner: str | None = None) -> dict[str, Any]:
         """Stop a running or suspended task; a finished one (LOST included) is returned unchanged."""
-        record = await self._settled(await self._read(session_id, task_id, owner))
+        record = await self._settled(await self._gateway.read(session_id, task_id, owner))
         if record.status.finished:
             return await self._view(record, record.status)
         running = self._running.get((session_id, task_id))
@@ -281,7 +275,7 @@ class TaskEngine:
         else:
             # Suspended, or run by another process whose next heartbeat sees the change and stops.
             final = self._ended(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
-            await self._transition(Actor.CANCEL, record, final)
+            await self._transitions.write(Actor.CANCEL, record, final)
         log.info("task cancel requested", extra={"task_id": task_id})
         return await self.get(session_id, task_id, owner=owner)
 
@@ -297,50 +291,16 @@ class TaskEngine:
         except ValueError:
             raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
         now = self._clock.now()
-        records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now, owner)
-        warning = None
-        ephemeral = self._stores.ephemeral
-        if ephemeral is not None:
-            found = await self._ephemeral_list(
-                ephemeral, session_id, limit + 1, cursor=cursor, now=now, owner=owner
-            )
-            if found is None:
-                warning = "ephemeral tasks are not listed: their store is unavailable"
-            else:
-                records += found
+        records, complete = await self._gateway.listing(session_id, limit + 1, cursor, now, owner)
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
         window = [await self._driven(record) for record in records[:limit]]
         page: dict[str, Any] = {
             "tasks": [self._summary(r, self._status_of(r, now)) for r in window],
             "next_cursor": Cursor.after(window[-1]).encode() if len(records) > limit else None,
         }
-        if warning is not None:
-            page["warning"] = warning
+        if not complete:
+            page["warning"] = "ephemeral tasks are not listed: their store is unavailable"
         return page
-
-    async def _ephemeral_list(
-        self,
-        store: TaskStore,
-        session_id: str,
-        limit: int,
-        *,
-        cursor: Cursor | None,
-        now: float,
-        owner: str | None,
-    ) -> Sequence[TaskRecord] | None:
-        """The ephemeral store's page, or None when Redis is unavailable, known to be failing (the
-        result cache shares it) or slower than :data:`EPHEMERAL_LIST_SECONDS`."""
-        if self._cache is not None and self._cache.failing:
-            return None
-        listing = self._io("list", store.list, session_id, limit, cursor, now, owner)
-        try:
-            return await asyncio.wait_for(listing, timeout=EPHEMERAL_LIST_SECONDS)
-        except TimeoutError:
-            if self._cache is not None:
-                self._cache.server_failed()
-            return None
-        except StoreUnavailableError:
-            return None
 
     async def drain(self) -> None:
         """On SIGTERM: refuse new starts, stop local work (resumable tasks are suspended with their
@@ -367,13 +327,11 @@ class TaskEngine:
         for task in self._background:
             task.cancel()
         self._cpu.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._cache is not None:
-            self._cache.stop()
-        if self._outbox is not None:
+        self._gateway.close()
+        if self._transitions.announcing:
             budget = min(SHUTDOWN_ANNOUNCE_SECONDS, self._stop_seconds_left())
-            await asyncio.get_running_loop().run_in_executor(None, self._outbox.close, budget)
-        self._stores.close()
+            await asyncio.get_running_loop().run_in_executor(None, self._transitions.close, budget)
+        self._gateway.close_stores()
 
     def _stop_seconds_left(self, keeping: float = 0.0) -> float:
         """Seconds of the stop grace left, less ``keeping`` for what still follows."""
@@ -387,34 +345,20 @@ class TaskEngine:
             text = json.dumps(state, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"a checkpoint must be JSON: {exc}") from None
-        record = running.record
-        inline: str | None = text
-        key: str | None = None
         data = text.encode()
         if len(data) > self._settings.max_result_bytes:
             raise TaskError(
                 "CheckpointTooLarge", f"a checkpoint exceeds {self._settings.max_result_bytes} bytes"
             )
-        blobs = self._stores.blobs
-        # Like a result: in the bucket when one is configured and it is large, else in the record.
-        if (
-            blobs is not None
-            and self._stores.blob_key is not None
-            and record.retention == "durable"
-            and len(data) > self._settings.s3_threshold_bytes
-        ):
-            # A new key per write: an older attempt's late upload can never replace this one.
-            key = f"{self._stores.blob_key(record)}.checkpoint-{record.attempt}-{uuid.uuid4().hex[:8]}"
-            await self._io_until_stored("put checkpoint", blobs.put, key, data)
-            inline = None
+        key = await self._gateway.put_payload(running.record, "checkpoint", data)
+        inline = text if key is None else None
         await self._beat(running, checkpoint=(inline, key))
         running.record = running.record.replace(checkpoint=inline, checkpoint_key=key)
 
     async def read_object(self, key: str) -> bytes:
         """An object of the configured bucket, held through a storage outage like a checkpoint.
         A key the bucket refuses is the caller's mistake (``ObjectNotFound``), not a storage failure."""
-        blobs = self._stores.blobs
-        if blobs is None:
+        if self._gateway.blobs is None:
             raise TaskError("NoBucket", "reading objects needs AGENT_BUCKET_NAME")
 
         def refused(exc: Exception) -> TaskError | None:
@@ -423,8 +367,7 @@ class TaskEngine:
             message = f"{key} is not in the agent's bucket, or the agent may not read it"
             return TaskError("ObjectNotFound", message)
 
-        read = partial(self._io, "get object", blobs.get, key, refused=refused)
-        return await self._until_stored("get object", read)
+        return await self._gateway.get_blob("get object", key, refused, hold=True)
 
     def model(self) -> Any:
         """The configured strands model."""
@@ -435,7 +378,7 @@ class TaskEngine:
     # ---- internals ---------------------------------------------------------------------
 
     def _check_start(self, kind: TaskKind[Any], task_input: Any, request: StartTask) -> None:
-        if request.retention == "ephemeral" and self._stores.ephemeral is None:
+        if request.retention == "ephemeral" and not self._gateway.has_ephemeral:
             raise invalid_field("retention", "'ephemeral' needs a Redis store, which is not configured")
         if kind.check is None:
             return
@@ -469,15 +412,6 @@ class TaskEngine:
         """``record`` moved to ``status`` now (see :func:`agent.lifecycle.ended`)."""
         return lifecycle.ended(record, status, code, message, self._clock.now(), **fields)
 
-    def _task_stores(self) -> tuple[TaskStore, ...]:
-        ephemeral = self._stores.ephemeral
-        return (self._stores.tasks,) if ephemeral is None else (self._stores.tasks, ephemeral)
-
-    def _store_for(self, record: TaskRecord) -> TaskStore:
-        if record.retention == "ephemeral" and self._stores.ephemeral is not None:
-            return self._stores.ephemeral
-        return self._stores.tasks
-
     def _status_of(self, record: TaskRecord, now: float) -> TaskStatus:
         """RUNNING records of other processes whose heartbeat is older than the lease are dead."""
         ours = (record.session_id, record.task_id) in self._running
@@ -494,120 +428,6 @@ class TaskEngine:
             return None
         return ApiError("UnknownKind", f"kind {record.kind[:64]!r} is not registered in this version")
 
-    async def _io(
-        self,
-        what: str,
-        func: Callable[..., T],
-        *args: Any,
-        refused: Callable[[Exception], Exception | None] | None = None,
-    ) -> T:
-        """One storage call off the event loop; the driver has retried it, a failure is classified:
-        ``refused`` turns a failure that is the caller's own (a missing object) into its error."""
-        with telemetry.store_span(what):
-            try:
-                return await self._in_pool(func, *args)
-            except StoreUnavailableError:
-                metrics.store_failure(what)
-                raise
-            except Exception as exc:
-                if refused is not None and (error := refused(exc)) is not None:
-                    raise error from None
-                metrics.store_failure(what)
-                raise unavailable(what, exc) from exc
-
-    async def _in_pool(self, func: Callable[..., T], *args: Any) -> T:
-        """``func`` in the I/O pool, in this context: a driver's own spans and log lines belong
-        to the store call that made them."""
-        call = partial(contextvars.copy_context().run, func, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-
-    async def _io_until_stored(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """:meth:`_io`, holding on through a storage outage (see :meth:`_until_stored`)."""
-        return await self._until_stored(what, partial(self._io, what, func, *args))
-
-    async def _until_stored(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
-        """Holds finished work through a storage outage: repeats ``write`` while its failure is
-        transient. The task stays in ``_running`` meanwhile, so it reads RUNNING here and /ping
-        stays HealthyBusy (keeping the microVM and the finished result alive) until storage returns
-        or the process stops."""
-        delay = self._settings.retry_base_seconds
-        while True:
-            try:
-                return await write()
-            except StoreUnavailableError as exc:
-                if exc.__cause__ is None or not is_transient(exc.__cause__):
-                    raise
-            log.warning("storage unavailable; holding the work and retrying", extra={"operation": what})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._settings.heartbeat_seconds)
-
-    async def _transition(self, by: Actor, current: TaskRecord, new: TaskRecord) -> bool:
-        """Write ``new`` over ``current`` under the fence the life cycle gives ``by`` (see
-        :func:`agent.lifecycle.change`); one the driver retried after a lost reply still counts.
-
-        Every state change goes through here, so this is where a state reached is announced: the
-        write itself records what the state owes (the outbox), and the one writer whose conditional
-        write succeeded starts sending it.
-        """
-        write = lifecycle.change(by, current, new)
-        if self._outbox is not None:
-            write = Change(self._outbox.owe(write.record), write.expected, write.attempt, write.beat_at)
-        if not await self._written(write):
-            return False
-        self._announce_owed(write.record)
-        return True
-
-    def _announce_owed(self, record: TaskRecord) -> None:
-        """Send (in the background) what a record read or written still owes."""
-        if self._outbox is not None and record.announce_pending:
-            self._outbox.deliver(record, self._store_for(record))
-
-    async def _written(self, change: Change) -> bool:
-        record = change.record
-        store = self._store_for(record)
-        write = partial(store.transition, beat_at=change.beat_at)
-        written = await self._io("transition", write, record, change.expected, change.attempt)
-        if not written:
-            current = await self._io("get", store.get, record.session_id, record.task_id)
-            written = current is not None and (current.status, current.attempt, current.updated_at) == (
-                record.status,
-                record.attempt,
-                record.updated_at,
-            )
-        if written:  # counted once, by the process whose write it was
-            metrics.task_recorded(record.kind, record.status, record.updated_at - record.created_at)
-        return written
-
-    async def _read(self, session_id: str, task_id: str, owner: str | None) -> TaskRecord:
-        """The task for a caller: another owner's task (or an owned one, to a caller without an
-        owner) is ``TaskNotFound``, exactly like a task that does not exist."""
-        cached = await self._cached(session_id, task_id)
-        if cached is not None:
-            if cached.owner != owner:
-                raise task_not_found(task_id)
-            return cached
-        record = await self._io("get", self._stores.tasks.get, session_id, task_id)
-        if record is None and self._stores.ephemeral is not None:
-            # Not durable; with Redis down nobody can tell whether it is an ephemeral task (another
-            # microVM may have started it), so the answer is "retry", never a final TaskNotFound.
-            record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
-        if record is None or record.expires_at < self._clock.now() or record.owner != owner:
-            raise task_not_found(task_id)
-        if record.status is TaskStatus.UNREADABLE:
-            raise record_unreadable(task_id)
-        if self._cache is not None and record.status.finished and record.retention == "durable":
-            # Announcements are sent from store reads only: a cached copy would owe them forever.
-            await self._cache.put(record.replace(announce_pending=()))
-        return record
-
-    async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The finished record from the result cache, or None (also when the cache is down, and when
-        the cached record has expired: its id may name a newer task by now)."""
-        if self._cache is None:
-            return None
-        cached = await self._cache.get(session_id, task_id)
-        return cached if cached is not None and live(cached, self._clock.now()) else None
-
     async def _settled(self, record: TaskRecord) -> TaskRecord:
         """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a
         resumable kind) or LOST first.
@@ -615,16 +435,16 @@ class TaskEngine:
         Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish the
         task afterwards (its conditional writes fail and its next heartbeat stops it).
         """
-        self._announce_owed(record)
+        self._transitions.announce_owed(record)
         now = self._clock.now()
         ours = (record.session_id, record.task_id) in self._running
         settled = lifecycle.settlement(record, now, self._settings, self._resumable(record), ours=ours)
         if settled is None:
             return record
-        if await self._transition(Actor.SETTLE, record, settled):
+        if await self._transitions.write(Actor.SETTLE, record, settled):
             log.info("task lease ran out", extra={"task_id": record.task_id, "status": settled.status.value})
             return settled
-        return await self._reread(record)
+        return await self._gateway.reread(record)
 
     async def _driven(self, record: TaskRecord) -> TaskRecord:
         """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
@@ -635,18 +455,12 @@ class TaskEngine:
         if decided is None:
             return record  # unclaimed: an image that registers the kind resumes it
         # The fencing step: only one process moves SUSPENDED at this attempt on.
-        if not await self._transition(Actor.RESUME, record, decided):
-            return await self._reread(record)
+        if not await self._transitions.write(Actor.RESUME, record, decided):
+            return await self._gateway.reread(record)
         if decided.status is TaskStatus.RUNNING:
             self._launch(decided)
             log.info("task resumed", extra={"task_id": decided.task_id, "attempt": decided.attempt})
         return decided
-
-    async def _reread(self, record: TaskRecord) -> TaskRecord:
-        current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
-        if current is None:
-            raise task_not_found(record.task_id)
-        return current
 
     def _adopt(self, stored: TaskRecord) -> bool:
         """Whether ``stored`` was written by a start of ours that answered an error and was not run
@@ -682,11 +496,11 @@ class TaskEngine:
         def unclaimed() -> bool:  # neither adopted by a retry nor settled yet
             return start_id in self._unconfirmed.get(key, ())
 
-        store = self._store_for(record)
+        store = self._gateway.store_for(record)
         delay = self._settings.retry_base_seconds
         while True:
             try:
-                stored = await self._io("get", store.get, record.session_id, record.task_id)
+                stored = await self._gateway.io("get", store.get, record.session_id, record.task_id)
                 break
             except StoreUnavailableError:
                 await asyncio.sleep(delay)
@@ -711,8 +525,8 @@ class TaskEngine:
         # Conditional on RUNNING at the first attempt: a record that moved on meanwhile (cancelled,
         # settled LOST or resumed elsewhere) is left as it is.
         with contextlib.suppress(StoreUnavailableError):
-            closing = partial(self._transition, Actor.CLOSE_START, ours, failed)
-            if await self._until_stored("close unconfirmed", closing):
+            closing = partial(self._transitions.write, Actor.CLOSE_START, ours, failed)
+            if await self._gateway.until_stored("close unconfirmed", closing):
                 log.info("unconfirmed start closed", extra={"task_id": record.task_id})
 
     def _settled_unconfirmed(self, key: Key, start_id: str) -> None:
@@ -748,15 +562,16 @@ class TaskEngine:
         view = self._summary(record, status)
         if record.result is not None:
             view["result"] = _decode_result(record.result, record.result_format)
-        elif record.result_key is not None and self._stores.blobs is not None:
-            blobs = self._stores.blobs
+        elif record.result_key is not None and (blobs := self._gateway.blobs) is not None:
             size = record.result_size or 0
             if size > self._settings.presign_threshold_bytes:
                 expiry = self._settings.presign_expiry_seconds
-                view["result_url"] = await self._io("presign", blobs.presign, record.result_key, expiry)
+                view["result_url"] = await self._gateway.io(
+                    "presign", blobs.presign, record.result_key, expiry
+                )
             else:
-                gone = partial(_if_missing, result_expired(record.task_id))
-                data = await self._io("get result", blobs.get, record.result_key, refused=gone)
+                gone = if_missing(result_expired(record.task_id))
+                data = await self._gateway.get_blob("get result", record.result_key, gone, hold=False)
                 view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
         if record.error_code is not None:
             view["error"] = {"code": record.error_code, "message": record.error_message or ""}
@@ -846,12 +661,12 @@ class TaskEngine:
         the write that stored it (the attempt keeps its heartbeats meanwhile)."""
         if record.checkpoint is not None:
             return json.loads(record.checkpoint)
-        blobs = self._stores.blobs
-        if record.checkpoint_key is not None and blobs is not None:
+        if record.checkpoint_key is not None and self._gateway.blobs is not None:
             expired = TaskError("CheckpointExpired", "the checkpoint to resume from is no longer stored")
-            gone = partial(_if_missing, expired)
-            read = partial(self._io, "get checkpoint", blobs.get, record.checkpoint_key, refused=gone)
-            return json.loads(await self._until_stored("get checkpoint", read))
+            gone = if_missing(expired)
+            return json.loads(
+                await self._gateway.get_blob("get checkpoint", record.checkpoint_key, gone, hold=True)
+            )
         return None
 
     async def _heartbeats(self, running: Running) -> None:
@@ -886,10 +701,12 @@ class TaskEngine:
             expires_at=self._running_expiry(now, record.retention),
             checkpoint=checkpoint,
         )
-        store = self._store_for(record)
+        store = self._gateway.store_for(record)
         # A checkpoint is work done, held through an outage; a plain heartbeat can wait for the next.
         what, call = (
-            ("checkpoint", self._io_until_stored) if checkpoint is not None else ("heartbeat", self._io)
+            ("checkpoint", self._gateway.io_until_stored)
+            if checkpoint is not None
+            else ("heartbeat", self._gateway.io)
         )
         alive = await call(what, store.beat, record.session_id, record.task_id, record.attempt, beat)
         if not alive:
@@ -910,24 +727,15 @@ class TaskEngine:
         data = text.encode()
         if len(data) > self._settings.max_result_bytes:
             raise TaskError("ResultTooLarge", f"the result exceeds {self._settings.max_result_bytes} bytes")
-        blobs = self._stores.blobs
         done = partial(self._ended, record, TaskStatus.COMPLETED, None, None, result_format=result_format)
-        if (
-            blobs is not None
-            and record.retention == "durable"
-            and len(data) > self._settings.s3_threshold_bytes
-        ):
-            base = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
-            # A key per attempt, like checkpoints: an older attempt that wakes late and uploads
-            # before it loses its final write can never replace the object the record names.
-            key = f"{base}.result-{record.attempt}"
-            try:
-                await self._io_until_stored("put result", blobs.put, key, data)
-            except Exception:
-                log.exception("result could not be stored")
-                return self._ended(
-                    record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
-                )
+        try:
+            key = await self._gateway.put_payload(record, "result", data)
+        except Exception:
+            log.exception("result could not be stored")
+            return self._ended(
+                record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
+            )
+        if key is not None:
             return done(result_key=key, result_size=len(data))
         return done(result=text, result_size=len(data))
 
@@ -943,7 +751,7 @@ class TaskEngine:
                 record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished"
             )
         try:
-            await self._transition(
+            await self._transitions.write(
                 Actor.ATTEMPT, record, stopped.replace(expires_at=self._final_expiry(record))
             )
         except Exception:
@@ -954,8 +762,8 @@ class TaskEngine:
         """Write ``final``; a result that cannot be stored is recorded FAILED instead. Returns the
         outcome it wrote (or last tried to), or None when the record had changed elsewhere."""
         try:
-            if not await self._until_stored(
-                "finish", partial(self._transition, Actor.ATTEMPT, current, final)
+            if not await self._gateway.until_stored(
+                "finish", partial(self._transitions.write, Actor.ATTEMPT, current, final)
             ):
                 log.warning("record changed elsewhere; outcome not recorded")
                 return None
@@ -969,7 +777,7 @@ class TaskEngine:
                 final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
             )
             try:
-                await self._transition(Actor.ATTEMPT, current, failed)
+                await self._transitions.write(Actor.ATTEMPT, current, failed)
             except Exception:
                 log.exception("final state not recorded")
             return failed
@@ -985,11 +793,6 @@ def _attempt_ended(span: Span, recorded: TaskRecord | None, elapsed: float) -> N
         "task finished",
         extra={"status": recorded.status.value, "elapsed_s": round(elapsed, 3)},
     )
-
-
-def _if_missing(error: Exception, exc: Exception) -> Exception | None:
-    """``error`` when ``exc`` says the object is not there (an outage stays an outage)."""
-    return error if missing_object(exc) else None
 
 
 def _decode_result(text: str, result_format: str) -> Any:
