@@ -103,6 +103,15 @@ def ended(
     )
 
 
+def adoption_deadline(record: TaskRecord, settings: Settings) -> float:
+    """Until when a record whose start answered an error waits for a client-token retry to adopt
+    it: one heartbeat before its lease runs out. Every reader takes the record for live work until
+    the lease ends anyway (as after a kill), and after that readers settle it themselves; the
+    heartbeat left over is time for the closing write. With the defaults (10 s, 60 s) a retry has
+    50 s, longer than a client's capped backoff."""
+    return record.heartbeat_at + settings.lease_seconds - settings.heartbeat_seconds
+
+
 def lease_expired(record: TaskRecord, now: float, settings: Settings) -> bool:
     """Whether ``record``'s last heartbeat is older than the lease."""
     return now - record.heartbeat_at > settings.lease_seconds

@@ -70,22 +70,11 @@ class UnconfirmedStarts:
         del self._starts[key]  # every failed start of this task: the record is run now
         return True
 
-    def _adoption_window(self) -> float:
-        """How long after its create a record with a client token waits for a retry to adopt it.
-
-        Until one heartbeat before its lease runs out: every reader takes the record for live work
-        until the lease ends anyway (as after a kill), and after that readers settle it themselves
-        (LOST, or SUSPENDED and resumed by whoever reads it). The heartbeat left over is time for
-        the closing write. With the defaults (10 s, 60 s) a retry has 50 s, longer than a client's
-        capped backoff.
-        """
-        return self._settings.lease_seconds - self._settings.heartbeat_seconds
-
     async def _settle(self, record: TaskRecord, start_id: str) -> None:
         """After a create that failed from our side: once storage answers, a record our start
         wrote (and nobody adopted) is closed as FAILED, so it does not read RUNNING unrun. Without
         a client token nobody can ask for it again, so it is closed at once; with one, a retry may
-        adopt it within :meth:`_adoption_window` (or until this process stops)."""
+        adopt it until :func:`agent.lifecycle.adoption_deadline` (or until this process stops)."""
         key = (record.session_id, record.task_id)
 
         def unclaimed() -> bool:  # neither adopted by a retry nor settled yet
@@ -106,7 +95,7 @@ class UnconfirmedStarts:
         if stored is not None and stored.start_id == start_id and stored.status is TaskStatus.RUNNING:
             ours = stored
         if ours is not None and record.client_token is not None and unclaimed():
-            wait = ours.heartbeat_at + self._adoption_window() - self._clock.now()
+            wait = lifecycle.adoption_deadline(ours, self._settings) - self._clock.now()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), timeout=max(0.0, wait))
         if not unclaimed():

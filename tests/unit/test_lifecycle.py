@@ -158,6 +158,12 @@ def test_only_a_suspended_record_is_resumed() -> None:
         assert lifecycle.resumption(running(clock, status=status), clock.now(), SETTINGS, True) is None
 
 
+def test_an_unconfirmed_start_waits_for_adoption_until_one_heartbeat_before_its_lease_ends() -> None:
+    clock = FakeClock()
+    record = running(clock)
+    assert lifecycle.adoption_deadline(record, SETTINGS) == clock.now() + 60 - 10
+
+
 def test_ephemeral_records_expire_on_their_own_ttl() -> None:
     now = T0
     assert lifecycle.running_expiry(now, "ephemeral", SETTINGS) == int(now + 60 + 600)
