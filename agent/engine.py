@@ -1,55 +1,48 @@
-"""The task engine: runs tasks of every kind as asyncio tasks and answers from the store.
+"""The task engine: the public operations on tasks, over the parts that do the work.
 
-Every blocking store call runs in a bounded thread pool, so the event loop (which also serves
-/ping) never waits on I/O. The store record is the source of truth; the engine keeps only what
-it needs to drive its own running attempts. Every write after creation is conditional on the
-record's status and attempt, so at most one process ever runs a task.
+Construction runs one way: settings and stores → :class:`~agent.gateway.StoreGateway` (every store
+call, off the event loop) → :class:`~agent.transitions.Transitions` (fenced, announced state
+changes) → :class:`~agent.attempts.AttemptRunner` (this process's attempts) → the engine. The rules
+themselves live in :mod:`agent.lifecycle`; the store record is the source of truth, and every write
+after creation is conditional on its status and attempt, so at most one process runs a task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import json
 import logging
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any
 
-from opentelemetry.trace import Span
-
-from agent import metrics, telemetry
+from agent import lifecycle, metrics
 from agent.announce.announcer import Announcer
 from agent.announce.outbox import Outbox
-from agent.cpu import CpuWorkers
+from agent.attempts import AttemptRunner, BusyTracker
+from agent.clock import Clock, SystemClock
 from agent.errors import (
     ApiError,
     StoreUnavailableError,
     invalid_field,
     record_unreadable,
-    result_expired,
     shutting_down,
-    task_not_found,
 )
-from agent.kinds.base import InputProblem, StartLimits, TaskError, TaskKind
+from agent.gateway import StoreGateway
 from agent.kinds.registry import Kinds, parse_input
-from agent.logs import bind
+from agent.lifecycle import Actor
 from agent.payloads import StartTask
-from agent.records import TaskRecord, TaskStatus
-from agent.run_context import RunContext, Running
+from agent.reconciler import Reconciler
+from agent.records import TaskStatus
+from agent.run_context import Running
 from agent.settings import Settings
-from agent.store.base import Beat, Cursor, Stores, TaskStore, live
-from agent.store.failures import is_transient, missing_object, refused_object, unavailable
-from agent.store.guarded_cache import GuardedCache
-from agent.work import task_id_for_token
+from agent.starts import check_start, new_record, same_task
+from agent.store.base import Cursor, Stores
+from agent.transitions import Transitions
+from agent.unconfirmed import UnconfirmedStarts
+from agent.views import TaskViews
 
-T = TypeVar("T")
 log = logging.getLogger("agent.engine")
-Key = tuple[str, str]
 
 SHUTDOWN_RECORD_SECONDS = 3.0
 """How long SIGTERM handling waits for in-flight tasks to record themselves before answering
@@ -57,26 +50,6 @@ pending long-polls (at most a third of the stop grace)."""
 SHUTDOWN_ANNOUNCE_SECONDS = 3.0
 """How long shutdown gives pending announcements (the SUSPENDED and LOST events of SIGTERM); what
 is not sent by then stays owed in its record, for the next process that reads it."""
-EPHEMERAL_LIST_SECONDS = 0.5
-"""How long ``list_tasks`` waits for the ephemeral store (Redis) before listing without it: durable
-tasks must not wait for a hung Redis."""
-LOST_MESSAGE = "the task stopped reporting (its microVM ended); start it again"
-
-
-class BusyTracker(Protocol):
-    """Keeps /ping at HealthyBusy while work runs (see :class:`agent.ping.PingState`)."""
-
-    def enter(self) -> None:
-        """One more piece of work is running."""
-        ...
-
-    def leave(self) -> None:
-        """One piece of work ended."""
-        ...
-
-
-class _SupersededError(Exception):
-    """The stored record moved on while this attempt was still working on it."""
 
 
 class TaskEngine:
@@ -91,9 +64,12 @@ class TaskEngine:
         model: Callable[[], Any] | None = None,
         *,
         announcer: Announcer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._settings = settings
-        self._outbox = (
+        self._clock = clock if clock is not None else SystemClock()
+        self._gateway = StoreGateway(settings, stores, self._clock)
+        outbox = (
             Outbox(
                 announcer,
                 retry_base_seconds=settings.retry_base_seconds,
@@ -102,61 +78,56 @@ class TaskEngine:
             if announcer is not None
             else None
         )
+        self._transitions = Transitions(self._gateway, outbox)
         """Every state a task reaches is written with what it owes (events, task tokens) and sent."""
-        self._stores = stores
-        self._cache = GuardedCache(stores.cache) if stores.cache is not None else None
-        self._busy = busy
+        self._runner = AttemptRunner(
+            settings, self._gateway, self._transitions, busy=busy, kinds=kinds, model=model, clock=self._clock
+        )
         self.kinds = kinds
-        self._model = model
-        self._pool = ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="agent-io")
-        self._cpu = CpuWorkers(settings.cpu_workers)
-        self._running: dict[Key, Running] = {}
-        self._unconfirmed: dict[Key, set[str]] = {}
-        """The ``start_id`` of each start whose create failed from our side, per task: a client-token
-        retry may adopt the record one of them wrote. Each failed start has its own settle loop (see
-        :meth:`_settle_unconfirmed`), which closes the record only if that start wrote it."""
-        self._background: set[asyncio.Task[None]] = set()
-        self._sessions_seen: set[str] = set()
-        self._draining = False
+        self._reconciler = Reconciler(settings, self._gateway, self._transitions, self._runner, self._clock)
+        self._views = TaskViews(settings, self._gateway, self._runner)
         self._released = asyncio.Event()
         """Set on SIGTERM once in-flight tasks are recorded: pending long-polls answer at once."""
+        self._unconfirmed = UnconfirmedStarts(
+            settings, self._gateway, self._transitions, self._clock, self._released
+        )
+        self._sessions_seen: set[str] = set()
         self._stop_by = float("inf")
         """When shutdown must be over (monotonic): SIGTERM plus ``AGENT_STOP_GRACE_SECONDS``."""
-        self._started = time.monotonic()
 
     @property
     def running_count(self) -> int:
         """Tasks of this process still running."""
-        return len(self._running)
+        return self._runner.running_count
 
     @property
     def stopping(self) -> bool:
         """Whether SIGTERM arrived."""
-        return self._draining
+        return self._runner.stopping
 
     def remaining_seconds(self) -> float:
         """Seconds until this microVM reaches its maximum lifetime."""
-        return max(0.0, self._settings.max_duration_seconds - (time.monotonic() - self._started))
+        return self._runner.remaining_seconds()
 
     # ---- public operations -------------------------------------------------------------
 
     async def visit(self, session_id: str) -> None:
         """Called before every invocation: the first one of a session in this process resumes the
         session's suspended tasks (and settles those whose microVM died)."""
-        if session_id in self._sessions_seen or self._draining:
+        if session_id in self._sessions_seen or self.stopping:
             return
         self._sessions_seen.add(session_id)
         try:
-            for store in self._task_stores():
-                if store is self._stores.ephemeral and self._cache is not None and self._cache.failing:
+            for store in self._gateway.task_stores():
+                if self._gateway.ephemeral_failing(store):
                     # Redis (the cache's server too) keeps failing: look again on a later invocation.
                     self._sessions_seen.discard(session_id)
                     continue
-                for record in await self._io("unfinished", store.unfinished, session_id):
-                    await self._driven(record)
-                if self._outbox is not None:
-                    for record in await self._io("announcing", store.announcing, session_id):
-                        self._announce_owed(record)
+                for record in await self._gateway.io("unfinished", store.unfinished, session_id):
+                    await self._reconciler.driven(record)
+                if self._transitions.announcing:
+                    for record in await self._gateway.io("announcing", store.announcing, session_id):
+                        self._transitions.announce_owed(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation
             log.warning("suspended tasks not resumed yet")
@@ -168,61 +139,49 @@ class TaskEngine:
         driver retry that finds the record already written recognises it as ours. ``owner`` (the
         caller's identity under JWT auth) is bound into the record: only that caller sees the task.
         """
-        if self._draining:
+        if self.stopping:
             raise shutting_down()
         kind = self.kinds.get(request.kind)
         task_input = parse_input(kind, request.input, request.input_prefix)
-        self._check_start(kind, task_input, request)
-        now = time.time()
-        start_id = uuid.uuid4().hex
-        task_id = (
-            task_id_for_token(session_id, request.client_token, owner)
-            if request.client_token
-            else str(uuid.uuid4())
+        check_start(
+            kind,
+            task_input,
+            request,
+            self._settings,
+            remaining_seconds=self.remaining_seconds(),
+            has_ephemeral=self._gateway.has_ephemeral,
         )
-        record = TaskRecord(
-            session_id=session_id,
-            task_id=task_id,
-            status=TaskStatus.RUNNING,
-            kind=kind.name,
-            input_json=task_input.model_dump_json(),
-            created_at=now,
-            updated_at=now,
-            heartbeat_at=now,
-            expires_at=self._running_expiry(now, request.retention),
-            retention=request.retention,
-            client_token=request.client_token,
+        start_id = uuid.uuid4().hex
+        now = self._clock.now()
+        record = new_record(
+            session_id,
+            request,
+            kind,
+            task_input,
             owner=owner,
             start_id=start_id,
-            callback_token=request.callback.task_token if request.callback is not None else None,
+            now=now,
+            settings=self._settings,
         )
-        key = (session_id, task_id)
-        store = self._store_for(record)
+        store = self._gateway.store_for(record)
         try:
-            stored = await self._io("create", store.create, record)
+            stored = await self._gateway.io("create", store.create, record)
         except StoreUnavailableError:
             # The write may have landed: settle it so it never reads RUNNING without running.
-            self._unconfirmed.setdefault(key, set()).add(start_id)
-            self._spawn(self._settle_unconfirmed(record, start_id))
+            self._unconfirmed.failed(record, start_id)
             raise
         if stored.status is TaskStatus.UNREADABLE:
             raise record_unreadable(stored.task_id)
-        if stored.start_id == record.start_id or self._adopt(stored):
-            self._launch(stored)
+        if stored.start_id == record.start_id or self._unconfirmed.adopt(stored):
+            self._runner.launch(stored)
             metrics.task_started(stored.kind)
             log.info("task started", extra={"task_id": stored.task_id, "kind": stored.kind})
             return {"task_id": stored.task_id, "status": TaskStatus.RUNNING.value}
-        if (stored.kind, stored.input_json, stored.retention, stored.owner, stored.callback_token) != (
-            record.kind,
-            record.input_json,
-            record.retention,
-            record.owner,
-            record.callback_token,
-        ):
+        if not same_task(stored, record):
             raise ApiError("ClientTokenConflict", "client_token was already used with different parameters")
         log.info("idempotent start", extra={"task_id": stored.task_id})
-        stored = await self._driven(stored)
-        return {"task_id": stored.task_id, "status": self._status_of(stored, time.time()).value}
+        stored = await self._reconciler.driven(stored)
+        return {"task_id": stored.task_id, "status": self._reconciler.status_of(stored).value}
 
     async def get(
         self,
@@ -238,13 +197,13 @@ class TaskEngine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
-            record = await self._driven(await self._read(session_id, task_id, owner))
-            status = self._status_of(record, time.time())
+            record = await self._reconciler.driven(await self._gateway.read(session_id, task_id, owner))
+            status = self._reconciler.status_of(record)
             remaining = deadline - loop.time()
-            running = self._running.get((session_id, task_id))
+            running = self._runner.running(session_id, task_id)
             progress = (running.record if running is not None else record).progress
             moved = last_progress is not None and progress != last_progress
-            waits_for_another_image = self._unknown_kind(record) is not None
+            waits_for_another_image = self._views.unknown_kind(record) is not None
             if (
                 status.finished
                 or moved
@@ -252,7 +211,7 @@ class TaskEngine:
                 or self._released.is_set()
                 or waits_for_another_image
             ):
-                return await self._view(record, status)
+                return await self._views.view(record, status)
             if running is not None:
                 wake = running.changed if last_progress is not None else running.done
             else:
@@ -264,10 +223,10 @@ class TaskEngine:
 
     async def cancel(self, session_id: str, task_id: str, *, owner: str | None = None) -> dict[str, Any]:
         """Stop a running or suspended task; a finished one (LOST included) is returned unchanged."""
-        record = await self._settled(await self._read(session_id, task_id, owner))
+        record = await self._reconciler.settled(await self._gateway.read(session_id, task_id, owner))
         if record.status.finished:
-            return await self._view(record, record.status)
-        running = self._running.get((session_id, task_id))
+            return await self._views.view(record, record.status)
+        running = self._runner.running(session_id, task_id)
         if running is not None:
             running.cancel_requested = True
             if not running.recording and running.task is not None:
@@ -278,8 +237,9 @@ class TaskEngine:
                 log.warning("cancelled task did not stop in time", extra={"task_id": task_id})
         else:
             # Suspended, or run by another process whose next heartbeat sees the change and stops.
-            final = _finished(record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request")
-            await self._transition(final, record.status, record.attempt)
+            message = "cancelled by request"
+            final = lifecycle.ended(record, TaskStatus.CANCELLED, "Cancelled", message, self._clock.now())
+            await self._transitions.write(Actor.CANCEL, record, final)
         log.info("task cancel requested", extra={"task_id": task_id})
         return await self.get(session_id, task_id, owner=owner)
 
@@ -294,63 +254,26 @@ class TaskEngine:
             cursor = Cursor.decode(cursor_text) if cursor_text is not None else None
         except ValueError:
             raise invalid_field("cursor", "not a cursor returned by list_tasks") from None
-        now = time.time()
-        records = await self._io("list", self._stores.tasks.list, session_id, limit + 1, cursor, now, owner)
-        warning = None
-        ephemeral = self._stores.ephemeral
-        if ephemeral is not None:
-            found = await self._ephemeral_list(
-                ephemeral, session_id, limit + 1, cursor=cursor, now=now, owner=owner
-            )
-            if found is None:
-                warning = "ephemeral tasks are not listed: their store is unavailable"
-            else:
-                records += found
+        now = self._clock.now()
+        records, complete = await self._gateway.listing(session_id, limit + 1, cursor, now, owner)
         records.sort(key=lambda r: (r.created_at, r.task_id), reverse=True)
-        window = [await self._driven(record) for record in records[:limit]]
+        window = [await self._reconciler.driven(record) for record in records[:limit]]
         page: dict[str, Any] = {
-            "tasks": [self._summary(r, self._status_of(r, now)) for r in window],
+            "tasks": [self._views.summary(r, self._reconciler.status_at(r, now)) for r in window],
             "next_cursor": Cursor.after(window[-1]).encode() if len(records) > limit else None,
         }
-        if warning is not None:
-            page["warning"] = warning
+        if not complete:
+            page["warning"] = "ephemeral tasks are not listed: their store is unavailable"
         return page
-
-    async def _ephemeral_list(
-        self,
-        store: TaskStore,
-        session_id: str,
-        limit: int,
-        *,
-        cursor: Cursor | None,
-        now: float,
-        owner: str | None,
-    ) -> Sequence[TaskRecord] | None:
-        """The ephemeral store's page, or None when Redis is unavailable, known to be failing (the
-        result cache shares it) or slower than :data:`EPHEMERAL_LIST_SECONDS`."""
-        if self._cache is not None and self._cache.failing:
-            return None
-        listing = self._io("list", store.list, session_id, limit, cursor, now, owner)
-        try:
-            return await asyncio.wait_for(listing, timeout=EPHEMERAL_LIST_SECONDS)
-        except TimeoutError:
-            if self._cache is not None:
-                self._cache.server_failed()
-            return None
-        except StoreUnavailableError:
-            return None
 
     async def drain(self) -> None:
         """On SIGTERM: refuse new starts, stop local work (resumable tasks are suspended with their
         last checkpoint, others recorded LOST), then answer every pending long-poll."""
-        if self._draining:
+        if self.stopping:
             return
-        self._draining = True
         grace = self._settings.stop_grace_seconds
-        self._stop_by = time.monotonic() + grace
-        tasks = [running.task for running in self._running.values() if running.task is not None]
-        for task in tasks:
-            task.cancel()
+        self._stop_by = self._clock.monotonic() + grace
+        tasks = self._runner.stop()
         if tasks:
             await asyncio.wait(tasks, timeout=min(SHUTDOWN_RECORD_SECONDS, grace / 3))
         self._released.set()
@@ -359,696 +282,31 @@ class TaskEngine:
         """Stop local work (see :meth:`drain`) and release the stores, within the stop grace: a
         record a store does not take by then is settled after its lease, as after a kill."""
         await self.drain()
-        pending = [r.task for r in self._running.values() if r.task is not None]
+        pending = self._runner.tasks()
         if pending:
             await asyncio.wait(pending, timeout=self._stop_seconds_left(SHUTDOWN_ANNOUNCE_SECONDS))
-        for task in self._background:
-            task.cancel()
-        self._cpu.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._cache is not None:
-            self._cache.stop()
-        if self._outbox is not None:
+        self._unconfirmed.close()
+        self._runner.close()
+        self._gateway.close()
+        if self._transitions.announcing:
             budget = min(SHUTDOWN_ANNOUNCE_SECONDS, self._stop_seconds_left())
-            await asyncio.get_running_loop().run_in_executor(None, self._outbox.close, budget)
-        self._stores.close()
+            await asyncio.get_running_loop().run_in_executor(None, self._transitions.close, budget)
+        self._gateway.close_stores()
 
     def _stop_seconds_left(self, keeping: float = 0.0) -> float:
         """Seconds of the stop grace left, less ``keeping`` for what still follows."""
-        return max(0.0, self._stop_by - time.monotonic() - keeping)
+        return max(0.0, self._stop_by - self._clock.monotonic() - keeping)
 
-    # ---- what running tasks use (RunHost) ----------------------------------------------
+    # ---- what running tasks use (RunHost, served by the attempt runner) ------------------
 
     async def save_checkpoint(self, running: Running, state: Any) -> None:
         """Store a checkpoint durably (large ones in the blob store), riding out outages."""
-        try:
-            text = json.dumps(state, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"a checkpoint must be JSON: {exc}") from None
-        record = running.record
-        inline: str | None = text
-        key: str | None = None
-        data = text.encode()
-        if len(data) > self._settings.max_result_bytes:
-            raise TaskError(
-                "CheckpointTooLarge", f"a checkpoint exceeds {self._settings.max_result_bytes} bytes"
-            )
-        blobs = self._stores.blobs
-        # Like a result: in the bucket when one is configured and it is large, else in the record.
-        if (
-            blobs is not None
-            and self._stores.blob_key is not None
-            and record.retention == "durable"
-            and len(data) > self._settings.s3_threshold_bytes
-        ):
-            # A new key per write: an older attempt's late upload can never replace this one.
-            key = f"{self._stores.blob_key(record)}.checkpoint-{record.attempt}-{uuid.uuid4().hex[:8]}"
-            await self._io_until_stored("put checkpoint", blobs.put, key, data)
-            inline = None
-        await self._beat(running, checkpoint=(inline, key))
-        running.record = running.record.replace(checkpoint=inline, checkpoint_key=key)
+        await self._runner.save_checkpoint(running, state)
 
     async def read_object(self, key: str) -> bytes:
-        """An object of the configured bucket, held through a storage outage like a checkpoint.
-        A key the bucket refuses is the caller's mistake (``ObjectNotFound``), not a storage failure."""
-        blobs = self._stores.blobs
-        if blobs is None:
-            raise TaskError("NoBucket", "reading objects needs AGENT_BUCKET_NAME")
-
-        def refused(exc: Exception) -> TaskError | None:
-            if not refused_object(exc):
-                return None
-            message = f"{key} is not in the agent's bucket, or the agent may not read it"
-            return TaskError("ObjectNotFound", message)
-
-        read = partial(self._io, "get object", blobs.get, key, refused=refused)
-        return await self._until_stored("get object", read)
+        """An object of the configured bucket, held through a storage outage like a checkpoint."""
+        return await self._runner.read_object(key)
 
     def model(self) -> Any:
         """The configured strands model."""
-        if self._model is None:
-            raise TaskError("NoModel", "this agent has no model configured")
-        return self._model()
-
-    # ---- internals ---------------------------------------------------------------------
-
-    def _check_start(self, kind: TaskKind[Any], task_input: Any, request: StartTask) -> None:
-        if request.retention == "ephemeral" and self._stores.ephemeral is None:
-            raise invalid_field("retention", "'ephemeral' needs a Redis store, which is not configured")
-        if kind.check is None:
-            return
-        if kind.resumable:
-            attempts = self._settings.max_attempts
-            budget = self._settings.resumable_seconds
-            over = (
-                f"exceeds what {attempts} microVM lifetimes of {self._settings.max_duration_seconds:g}s"
-                f" can run ({budget:.0f}s)"
-            )
-        else:
-            budget = self.remaining_seconds()
-            over = f"exceeds the remaining lifetime of this microVM ({budget:.0f}s)"
-        limits = StartLimits(
-            max_seconds=budget, over_time=over, max_result_bytes=self._settings.max_result_bytes
-        )
-        try:
-            kind.check(task_input, limits)
-        except InputProblem as problem:
-            raise invalid_field(request.input_prefix + problem.field, problem.message) from None
-
-    def _running_expiry(self, now: float, retention: str) -> int:
-        """A running record outlives its last sign of life by the lease and the TTL."""
-        ttl = (
-            self._settings.ephemeral_ttl_seconds
-            if retention == "ephemeral"
-            else self._settings.result_ttl_seconds
-        )
-        return int(now + self._settings.lease_seconds + ttl)
-
-    def _final_expiry(self, record: TaskRecord) -> int:
-        """A final (or suspended) record is kept for the TTL from now."""
-        ttl = (
-            self._settings.ephemeral_ttl_seconds
-            if record.retention == "ephemeral"
-            else self._settings.result_ttl_seconds
-        )
-        return int(time.time() + ttl)
-
-    def _task_stores(self) -> tuple[TaskStore, ...]:
-        ephemeral = self._stores.ephemeral
-        return (self._stores.tasks,) if ephemeral is None else (self._stores.tasks, ephemeral)
-
-    def _store_for(self, record: TaskRecord) -> TaskStore:
-        if record.retention == "ephemeral" and self._stores.ephemeral is not None:
-            return self._stores.ephemeral
-        return self._stores.tasks
-
-    def _status_of(self, record: TaskRecord, now: float) -> TaskStatus:
-        """RUNNING records of other processes whose heartbeat is older than the lease are dead."""
-        if record.status is not TaskStatus.RUNNING or (record.session_id, record.task_id) in self._running:
-            return record.status
-        if now - record.heartbeat_at > self._settings.lease_seconds:
-            return TaskStatus.LOST if self._known_not_resumable(record) else TaskStatus.SUSPENDED
-        return TaskStatus.RUNNING
-
-    def _known_not_resumable(self, record: TaskRecord) -> bool:
-        """Whether this image registers the record's kind as not resumable. A kind it does not
-        register waits SUSPENDED instead: an image that registers it decides."""
-        return record.kind in self.kinds and not self.kinds.get(record.kind).resumable
-
-    def _unknown_kind(self, record: TaskRecord) -> ApiError | None:
-        """Why this image leaves a SUSPENDED record alone: its kind is not registered here."""
-        if record.status is not TaskStatus.SUSPENDED or record.kind in self.kinds:
-            return None
-        return ApiError("UnknownKind", f"kind {record.kind[:64]!r} is not registered in this version")
-
-    async def _io(
-        self,
-        what: str,
-        func: Callable[..., T],
-        *args: Any,
-        refused: Callable[[Exception], Exception | None] | None = None,
-    ) -> T:
-        """One storage call off the event loop; the driver has retried it, a failure is classified:
-        ``refused`` turns a failure that is the caller's own (a missing object) into its error."""
-        with telemetry.store_span(what):
-            try:
-                return await self._in_pool(func, *args)
-            except StoreUnavailableError:
-                metrics.store_failure(what)
-                raise
-            except Exception as exc:
-                if refused is not None and (error := refused(exc)) is not None:
-                    raise error from None
-                metrics.store_failure(what)
-                raise unavailable(what, exc) from exc
-
-    async def _in_pool(self, func: Callable[..., T], *args: Any) -> T:
-        """``func`` in the I/O pool, in this context: a driver's own spans and log lines belong
-        to the store call that made them."""
-        call = partial(contextvars.copy_context().run, func, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-
-    async def _io_until_stored(self, what: str, func: Callable[..., T], *args: Any) -> T:
-        """:meth:`_io`, holding on through a storage outage (see :meth:`_until_stored`)."""
-        return await self._until_stored(what, partial(self._io, what, func, *args))
-
-    async def _until_stored(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
-        """Holds finished work through a storage outage: repeats ``write`` while its failure is
-        transient. The task stays in ``_running`` meanwhile, so it reads RUNNING here and /ping
-        stays HealthyBusy (keeping the microVM and the finished result alive) until storage returns
-        or the process stops."""
-        delay = self._settings.retry_base_seconds
-        while True:
-            try:
-                return await write()
-            except StoreUnavailableError as exc:
-                if exc.__cause__ is None or not is_transient(exc.__cause__):
-                    raise
-            log.warning("storage unavailable; holding the work and retrying", extra={"operation": what})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._settings.heartbeat_seconds)
-
-    async def _transition(
-        self, record: TaskRecord, expected: TaskStatus, attempt: int, *, beat_at: float | None = None
-    ) -> bool:
-        """A conditional write (on status and attempt, and with ``beat_at`` on the last heartbeat);
-        one the driver retried after a lost reply still counts as written.
-
-        Every state change goes through here, so this is where a state reached is announced: the
-        write itself records what the state owes (the outbox), and the one writer whose conditional
-        write succeeded starts sending it.
-        """
-        if self._outbox is not None:
-            record = self._outbox.owe(record)
-        if not await self._written(record, expected, attempt, beat_at):
-            return False
-        self._announce_owed(record)
-        return True
-
-    def _announce_owed(self, record: TaskRecord) -> None:
-        """Send (in the background) what a record read or written still owes."""
-        if self._outbox is not None and record.announce_pending:
-            self._outbox.deliver(record, self._store_for(record))
-
-    async def _written(
-        self, record: TaskRecord, expected: TaskStatus, attempt: int, beat_at: float | None
-    ) -> bool:
-        store = self._store_for(record)
-        write = partial(store.transition, beat_at=beat_at)
-        written = await self._io("transition", write, record, expected, attempt)
-        if not written:
-            current = await self._io("get", store.get, record.session_id, record.task_id)
-            written = current is not None and (current.status, current.attempt, current.updated_at) == (
-                record.status,
-                record.attempt,
-                record.updated_at,
-            )
-        if written:  # counted once, by the process whose write it was
-            metrics.task_recorded(record.kind, record.status, record.updated_at - record.created_at)
-        return written
-
-    async def _read(self, session_id: str, task_id: str, owner: str | None) -> TaskRecord:
-        """The task for a caller: another owner's task (or an owned one, to a caller without an
-        owner) is ``TaskNotFound``, exactly like a task that does not exist."""
-        cached = await self._cached(session_id, task_id)
-        if cached is not None:
-            if cached.owner != owner:
-                raise task_not_found(task_id)
-            return cached
-        record = await self._io("get", self._stores.tasks.get, session_id, task_id)
-        if record is None and self._stores.ephemeral is not None:
-            # Not durable; with Redis down nobody can tell whether it is an ephemeral task (another
-            # microVM may have started it), so the answer is "retry", never a final TaskNotFound.
-            record = await self._io("get", self._stores.ephemeral.get, session_id, task_id)
-        if record is None or record.expires_at < time.time() or record.owner != owner:
-            raise task_not_found(task_id)
-        if record.status is TaskStatus.UNREADABLE:
-            raise record_unreadable(task_id)
-        if self._cache is not None and record.status.finished and record.retention == "durable":
-            # Announcements are sent from store reads only: a cached copy would owe them forever.
-            await self._cache.put(record.replace(announce_pending=()))
-        return record
-
-    async def _cached(self, session_id: str, task_id: str) -> TaskRecord | None:
-        """The finished record from the result cache, or None (also when the cache is down, and when
-        the cached record has expired: its id may name a newer task by now)."""
-        if self._cache is None:
-            return None
-        cached = await self._cache.get(session_id, task_id)
-        return cached if cached is not None and live(cached, time.time()) else None
-
-    async def _settled(self, record: TaskRecord) -> TaskRecord:
-        """``record``, except that a RUNNING record whose lease ran out is written SUSPENDED (a
-        resumable kind) or LOST first.
-
-        Once a caller is told LOST it stays LOST: a process that was only frozen cannot finish the
-        task afterwards (its conditional writes fail and its next heartbeat stops it).
-        """
-        self._announce_owed(record)
-        status = self._status_of(record, time.time())
-        if record.status is not TaskStatus.RUNNING or status is TaskStatus.RUNNING:
-            return record
-        if status is TaskStatus.SUSPENDED:
-            settled = _finished(record, status, None, None, keep_checkpoint=True)
-        else:
-            settled = _finished(record, status, "TaskLost", LOST_MESSAGE)
-        settled = settled.replace(expires_at=self._final_expiry(record))
-        # Fenced on the heartbeat read: a slow (not dead) attempt's checkpoint written since wins.
-        if await self._transition(settled, TaskStatus.RUNNING, record.attempt, beat_at=record.heartbeat_at):
-            log.info("task lease ran out", extra={"task_id": record.task_id, "status": status.value})
-            return settled
-        return await self._reread(record)
-
-    async def _driven(self, record: TaskRecord) -> TaskRecord:
-        """:meth:`_settled`, and a SUSPENDED task is resumed here (unless this process is stopping)."""
-        record = await self._settled(record)
-        if record.status is not TaskStatus.SUSPENDED or self._draining or self._unknown_kind(record):
-            return record  # unclaimed: an image that registers the kind resumes it
-        ending = self._not_resumed(record)
-        if ending is not None:
-            if await self._transition(ending, TaskStatus.SUSPENDED, record.attempt):
-                return ending
-            return await self._reread(record)
-        now = time.time()
-        resumed = record.replace(
-            status=TaskStatus.RUNNING,
-            attempt=record.attempt + 1,
-            heartbeat_at=now,
-            updated_at=now,
-            expires_at=self._running_expiry(now, record.retention),
-        )
-        # The fencing step: only one process moves SUSPENDED at this attempt to the next attempt.
-        if not await self._transition(resumed, TaskStatus.SUSPENDED, record.attempt):
-            return await self._reread(record)
-        self._launch(resumed)
-        log.info("task resumed", extra={"task_id": resumed.task_id, "attempt": resumed.attempt})
-        return resumed
-
-    def _not_resumed(self, record: TaskRecord) -> TaskRecord | None:
-        """The final record a SUSPENDED task gets instead of a resume, or None to resume it: LOST
-        for a kind that is not resumable (suspended by an image that did not register it; such
-        work must not run twice), FAILED once it used up ``AGENT_MAX_ATTEMPTS``."""
-        if self._known_not_resumable(record):
-            final = _finished(record, TaskStatus.LOST, "TaskLost", LOST_MESSAGE)
-        elif record.attempt >= self._settings.max_attempts:
-            final = _finished(
-                record,
-                TaskStatus.FAILED,
-                "ResumeLimit",
-                f"the task was resumed in {record.attempt} microVMs (AGENT_MAX_ATTEMPTS) without finishing",
-            )
-        else:
-            return None
-        return final.replace(expires_at=self._final_expiry(record))
-
-    async def _reread(self, record: TaskRecord) -> TaskRecord:
-        current = await self._io("get", self._store_for(record).get, record.session_id, record.task_id)
-        if current is None:
-            raise task_not_found(record.task_id)
-        return current
-
-    def _adopt(self, stored: TaskRecord) -> bool:
-        """Whether ``stored`` was written by a start of ours that answered an error and was not run
-        since; if so it is taken over (a client-token retry of that start now runs it)."""
-        key = (stored.session_id, stored.task_id)
-        # Still RUNNING at the first attempt: not resumed by another process since.
-        if stored.start_id not in self._unconfirmed.get(key, ()) or (stored.status, stored.attempt) != (
-            TaskStatus.RUNNING,
-            1,
-        ):
-            return False
-        del self._unconfirmed[key]  # every failed start of this task: the record is run now
-        return True
-
-    def _adoption_window(self) -> float:
-        """How long after its create a record with a client token waits for a retry to adopt it.
-
-        Until one heartbeat before its lease runs out: every reader takes the record for live work
-        until the lease ends anyway (as after a kill), and after that readers settle it themselves
-        (LOST, or SUSPENDED and resumed by whoever reads it). The heartbeat left over is time for
-        the closing write. With the defaults (10 s, 60 s) a retry has 50 s, longer than a client's
-        capped backoff.
-        """
-        return self._settings.lease_seconds - self._settings.heartbeat_seconds
-
-    async def _settle_unconfirmed(self, record: TaskRecord, start_id: str) -> None:
-        """After a create that failed from our side: once storage answers, a record our start
-        wrote (and nobody adopted) is closed as FAILED, so it does not read RUNNING unrun. Without
-        a client token nobody can ask for it again, so it is closed at once; with one, a retry may
-        adopt it within :meth:`_adoption_window` (or until this process stops)."""
-        key = (record.session_id, record.task_id)
-
-        def unclaimed() -> bool:  # neither adopted by a retry nor settled yet
-            return start_id in self._unconfirmed.get(key, ())
-
-        store = self._store_for(record)
-        delay = self._settings.retry_base_seconds
-        while True:
-            try:
-                stored = await self._io("get", store.get, record.session_id, record.task_id)
-                break
-            except StoreUnavailableError:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._settings.heartbeat_seconds)
-                if not unclaimed():
-                    return
-        ours = None  # the record as this start wrote it, not yet run
-        if stored is not None and stored.start_id == start_id and stored.status is TaskStatus.RUNNING:
-            ours = stored
-        if ours is not None and record.client_token is not None and unclaimed():
-            wait = ours.heartbeat_at + self._adoption_window() - time.time()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), timeout=max(0.0, wait))
-        if not unclaimed():
-            return
-        self._settled_unconfirmed(key, start_id)
-        if ours is None:
-            return  # another start's write (its own settle closes it), or none landed
-        failed = _finished(
-            ours, TaskStatus.FAILED, "StartFailed", "its start answered StorageUnavailable; start again"
-        ).replace(expires_at=self._final_expiry(ours))
-        # Conditional on RUNNING at the first attempt: a record that moved on meanwhile (cancelled,
-        # settled LOST or resumed elsewhere) is left as it is.
-        with contextlib.suppress(StoreUnavailableError):
-            closing = partial(self._transition, failed, TaskStatus.RUNNING, ours.attempt)
-            if await self._until_stored("close unconfirmed", closing):
-                log.info("unconfirmed start closed", extra={"task_id": record.task_id})
-
-    def _settled_unconfirmed(self, key: Key, start_id: str) -> None:
-        """``start_id``'s failed start is settled: forget it (and the task's entry with the last)."""
-        pending = self._unconfirmed.get(key, set())
-        pending.discard(start_id)
-        if not pending:
-            self._unconfirmed.pop(key, None)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    def _summary(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
-        running = self._running.get((record.session_id, record.task_id))
-        live = running.record if running is not None else record  # fresher progress than the store
-        summary: dict[str, Any] = {
-            "task_id": record.task_id,
-            "kind": record.kind,
-            "status": status.value,
-            "progress": live.progress,
-            "attempt": record.attempt,
-            "created_at": record.created_at,
-            "updated_at": record.updated_at,
-            "retention": record.retention,
-        }
-        if live.message is not None:
-            summary["message"] = live.message
-        return summary
-
-    async def _view(self, record: TaskRecord, status: TaskStatus) -> dict[str, Any]:
-        view = self._summary(record, status)
-        if record.result is not None:
-            view["result"] = _decode_result(record.result, record.result_format)
-        elif record.result_key is not None and self._stores.blobs is not None:
-            blobs = self._stores.blobs
-            size = record.result_size or 0
-            if size > self._settings.presign_threshold_bytes:
-                expiry = self._settings.presign_expiry_seconds
-                view["result_url"] = await self._io("presign", blobs.presign, record.result_key, expiry)
-            else:
-                gone = partial(_if_missing, result_expired(record.task_id))
-                data = await self._io("get result", blobs.get, record.result_key, refused=gone)
-                view["result"] = _decode_result(data.decode("utf-8"), record.result_format)
-        if record.error_code is not None:
-            view["error"] = {"code": record.error_code, "message": record.error_message or ""}
-        if (unknown := self._unknown_kind(record)) is not None:
-            view["error"] = unknown.body()["error"]
-        return view
-
-    def _launch(self, record: TaskRecord) -> None:
-        key = (record.session_id, record.task_id)
-        if key in self._running:
-            return
-        running = Running(record=record, kind=self.kinds.get(record.kind))
-        running.last_beat = asyncio.get_running_loop().time()
-        self._running[key] = running
-        running.task = asyncio.get_running_loop().create_task(
-            self._run(running), name=f"task-{record.task_id}"
-        )
-
-    async def _run(self, running: Running) -> None:
-        record = running.record
-        kind = running.kind
-        # This asyncio task's own context: every line it logs carries these.
-        bind(session_id=record.session_id, task_id=record.task_id, attempt=record.attempt, kind=kind.name)
-        with telemetry.task_span(
-            session_id=record.session_id, task_id=record.task_id, kind=kind.name, attempt=record.attempt
-        ) as span:
-            await self._attempt(running, span)
-
-    async def _attempt(self, running: Running, span: Span) -> None:
-        record = running.record
-        kind = running.kind
-        self._busy.enter()
-        started = time.monotonic()
-        heartbeat = asyncio.create_task(self._heartbeats(running))
-        final: TaskRecord | None = None
-        try:
-            try:
-                resume_state = await self._resume_state(record)
-                interval = self._settings.heartbeat_seconds
-                if kind.cpu_bound:
-                    output = await self._cpu.run(
-                        running, self, resume_state=resume_state, checkpoint_interval=interval
-                    )
-                else:
-                    context = RunContext(
-                        running, self, resume_state=resume_state, checkpoint_interval=interval
-                    )
-                    output = await kind.run(context, kind.input_model.model_validate_json(record.input_json))
-                final = await self._completed(running, output)
-            except asyncio.CancelledError:
-                if running.superseded:
-                    log.info("task record changed elsewhere; stopping")
-                    telemetry.end_task(span, telemetry.SUPERSEDED, None)
-                elif running.cancel_requested:
-                    final = _finished(
-                        running.record, TaskStatus.CANCELLED, "Cancelled", "cancelled by request"
-                    )
-                else:
-                    stopped = await self._record_stop(running)  # shutdown (SIGTERM): say so before exiting
-                    telemetry.end_task(span, stopped.status.value, stopped.error_code)
-                    raise
-            except _SupersededError:
-                log.info("task record changed elsewhere; stopping")
-                telemetry.end_task(span, telemetry.SUPERSEDED, None)
-            except TaskError as error:
-                final = _finished(running.record, TaskStatus.FAILED, error.code, error.message)
-            except Exception as exc:
-                log.exception("task failed")
-                final = _finished(
-                    running.record, TaskStatus.FAILED, "TaskFailed", f"the task failed ({type(exc).__name__})"
-                )
-            if final is not None:
-                running.recording = True
-                recorded = await self._record_final(
-                    final.replace(expires_at=self._final_expiry(final)), record.attempt
-                )
-                _attempt_ended(span, recorded, started)
-        finally:
-            heartbeat.cancel()
-            self._busy.leave()
-            self._running.pop(running.key, None)
-            running.done.set()
-            running.changed.set()
-
-    async def _resume_state(self, record: TaskRecord) -> Any:
-        """The last checkpoint; one spilled to the bucket is read holding through an outage, like
-        the write that stored it (the attempt keeps its heartbeats meanwhile)."""
-        if record.checkpoint is not None:
-            return json.loads(record.checkpoint)
-        blobs = self._stores.blobs
-        if record.checkpoint_key is not None and blobs is not None:
-            expired = TaskError("CheckpointExpired", "the checkpoint to resume from is no longer stored")
-            gone = partial(_if_missing, expired)
-            read = partial(self._io, "get checkpoint", blobs.get, record.checkpoint_key, refused=gone)
-            return json.loads(await self._until_stored("get checkpoint", read))
-        return None
-
-    async def _heartbeats(self, running: Running) -> None:
-        """Prove the attempt alive every heartbeat interval (a checkpoint counts as one)."""
-        with telemetry.untraced():
-            await self._beat_periodically(running)
-
-    async def _beat_periodically(self, running: Running) -> None:
-        loop = asyncio.get_running_loop()
-        interval = self._settings.heartbeat_seconds
-        while True:
-            await asyncio.sleep(max(0.0, running.last_beat + interval - loop.time()))
-            if loop.time() < running.last_beat + interval:
-                continue
-            try:
-                await self._beat(running)
-            except StoreUnavailableError:
-                log.warning("heartbeat not recorded")
-                running.last_beat = loop.time()
-            except _SupersededError:
-                if running.task is not None and not running.recording:
-                    running.task.cancel()
-                return
-
-    async def _beat(self, running: Running, checkpoint: tuple[str | None, str | None] | None = None) -> None:
-        record = running.record
-        now = time.time()
-        beat = Beat(
-            progress=record.progress,
-            message=record.message,
-            at=now,
-            expires_at=self._running_expiry(now, record.retention),
-            checkpoint=checkpoint,
-        )
-        store = self._store_for(record)
-        # A checkpoint is work done, held through an outage; a plain heartbeat can wait for the next.
-        what, call = (
-            ("checkpoint", self._io_until_stored) if checkpoint is not None else ("heartbeat", self._io)
-        )
-        alive = await call(what, store.beat, record.session_id, record.task_id, record.attempt, beat)
-        if not alive:
-            running.superseded = True
-            raise _SupersededError
-        running.last_beat = asyncio.get_running_loop().time()
-
-    async def _completed(self, running: Running, output: Any) -> TaskRecord:
-        record = running.record
-        if isinstance(output, str):
-            text, result_format = output, "text"
-        else:
-            try:
-                text = json.dumps(output, separators=(",", ":"), allow_nan=False)
-            except (TypeError, ValueError):
-                raise TaskError("BadResult", "the task's result is neither text nor JSON") from None
-            result_format = "json"
-        data = text.encode()
-        if len(data) > self._settings.max_result_bytes:
-            raise TaskError("ResultTooLarge", f"the result exceeds {self._settings.max_result_bytes} bytes")
-        blobs = self._stores.blobs
-        done = partial(_finished, record, TaskStatus.COMPLETED, None, None, result_format=result_format)
-        if (
-            blobs is not None
-            and record.retention == "durable"
-            and len(data) > self._settings.s3_threshold_bytes
-        ):
-            base = self._stores.blob_key(record) if self._stores.blob_key else record.task_id
-            # A key per attempt, like checkpoints: an older attempt that wakes late and uploads
-            # before it loses its final write can never replace the object the record names.
-            key = f"{base}.result-{record.attempt}"
-            try:
-                await self._io_until_stored("put result", blobs.put, key, data)
-            except Exception:
-                log.exception("result could not be stored")
-                return _finished(
-                    record, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
-                )
-            return done(result_key=key, result_size=len(data))
-        return done(result=text, result_size=len(data))
-
-    async def _record_stop(self, running: Running) -> TaskRecord:
-        """SIGTERM: store SUSPENDED (resumable, with the last checkpoint) or LOST now, with the usual
-        bounded retries; a record whose mark cannot be written is settled after its lease. Returns
-        the record it meant to write."""
-        record = running.record
-        if running.kind.resumable:
-            stopped = _finished(record, TaskStatus.SUSPENDED, None, None, keep_checkpoint=True)
-        else:
-            stopped = _finished(
-                record, TaskStatus.LOST, "TaskLost", "the agent stopped before the task finished"
-            )
-        try:
-            await self._transition(
-                stopped.replace(expires_at=self._final_expiry(record)), TaskStatus.RUNNING, record.attempt
-            )
-        except Exception:
-            log.warning("task left RUNNING at shutdown; it is settled after the lease")
-        return stopped
-
-    async def _record_final(self, final: TaskRecord, attempt: int) -> TaskRecord | None:
-        """Write ``final``; a result that cannot be stored is recorded FAILED instead. Returns the
-        outcome it wrote (or last tried to), or None when the record had changed elsewhere."""
-        try:
-            if not await self._until_stored(
-                "finish", partial(self._transition, final, TaskStatus.RUNNING, attempt)
-            ):
-                log.warning("record changed elsewhere; outcome not recorded")
-                return None
-            return final
-        except Exception:
-            if final.status is not TaskStatus.COMPLETED:
-                log.exception("final state not recorded")
-                return final
-            log.exception("result could not be recorded")
-            failed = _finished(
-                final, TaskStatus.FAILED, "ResultStoreFailed", "the result could not be stored"
-            )
-            try:
-                await self._transition(failed, TaskStatus.RUNNING, attempt)
-            except Exception:
-                log.exception("final state not recorded")
-            return failed
-
-
-def _attempt_ended(span: Span, recorded: TaskRecord | None, started: float) -> None:
-    """Trace and log the outcome an attempt recorded (None: another process's write won)."""
-    if recorded is None:
-        telemetry.end_task(span, telemetry.SUPERSEDED, None)
-        return
-    telemetry.end_task(span, recorded.status.value, recorded.error_code)
-    log.info(
-        "task finished",
-        extra={"status": recorded.status.value, "elapsed_s": round(time.monotonic() - started, 3)},
-    )
-
-
-def _finished(
-    record: TaskRecord,
-    status: TaskStatus,
-    code: str | None,
-    message: str | None,
-    *,
-    keep_checkpoint: bool = False,
-    **fields: Any,
-) -> TaskRecord:
-    now = time.time()
-    progress = 1.0 if status is TaskStatus.COMPLETED else record.progress
-    values: dict[str, Any] = {"result": None, "result_key": None, "result_size": None, **fields}
-    if not keep_checkpoint:
-        values |= {"checkpoint": None, "checkpoint_key": None}
-    return record.replace(
-        status=status, updated_at=now, progress=progress, error_code=code, error_message=message, **values
-    )
-
-
-def _if_missing(error: Exception, exc: Exception) -> Exception | None:
-    """``error`` when ``exc`` says the object is not there (an outage stays an outage)."""
-    return error if missing_object(exc) else None
-
-
-def _decode_result(text: str, result_format: str) -> Any:
-    return json.loads(text) if result_format == "json" else text
+        return self._runner.model()
