@@ -15,8 +15,10 @@ from tests.agent.aws import create_resources
 from tests.agent.helpers import eventually, get_task, new_session
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent
 
-SHORT_TTLS = {"AGENT_RESULT_TTL_SECONDS": "1", "AGENT_EPHEMERAL_TTL_SECONDS": "1"}
-"""Records expire a second after their task ends, so a token outlives its task within the test."""
+SHORT_TTLS = {"AGENT_RESULT_TTL_SECONDS": "3", "AGENT_EPHEMERAL_TTL_SECONDS": "3"}
+"""Records expire seconds after their task ends, so a token outlives its task within the test. Not
+one second: expiry is a whole second (``int(now + ttl)``), so a 1 s TTL can end a record a few
+milliseconds after it is written, before a loaded machine reads it COMPLETED."""
 
 
 @pytest.fixture(params=["memory", "sqlite", "dynamodb", "dynamodb+cache", "redis"])
