@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import boto3
 
@@ -74,16 +74,20 @@ class Environment:
             yield server
 
 
-def create_task_table(moto_url: str, name: str = TABLE_NAME) -> None:
-    """The task table as the storage stack defines it (keys and index from ``agent.settings``)."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_url,
+def local_client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client of ``service`` at a loopback endpoint, with the fake credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    client.create_table(**task_table_definition(name))
+
+
+def create_task_table(moto_url: str, name: str = TABLE_NAME) -> None:
+    """The task table as the storage stack defines it (keys and index from ``agent.settings``)."""
+    local_client("dynamodb", moto_url).create_table(**task_table_definition(name))
 
 
 @contextmanager

@@ -14,10 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import TypeSerializer
 
-from bench.environment import REGION
+from bench.environment import local_client
 from contract import TableSchema
 
 UNKNOWN_STATUS = "ARCHIVED"
@@ -63,12 +62,6 @@ def poison_dynamodb(url: str, table: str, session_id: str) -> str:
         for name, value in record.items()
     }
     assert TableSchema.PARTITION_KEY in item and TableSchema.SORT_KEY in item
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = local_client("dynamodb", url)
     client.put_item(TableName=table, Item=item)
     return str(record["task_id"])

@@ -10,11 +10,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import redis
 
-from agent.store.dynamodb import task_table_definition
-from bench.environment import AWS_ENV, REGION
+from bench.environment import AWS_ENV, create_task_table, local_client
 from bench.processes import free_port, python_module, running
 from contract import EnvVar
 from nemesis.poison import poison_dynamodb, poison_sqlite
@@ -92,10 +90,8 @@ def store_services(store: str, workdir: Path) -> Iterator[StoreHandles]:
 
 
 def _create_table_and_bucket(url: str) -> None:
-    keys = {"endpoint_url": url, "region_name": REGION}
-    creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    boto3.client("dynamodb", **keys, **creds).create_table(**task_table_definition(TABLE))
-    boto3.client("s3", **keys, **creds).create_bucket(Bucket=BUCKET)
+    create_task_table(url, TABLE)
+    local_client("s3", url).create_bucket(Bucket=BUCKET)
 
 
 @contextmanager

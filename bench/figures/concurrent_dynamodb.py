@@ -7,17 +7,12 @@ they measure moto's queue. dynalite serves requests concurrently, as DynamoDB do
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-
-from agent.store.retries import aws_config
 from bench.config import BenchConfig
 from bench.dynalite import dynalite
-from bench.environment import OURS, REGION, SEED, TABLE_NAME, Environment
-from bench.figures.start_latency import _measure
+from bench.environment import OURS, SEED, Environment
+from bench.figures.start_latency import _measure, raw_put_client, timed_raw_put
 from bench.results import FigureResult, Row, Target
 from bench.stats import Summary
 
@@ -27,38 +22,12 @@ MARGIN_MS = 2.0
 
 def raw_conditional_puts(env: Environment, clients: int, per_client: int) -> Summary:
     """Conditional PutItems of task-sized items from ``clients`` threads at once (ms each)."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=env.moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=aws_config(attempts=4, max_connections=clients, read_timeout=10),
-    )
+    client = raw_put_client(env.moto_url, max_connections=clients)
     barrier = threading.Barrier(clients)
 
     def put_all(_: int) -> list[float]:
-        samples = []
         barrier.wait()
-        for n in range(per_client):
-            item = {
-                "session_id": {"S": "raw-put-session-000000000000000000000"},
-                "task_id": {"S": str(uuid.uuid4())},
-                "status": {"S": "RUNNING"},
-                "created_at": {"N": repr(time.time())},
-                "input_json": {"S": '{"duration":1.0,"result_bytes":null}'},
-                "attempt": {"N": "1"},
-                "n": {"N": str(n)},
-            }
-            began = time.perf_counter()
-            client.put_item(
-                TableName=TABLE_NAME,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": "session_id"},
-            )
-            samples.append((time.perf_counter() - began) * 1000.0)
-        return samples
+        return [timed_raw_put(client, n) for n in range(per_client)]
 
     with ThreadPoolExecutor(clients) as pool:
         rounds = [s for samples in pool.map(put_all, range(clients)) for s in samples]

@@ -77,35 +77,43 @@ def _measure(env: Environment, store: StoreKind, config: BenchConfig) -> dict[st
     return {k.label: (Summary.of(sequential[k.label]), Summary.of(concurrent[k.label])) for k in kinds}
 
 
-def _raw_conditional_put(env: Environment) -> Summary:
-    """One conditional PutItem of a task-sized item straight to moto, with the agent's client config."""
-    client = boto3.client(
+def raw_put_client(endpoint: str, max_connections: int) -> Any:
+    """A DynamoDB client with the agent's configuration, straight to ``endpoint``."""
+    return boto3.client(
         "dynamodb",
-        endpoint_url=env.moto_url,
+        endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=aws_config(attempts=4, max_connections=4, read_timeout=10),
+        config=aws_config(attempts=4, max_connections=max_connections, read_timeout=10),
     )
-    samples = []
-    for n in range(RAW_PUTS):
-        item = {
-            "session_id": {"S": "raw-put-session-000000000000000000000"},
-            "task_id": {"S": str(uuid.uuid4())},
-            "status": {"S": "RUNNING"},
-            "created_at": {"N": repr(time.time())},
-            "input_json": {"S": '{"duration":1.0,"result_bytes":null}'},
-            "attempt": {"N": "1"},
-            "n": {"N": str(n)},
-        }
-        began = time.perf_counter()
-        client.put_item(
-            TableName=TABLE_NAME,
-            Item=item,
-            ConditionExpression="attribute_not_exists(#pk)",
-            ExpressionAttributeNames={"#pk": "session_id"},
-        )
-        samples.append((time.perf_counter() - began) * 1000.0)
+
+
+def timed_raw_put(client: Any, n: int) -> float:
+    """Milliseconds one conditional PutItem of a task-sized item takes (what a start writes)."""
+    item = {
+        "session_id": {"S": "raw-put-session-000000000000000000000"},
+        "task_id": {"S": str(uuid.uuid4())},
+        "status": {"S": "RUNNING"},
+        "created_at": {"N": repr(time.time())},
+        "input_json": {"S": '{"duration":1.0,"result_bytes":null}'},
+        "attempt": {"N": "1"},
+        "n": {"N": str(n)},
+    }
+    began = time.perf_counter()
+    client.put_item(
+        TableName=TABLE_NAME,
+        Item=item,
+        ConditionExpression="attribute_not_exists(#pk)",
+        ExpressionAttributeNames={"#pk": "session_id"},
+    )
+    return (time.perf_counter() - began) * 1000.0
+
+
+def _raw_conditional_put(env: Environment) -> Summary:
+    """One conditional PutItem of a task-sized item straight to moto, with the agent's client config."""
+    client = raw_put_client(env.moto_url, max_connections=4)
+    samples = [timed_raw_put(client, n) for n in range(RAW_PUTS)]
     client.close()
     return Summary.of(samples[RAW_PUTS // 10 :])  # the first calls open connections
 
