@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nemesis: seed {seed} interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a service that would not start: one line, never a traceback
+        print(f"nemesis: seed {seed} could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     for violation in outcome.violations:
         print(violation.report(seed), flush=True)
     if outcome.violations:
