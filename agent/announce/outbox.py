@@ -51,7 +51,7 @@ class Outbox:
         """Send what ``record`` owes, in the background (returns at once)."""
         if not record.announce_pending or self._closed.is_set():
             return
-        key = (record.session_id, record.task_id, record.attempt, record.status.value)
+        key = _key(record)
         with self._lock:
             if key in self._sending or key in self._sent:
                 return
@@ -68,7 +68,7 @@ class Outbox:
 
     def _remember_sent(self, record: TaskRecord) -> None:
         with self._lock:
-            self._sent[(record.session_id, record.task_id, record.attempt, record.status.value)] = None
+            self._sent[_key(record)] = None
             if len(self._sent) > REMEMBERED_SENT:
                 self._sent.popitem(last=False)
 
@@ -108,3 +108,8 @@ class Outbox:
             wait(pending, timeout=timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._announcer.close()
+
+
+def _key(record: TaskRecord) -> Key:
+    """One delivery: a state (task, attempt, status) of one session."""
+    return (record.session_id, record.task_id, record.attempt, record.status.value)

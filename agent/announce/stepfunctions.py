@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from agent.announce.detail import MAX_CAUSE_CHARS, MAX_ERROR_CHARS, callback_output
 from agent.records import TaskRecord, TaskStatus
+from agent.store.failures import error_code
 from agent.store.retries import aws_config
 
 log = logging.getLogger("agent.announce")
@@ -40,7 +41,7 @@ class TaskTokenCallbacks:
         try:
             self._send(record, token)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
+            code = error_code(exc)
             if code not in CLOSED_TOKEN_CODES:
                 raise
             log.info("task token already closed", extra={"task_id": record.task_id, "error_code": code})

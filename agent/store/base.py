@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from agent.records import TaskRecord, TaskStatus
 
@@ -106,6 +106,10 @@ def apply_beat(record: TaskRecord, beat: Beat) -> TaskRecord:
     if beat.checkpoint is not None:
         changes["checkpoint"], changes["checkpoint_key"] = beat.checkpoint
     return record.replace(**changes)
+
+
+UNFINISHED_STATUSES: Final = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
+"""The stored statuses a new microVM may resume (``unfinished``)."""
 
 
 def accepts(

@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from agent.records import TaskRecord, TaskStatus
-from agent.store.base import Beat, Cursor, live_now
+from agent.store.base import UNFINISHED_STATUSES, Beat, Cursor, live_now
 from agent.store.decoding import record_from_item
 from agent.store.retries import aws_config, counting_retries
 from contract import TableSchema
@@ -68,13 +68,10 @@ def _to_dynamo(value: Any) -> Any:
     return value
 
 
-_OPEN_STATUSES = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
-
-
 def _item(record: TaskRecord) -> dict[str, Any]:
     # Nothing owed is no attribute at all: ``announcing`` finds records by its presence.
     plain = {k: _to_dynamo(v) for k, v in record.to_item().items() if v is not None and v != []}
-    if record.status.value in _OPEN_STATUSES or record.announce_pending:
+    if record.status.value in UNFINISHED_STATUSES or record.announce_pending:
         # Every status change is a whole-item put, so a settled record drops out of the index.
         plain[TableSchema.OPEN_ATTRIBUTE] = record.task_id
     return {k: _serializer.serialize(v) for k, v in plain.items()}
@@ -223,7 +220,9 @@ class DynamoStore:
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """Live RUNNING and SUSPENDED records of the session, read through the sparse open index."""
         items = self._open_items(session_id)
-        open_ones = (_record(item) for item in items if item.get("status", {}).get("S") in _OPEN_STATUSES)
+        open_ones = (
+            _record(item) for item in items if item.get("status", {}).get("S") in UNFINISHED_STATUSES
+        )
         return [record for record in open_ones if live_now(record) is not None]
 
     def announcing(self, session_id: str) -> list[TaskRecord]:

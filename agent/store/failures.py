@@ -76,7 +76,8 @@ _REFUSED_OBJECT_CODES = _MISSING_OBJECT_CODES | {"AccessDenied", "403"}
 role has none on ``inputs/``) S3 answers a missing key with AccessDenied, not NoSuchKey."""
 
 
-def _error_code(exc: BaseException) -> str | None:
+def error_code(exc: BaseException) -> str | None:
+    """An AWS client error's code (None for any other failure)."""
     if not isinstance(exc, botocore.exceptions.ClientError):
         return None
     return str(exc.response.get("Error", {}).get("Code", ""))
@@ -84,9 +85,9 @@ def _error_code(exc: BaseException) -> str | None:
 
 def refused_object(exc: BaseException) -> bool:
     """True when S3 refused the key itself (missing or forbidden), not when it failed to answer."""
-    return _error_code(exc) in _REFUSED_OBJECT_CODES
+    return error_code(exc) in _REFUSED_OBJECT_CODES
 
 
 def missing_object(exc: BaseException) -> bool:
     """True when S3 answered that the key is not there (deleted, or expired by a lifecycle rule)."""
-    return _error_code(exc) in _MISSING_OBJECT_CODES
+    return error_code(exc) in _MISSING_OBJECT_CODES

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any, Final
+from typing import Any
 
 import redis
 from redis.credentials import CredentialProvider
@@ -18,7 +18,7 @@ from redis.retry import Retry
 
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import RUNTIME_MAX_SECONDS
-from agent.store.base import Beat, Cursor, live, live_now, older_than, owned_by
+from agent.store.base import UNFINISHED_STATUSES, Beat, Cursor, live, live_now, older_than, owned_by
 from agent.store.decoding import record_from_item, record_from_json
 from agent.store.retries import CACHE_SOCKET_TIMEOUT_SECONDS, REDIS_SOCKET_TIMEOUT_SECONDS, redis_retry
 
@@ -65,8 +65,6 @@ return 1
 """
 OVERLAY = ("progress", "message", "heartbeat_at", "updated_at", "expires_at", "checkpoint", "checkpoint_key")
 """Fields a beat writes next to the record (as JSON values); a transition folds them back in."""
-
-UNFINISHED: Final = (TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value)
 
 LIST_SLACK = 16
 """Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
@@ -205,7 +203,7 @@ class RedisStore:
         records = []
         for task_id in self._redis.zrange(index_key(session_id), 0, -1):
             fields = self._fields(session_id, str(task_id))
-            if fields.get("status") in UNFINISHED:
+            if fields.get("status") in UNFINISHED_STATUSES:
                 record = self._read(session_id, str(task_id), fields)
                 if record is not None:
                     records.append(record)
