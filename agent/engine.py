@@ -123,10 +123,11 @@ class TaskEngine:
                     # Redis (the cache's server too) keeps failing: look again on a later invocation.
                     self._sessions_seen.discard(session_id)
                     continue
-                for record in await self._gateway.io("unfinished", store.unfinished, session_id):
-                    await self._reconciler.driven(record)
-                if self._transitions.announcing:
-                    for record in await self._gateway.io("announcing", store.announcing, session_id):
+                # One read for both: what to resume or settle, and finished states still owing.
+                for record in await self._gateway.io("open records", store.open_records, session_id):
+                    if not record.status.finished:
+                        await self._reconciler.driven(record)  # which also sends what it owes
+                    elif self._transitions.announcing:
                         self._transitions.announce_owed(record)
         except (StoreUnavailableError, ApiError):
             self._sessions_seen.discard(session_id)  # try again on the next invocation

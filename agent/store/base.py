@@ -168,6 +168,11 @@ class TaskStore(Protocol):
         """Every unexpired record of the session that still owes an announcement (``announce_pending``)."""
         ...
 
+    def open_records(self, session_id: str) -> list[TaskRecord]:
+        """In one read, what a session's first invocation in a process acts on: the records of
+        :meth:`unfinished` and of :meth:`announcing`, each once."""
+        ...
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

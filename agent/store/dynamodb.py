@@ -230,6 +230,12 @@ class DynamoStore:
         owing = (_record(item) for item in self._open_items(session_id) if "announce_pending" in item)
         return [record for record in owing if live_now(record) is not None]
 
+    def open_records(self, session_id: str) -> list[TaskRecord]:
+        """Live records of the open index, unfinished or owing: one query for both reads above."""
+        return [
+            record for record in map(_record, self._open_items(session_id)) if live_now(record) is not None
+        ]
+
     def _open_items(self, session_id: str) -> list[dict[str, Any]]:
         """Records in the open index: it costs reads in proportion to the session's open records,
         not its history. A global index answers only eventually consistent queries, so it names

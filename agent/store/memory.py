@@ -68,6 +68,10 @@ class MemoryStore:
         """Unexpired records of the session that still owe an announcement."""
         return self._live_of(session_id, lambda r: bool(r.announce_pending))
 
+    def open_records(self, session_id: str) -> list[TaskRecord]:
+        """Unexpired records of the session that are unfinished or owe an announcement."""
+        return self._live_of(session_id, lambda r: not r.status.finished or bool(r.announce_pending))
+
     def _live_of(self, session_id: str, keep: Callable[[TaskRecord], bool]) -> list[TaskRecord]:
         now = time.time()
         with self._lock:

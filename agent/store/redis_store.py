@@ -218,6 +218,19 @@ class RedisStore:
                 records.append(record)
         return records
 
+    def open_records(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session, from its index, that are unfinished (by stored status) or owe an
+        announcement: one walk of the index for both reads above."""
+        records = []
+        for task_id in self._redis.zrange(index_key(session_id), 0, -1):
+            fields = self._fields(session_id, str(task_id))
+            record = self._read(session_id, str(task_id), fields)
+            if record is not None and (
+                fields.get("status") in UNFINISHED_STATUSES or record.announce_pending
+            ):
+                records.append(record)
+        return records
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

@@ -251,6 +251,19 @@ class SqliteStore:
         )
         return _live(record_from_json(*row) for row in rows)
 
+    def open_records(self, session_id: str) -> list[TaskRecord]:
+        """Records of the session that are RUNNING or SUSPENDED or still owe an announcement."""
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT session_id, task_id, record FROM tasks WHERE session_id = ? AND (status IN (?, ?)"
+                " OR json_array_length(record, '$.announce_pending') > 0)",
+                (session_id, TaskStatus.RUNNING.value, TaskStatus.SUSPENDED.value),
+            )
+            .fetchall()
+        )
+        return _live(record_from_json(*row) for row in rows)
+
     def list(
         self, session_id: str, limit: int, cursor: Cursor | None, now: float, owner: str | None = None
     ) -> list[TaskRecord]:

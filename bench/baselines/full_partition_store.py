@@ -1,6 +1,7 @@
 """Run a server module with the DynamoDB store's resume reads as they were before the open index.
 
-``python -m bench.baselines.full_partition_store MODULE``: ``unfinished`` and ``announcing`` read
+``python -m bench.baselines.full_partition_store MODULE``: ``unfinished`` and ``announcing`` (and
+``open_records``, which a first invocation uses, as both of them) read
 the session's whole partition and filter afterwards, as the agent did until the sparse index, so
 the resume-cost figure compares both in one run on one machine.
 """
@@ -52,12 +53,20 @@ def announcing(store: DynamoStore, session_id: str) -> list[TaskRecord]:
     return [_record(item) for item in items]
 
 
+def open_records(store: DynamoStore, session_id: str) -> list[TaskRecord]:
+    """What a session's first invocation reads, as the two partition reads above."""
+    unfinished_ones = unfinished(store, session_id)
+    seen = {record.task_id for record in unfinished_ones}
+    return unfinished_ones + [r for r in announcing(store, session_id) if r.task_id not in seen]
+
+
 def main() -> None:
     """Swap the two reads in, then run the module as ``__main__``."""
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m bench.baselines.full_partition_store MODULE")
     setattr(DynamoStore, "unfinished", unfinished)  # noqa: B010 - a method swapped in on purpose
     setattr(DynamoStore, "announcing", announcing)  # noqa: B010
+    setattr(DynamoStore, "open_records", open_records)  # noqa: B010
     module = sys.argv[1]
     sys.argv = [module]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -134,6 +134,7 @@ def test_a_record_past_its_expiry_is_neither_resumed_nor_announced(store: TaskSt
     _, live = _expired_and_live(store)
     assert _ids(store.unfinished(live.session_id)) == [live.task_id]
     assert _ids(store.announcing(live.session_id)) == [live.task_id]
+    assert _ids(store.open_records(live.session_id)) == [live.task_id]
 
 
 def test_a_listing_counts_a_record_live_through_the_second_it_expires(store: TaskStore) -> None:
@@ -324,3 +325,17 @@ def test_a_record_this_version_cannot_read_is_an_unreadable_stand_in(store_backe
     stand_in = store.get(session, mistyped["task_id"])
     assert stand_in is not None
     assert stand_in.status is TaskStatus.UNREADABLE
+
+
+def test_open_records_are_the_unfinished_and_the_owing_each_once(store: TaskStore) -> None:
+    session = f"session-{uuid.uuid4()}"
+    expected = [
+        store.create(_record(session)),
+        store.create(_record(session, status=TaskStatus.SUSPENDED, announce_pending=("event",))),
+        store.create(_record(session, status=TaskStatus.COMPLETED, announce_pending=("event",))),
+    ]
+    store.create(_record(session, status=TaskStatus.FAILED))
+    store.create(_record(status=TaskStatus.RUNNING))  # another session's
+    assert sorted(_ids(store.open_records(session))) == sorted(_ids(expected))
+    union = {r.task_id for r in [*store.unfinished(session), *store.announcing(session)]}
+    assert set(_ids(store.open_records(session))) == union
