@@ -169,7 +169,10 @@ class Runtime:
         if self._live.get(vm.key) is vm:
             del self._live[vm.key]
         vm.state = VmState.ENDED
-        # AgentCore answers calls over its rate with a 429 ThrottlingException, "Rate exceeded".
+        # AgentCore answers calls over its rate with a 429 ThrottlingException: the developer guide's
+        # "AgentCore provided runtime metrics" page (Throttles: "These requests return
+        # ThrottlingException with HTTP status code 429"); InvokeAgentRuntime's API reference lists
+        # the error. "Rate exceeded" is the message AWS services send with it.
         vm.ready.set_exception(ServiceError("ThrottlingException", "Rate exceeded"))
         vm.ready.exception()  # mark retrieved: callers may all have gone
 

@@ -1,4 +1,8 @@
-"""A burst of new sessions: every call is served or throttled the way AWS throttles, none hangs."""
+"""A burst of new sessions: every call is served or throttled the way AWS throttles, none hangs.
+
+AWS's throttling answer: ThrottlingException with HTTP status 429 (Amazon Bedrock AgentCore
+Developer Guide, "AgentCore provided runtime metrics", Throttles;
+https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/observability-runtime-metrics.html)."""
 
 from __future__ import annotations
 
