@@ -124,7 +124,7 @@ class TaskEngine:
                     self._sessions_seen.discard(session_id)
                     continue
                 # One read for both: what to resume or settle, and finished states still owing.
-                for record in await self._gateway.io("open records", store.open_records, session_id):
+                for record in await self._gateway.io("unfinished", store.open_records, session_id):
                     if not record.status.finished:
                         await self._reconciler.driven(record)  # which also sends what it owes
                     elif self._transitions.announcing:
