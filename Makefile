@@ -23,7 +23,9 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 18,20
-export PYTHONDONTWRITEBYTECODE := 1
+# Every Python process the tests start (agents, moto, emulators) reads compiled bytecode: the venv is
+# compiled at install and the checkout's own caches are written (they are git-ignored).
+unexport PYTHONDONTWRITEBYTECODE
 
 # Variables; set them on the command line: make synth STAGE=prod LIFECYCLE=long-running
 #: STAGE      dev, staging or prod (synth, local, smoke; synth's default: dev)
@@ -53,12 +55,12 @@ $(PY_STAMP): $(REQS)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; \
 	  $(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8; }
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-dev.txt
 	@touch $@
 
 $(CHECKOV_STAMP): $(CHECKOV_REQS) | $(PY_STAMP)
 	@test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r $(CHECKOV_REQS)
+	$(UV) pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python -r $(CHECKOV_REQS)
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -83,7 +85,7 @@ synth: $(PY_STAMP) $(NODE_STAMP) ## Synthesize one stage's stacks into a fresh c
 TEST_WORKERS ?= 4
 
 test: bootstrap services ## Run the whole test suite (starts the servers it needs)
-	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest -n $(TEST_WORKERS)
+	$(PY) -m bench.timed bench/.work/test-wall-time.json -- $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: $(PY_STAMP) ## The in-process unit tier: no servers, no subprocesses (seconds)
 	$(PY) -m pytest -m unit -q

@@ -93,3 +93,25 @@ def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     """Each task store in turn (memory, SQLite, DynamoDB on moto, Redis) on a fresh table or file."""
     with open_backend(request.param, request, tmp_path) as backend:
         yield backend
+
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Deal the slow tests out, one worker at a time, to the head of each worker's share.
+
+    ``make test`` runs ``--dist worksteal``, which first splits the items into one run of
+    consecutive items per worker, in order, and later moves work from the tail of the longest queue.
+    So the long tests start side by side at once instead of queuing on one worker at the end."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if workers < 2 or not slow:
+        return
+    fast = iter([item for item in items if item.get_closest_marker("slow") is None])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)  # the size worksteal sends this worker
+        head = slow[worker::workers]
+        ordered += head + [next(fast) for _ in range(share - len(head))]
+        left -= share
+    items[:] = ordered

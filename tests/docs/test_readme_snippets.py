@@ -67,6 +67,7 @@ def test_the_readme_marks_every_block_it_does_not_run() -> None:
     assert len(run) >= 5, "the quick start, the agent, the client and its library example run"
 
 
+@pytest.mark.slow
 def test_every_offline_readme_snippet_runs_as_written(tmp_path: Path) -> None:
     workdir = tmp_path / "checkout"
     workdir.mkdir()

@@ -13,6 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from tests.emulator.conftest import STANDARD_FLAGS
@@ -47,6 +48,7 @@ def first_call(emulator: RunningEmulator, client: Any, start: threading.Barrier)
     return outcome, time.monotonic() - began
 
 
+@pytest.mark.slow
 def test_a_burst_of_new_sessions_is_served_or_throttled_and_none_hangs() -> None:
     flags = (
         *STANDARD_FLAGS,

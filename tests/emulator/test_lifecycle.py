@@ -87,6 +87,7 @@ def test_idle_timer_restarts_with_each_invocation(short_idle: RunningEmulator) -
     assert row["state"] == "running"
 
 
+@pytest.mark.slow
 def test_healthy_busy_prevents_idle_but_max_lifetime_ends_the_microvm_and_the_next_resumes_the_task(
     short_life: RunningEmulator,
 ) -> None:
@@ -111,6 +112,7 @@ def test_healthy_busy_prevents_idle_but_max_lifetime_ends_the_microvm_and_the_ne
     assert len(short_life.rows(session_id)) == 2
 
 
+@pytest.mark.slow
 def test_make_demo_prints_the_timeline() -> None:
     completed = subprocess.run(
         [

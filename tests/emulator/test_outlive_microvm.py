@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+import pytest
+
 from client.models import TaskStatus
 from tests.emulator.harness import running_emulator
 from tests.hardening.tasks import new_session
@@ -22,6 +24,7 @@ def _ended_by_max_lifetime(rows: list[dict[str, object]]) -> int:
     return sum(1 for row in rows if row["end_reason"] == "max_lifetime")
 
 
+@pytest.mark.slow
 def test_a_sleep_three_lifetimes_long_completes_across_microvms() -> None:
     with running_emulator(*LIFETIME) as emulator:
         session = new_session()
@@ -35,6 +38,7 @@ def test_a_sleep_three_lifetimes_long_completes_across_microvms() -> None:
         assert done.attempt is not None and done.attempt >= 3
 
 
+@pytest.mark.slow
 def test_a_batch_longer_than_a_microvm_processes_every_item_once_and_in_order(tmp_path: Path) -> None:
     calls = tmp_path / "model-calls.txt"
     env = {

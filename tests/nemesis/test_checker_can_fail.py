@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.agent_process import REPO_ROOT
 
 
+@pytest.mark.slow
 def test_a_build_that_drops_its_events_is_caught(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "nemesis", "--seed", "5", "--seconds", "6", "--store", "sqlite"]
     done = subprocess.run(

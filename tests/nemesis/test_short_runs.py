@@ -19,6 +19,7 @@ SHORT_RUNS = [
 """(store, seed, seconds of faults): about 90 s in all, run side by side by the xdist workers."""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("store", "seed", "seconds"), SHORT_RUNS, ids=[f"{s}-{n}" for s, n, _ in SHORT_RUNS])
 def test_a_short_nemesis_run_finds_no_violation(store: str, seed: int, seconds: int, tmp_path: Path) -> None:
     options = ["--seed", str(seed), "--seconds", str(seconds), "--store", store, "--keep", str(tmp_path)]
