@@ -95,7 +95,6 @@ def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
         yield backend
 
 
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Deal the slow tests out, one worker at a time, to the head of each worker's share.
 
