@@ -96,7 +96,7 @@ snapshot-update: $(PY_STAMP) ## Refresh the CloudFormation snapshots after an in
 lint: $(PY_STAMP) ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy contract stacks agent emulator client bench nemesis
+	$(VENV)/bin/mypy agentcore_async stacks agent emulator bench nemesis
 
 local: $(PY_STAMP) $(if $(LOCAL_STAGE),$(NODE_STAMP)) ## The emulator on http://127.0.0.1:8090 (STAGE/LIFECYCLE: that stage's timers)
 	$(if $(LOCAL_STAGE),rm -rf cdk.out && $(CDK) synth --quiet $(CDK_CONTEXT) >/dev/null)

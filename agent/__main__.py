@@ -13,7 +13,7 @@ from agent.logs import configure_logging
 from agent.server import AgentServer
 from agent.service import create_app
 from agent.settings import SettingsError, aws_region, load_settings
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
 """A backstop only: draining answers long-polls at once, well inside AgentCore's 15 s grace."""

@@ -22,7 +22,7 @@ from agent.identity import token_subject
 from agent.logs import bind
 from agent.payloads import decode_json
 from agent.ping import PingState
-from contract import AUTHORIZATION_HEADER, SESSION_HEADER, SESSION_ID_MAX_LENGTH, AuthMode
+from agentcore_async.contract import AUTHORIZATION_HEADER, SESSION_HEADER, SESSION_ID_MAX_LENGTH, AuthMode
 
 log = logging.getLogger("agent.app")
 LOCAL_SESSION = "local-session-no-runtime-session-id-header"

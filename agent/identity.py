@@ -18,7 +18,7 @@ import json
 from typing import Final
 
 from agent.errors import ApiError
-from contract import BEARER_PREFIX
+from agentcore_async.contract import BEARER_PREFIX
 
 MAX_SUBJECT_CHARS: Final = 1024
 

@@ -21,7 +21,7 @@ import time
 from typing import Any, Literal
 
 from agent.records import TaskStatus
-from contract import TASK_STATE_METRICS, Metric
+from agentcore_async.contract import TASK_STATE_METRICS, Metric
 
 Unit = Literal["Count", "Seconds"]
 

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
-from contract import UNREADABLE_STATUS
+from agentcore_async.contract import UNREADABLE_STATUS
 
 Retention = Literal["durable", "ephemeral"]
 ResultFormat = Literal["text", "json"]

@@ -23,7 +23,7 @@ from types import FrameType
 
 import uvicorn
 
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 
 log = logging.getLogger("agent.server")
 GRACE_RAN_OUT_EXIT_CODE = 1

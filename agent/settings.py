@@ -1,4 +1,4 @@
-"""The agent's validated settings, read from the variables named in :class:`contract.EnvVar`.
+"""The agent's validated settings, read from the variables named in :class:`agentcore_async.contract.EnvVar`.
 
 The stacks set the same names on the runtime (from :mod:`contract`), so the runtime's environment
 and the agent can never drift apart. Nothing is read at import time: call :func:`load_settings`.
@@ -14,7 +14,13 @@ from typing import Final, Literal
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contract import AGENTCORE_STOP_GRACE_SECONDS, DEFAULT_MODEL_ID, TIMER_MAX_SECONDS, AuthMode, EnvVar
+from agentcore_async.contract import (
+    AGENTCORE_STOP_GRACE_SECONDS,
+    DEFAULT_MODEL_ID,
+    TIMER_MAX_SECONDS,
+    AuthMode,
+    EnvVar,
+)
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
 DEFAULT_SQLITE_PATH: Final = ".local/agent-tasks.sqlite3"

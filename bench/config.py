@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
-from contract import PRESET_NAMES, PresetName
+from agentcore_async.contract import PRESET_NAMES, PresetName
 
 NOTICE_SCALE = 30
 """Figure 3 runs this many times faster than real time: the seed's 600 s task polled every 60 s

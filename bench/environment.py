@@ -12,8 +12,8 @@ from typing import Any, Literal
 import boto3
 
 from agent.store.dynamodb import task_table_definition
+from agentcore_async.contract import EnvVar
 from bench.processes import Server, python_module, running
-from contract import EnvVar
 
 StoreKind = Literal["embedded", "dynamodb"]
 TABLE_NAME = "bench-tasks"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aws_cdk import App
 
-from contract import PRESET_NAMES
+from agentcore_async.contract import PRESET_NAMES
 from stacks.assembly import build
 from stacks.stages import STAGE_NAMES
 

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from contract import AUTHORIZATION_HEADER, SESSION_HEADER
+from agentcore_async.contract import AUTHORIZATION_HEADER, SESSION_HEADER
 from emulator.errors import REQUEST_ID_HEADER, ServiceError, error_response
 from emulator.forwarding import deliver, read_error_body, relay
 from emulator.jwt_auth import JwtVerifier, method_mismatch_without_jwt

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from contract import DEFAULT_QUALIFIER, stack_name
-from contract import PRESETS as CONTRACT_PRESETS
+from agentcore_async.contract import DEFAULT_QUALIFIER, stack_name
+from agentcore_async.contract import PRESETS as CONTRACT_PRESETS
 from emulator.cdk_out import lifecycle_from_cdk_out
 from emulator.config import (
     AWS_STOP_GRACE,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from contract import (
+from agentcore_async.contract import (
     AGENTCORE_STOP_GRACE_SECONDS,
     DEFAULT_QUALIFIER,
     ENDPOINT_NAME,

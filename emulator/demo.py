@@ -25,12 +25,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from client.api import AgentClient, AgentError, boto_client
-from client.models import TaskStatus
-from client.session_ids import new_session_id
-from client.session_table import fetch_session_table, microvms
-from client.target import Target
-from contract import SQLITE_RECORD_QUERY
+from agentcore_async.client.api import AgentClient, AgentError, boto_client
+from agentcore_async.client.models import TaskStatus
+from agentcore_async.client.session_ids import new_session_id
+from agentcore_async.client.session_table import fetch_session_table, microvms
+from agentcore_async.client.target import Target
+from agentcore_async.contract import SQLITE_RECORD_QUERY
 from emulator.config import DEFAULT_RUNTIME_ARN, EmulatorConfig, Lifecycle
 from emulator.process import SQLITE_FILE, free_port
 from emulator.server import BackgroundEmulator

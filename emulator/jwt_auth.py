@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import jwt
 
-from contract import BEARER_PREFIX
+from agentcore_async.contract import BEARER_PREFIX
 from emulator.errors import ServiceError
 
 ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 from emulator.config import EmulatorConfig
 from emulator.watchdog import Watchdog
 

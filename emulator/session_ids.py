@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from contract import session_id_problem
+from agentcore_async.contract import session_id_problem
 
 
 def runtime_session_id_problem(session_id: str) -> str | None:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentcore_async.contract import EnvVar
 from bench.processes import free_port
-from contract import EnvVar
 from nemesis.history import Call, History, Shutdown
 
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"

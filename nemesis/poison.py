@@ -16,8 +16,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
+from agentcore_async.contract import TableSchema
 from bench.environment import local_client
-from contract import TableSchema
 
 UNKNOWN_STATUS = "ARCHIVED"
 """A status no version of the agent knows (yet)."""

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentcore_async.contract import EnvVar
 from bench.environment import AWS_ENV
-from contract import EnvVar
 from nemesis.cluster import Cluster
 from nemesis.faults import Nemesis, Planned, schedule
 from nemesis.history import History, read_item_runs

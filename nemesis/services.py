@@ -12,9 +12,9 @@ from pathlib import Path
 
 import redis
 
+from agentcore_async.contract import EnvVar
 from bench.environment import AWS_ENV, create_task_table, local_client
 from bench.processes import free_port, python_module, running
-from contract import EnvVar
 from nemesis.poison import poison_dynamodb, poison_sqlite
 from nemesis.proxy import Proxy, proxied
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from contract import stack_name
+from agentcore_async.contract import stack_name
 from stacks.context import AppConfig, load_config
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack

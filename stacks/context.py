@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from contract import (
+from agentcore_async.contract import (
     AUTH_MODES,
     DEFAULT_MODEL_ID,
     DEFAULT_QUALIFIER,

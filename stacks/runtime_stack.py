@@ -9,7 +9,7 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
+from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
 from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.example_task_machine import ExampleTaskMachine

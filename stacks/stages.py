@@ -8,7 +8,7 @@ from typing import Final, Literal, get_args
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
-from contract import PresetName
+from agentcore_async.contract import PresetName
 
 DAY_SECONDS: Final = 86400
 RESULT_OBJECT_MARGIN_DAYS: Final = 1

@@ -1,8 +1,9 @@
-"""CloudWatch metrics of the agent's own EMF lines (``contract.Metric``), for alarms and dashboards.
+"""CloudWatch metrics of the agent's EMF lines (``agentcore_async.contract.Metric``), for alarms and
+dashboards.
 
 The agent writes them to its runtime's log group, where CloudWatch extracts them, per runtime
 (the ``Runtime`` dimension is the runtime's name, which the stack hands the agent as
-``AGENT_RUNTIME_NAME``) and broken down as ``contract.METRIC_BREAKDOWN`` says.
+``AGENT_RUNTIME_NAME``) and broken down as ``agentcore_async.contract.METRIC_BREAKDOWN`` says.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Final
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from contract import METRIC_BREAKDOWN, Metric
+from agentcore_async.contract import METRIC_BREAKDOWN, Metric
 
 PERIOD: Final = Duration.minutes(5)
 

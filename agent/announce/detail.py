@@ -9,7 +9,7 @@ import json
 from typing import Any, Final
 
 from agent.records import TaskRecord, TaskStatus
-from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 MAX_ENTRY_BYTES: Final = 256 * 1024
 """EventBridge User Guide, "Calculating PutEvents event entry size": the entry (Time 14 bytes,

@@ -12,7 +12,7 @@ import boto3
 from agent.announce.detail import MAX_ENTRY_BYTES, compact_json, entry_size, task_detail
 from agent.records import TaskRecord
 from agent.store.retries import aws_config
-from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 log = logging.getLogger("agent.announce")
 

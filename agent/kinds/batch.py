@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from agent.kinds.base import TaskContext, TaskError, TaskKind
-from contract import INPUTS_PREFIX
+from agentcore_async.contract import INPUTS_PREFIX
 
 
 class ObjectItem(BaseModel):

@@ -15,7 +15,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.store.base import UNFINISHED_STATUSES, Beat, Cursor, live_now
 from agent.store.decoding import record_from_item
 from agent.store.retries import aws_config, counting_retries
-from contract import TableSchema
+from agentcore_async.contract import TableSchema
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

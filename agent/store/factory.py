@@ -7,7 +7,7 @@ import dataclasses
 from agent.announce.announcer import Announcer
 from agent.settings import Settings, SettingsError
 from agent.store.base import Stores, TaskStore
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 
 
 def _task_store(settings: Settings) -> TaskStore:

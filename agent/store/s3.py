@@ -9,7 +9,7 @@ import boto3
 from agent.records import TaskRecord
 from agent.store.retries import aws_config, counting_retries
 from agent.work import owner_hash
-from contract import RESULTS_PREFIX
+from agentcore_async.contract import RESULTS_PREFIX
 
 
 def result_key(record: TaskRecord) -> str:

@@ -22,7 +22,7 @@ from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat, Cursor, accepts, apply_beat, live, live_now
 from agent.store.decoding import record_from_json
 from agent.store.retries import SQLITE_BUSY_SECONDS
-from contract import SQLITE_RECORD_QUERY
+from agentcore_async.contract import SQLITE_RECORD_QUERY
 
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], Any]

@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.dynamodb import DynamoStore, _record
-from contract import TableSchema
+from agentcore_async.contract import TableSchema
 
 
 def full_partition_query(

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from client.api import AgentClient, WaitTimeout
-from client.models import TaskResult
+from agentcore_async.client.api import AgentClient, WaitTimeout
+from agentcore_async.client.models import TaskResult
 
 
 def poll_fixed_interval(

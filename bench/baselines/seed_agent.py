@@ -23,8 +23,8 @@ from typing import Any
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 from starlette.responses import JSONResponse
 
+from agentcore_async.contract import EnvVar
 from bench.baselines.seed_store import SeedStore, store_from_env
-from contract import EnvVar
 
 LOCAL_SESSION = "local-session-without-runtime-session-id-header"
 MAX_DURATION_SECONDS = 28800.0

@@ -15,14 +15,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from agentcore_async.client.session_table import fetch_session_table, microvms
+from agentcore_async.contract import PRESETS, PresetName
 from bench.config import BILLING_SCALE, BenchConfig
 from bench.environment import OURS, SEED, AgentKind, Environment, emulator
 from bench.figures.emulated import counting_client
 from bench.processes import Server
 from bench.results import FigureResult, Row
 from bench.sessions import new_session_id
-from client.session_table import fetch_session_table, microvms
-from contract import PRESETS, PresetName
 
 Variant = tuple[AgentKind, bool]
 """Which agent and client, and whether the client stops the session when its work is done."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentcore_async.client.api import boto_client
+from agentcore_async.client.target import Target
 from bench.baselines.polling import CountingClient
 from bench.processes import Server
-from client.api import boto_client
-from client.target import Target
 from emulator.config import DEFAULT_RUNTIME_ARN
 
 

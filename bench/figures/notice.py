@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from agentcore_async.client.models import TaskResult
 from bench.baselines.polling import CountingClient, poll_fixed_interval
 from bench.config import NOTICE_SCALE, BenchConfig
 from bench.environment import OURS, SEED, AgentKind, Environment, emulator
@@ -15,7 +16,6 @@ from bench.processes import Server
 from bench.results import FigureResult, Row, Target
 from bench.sessions import new_session_id
 from bench.stats import Summary, median
-from client.models import TaskResult
 
 SAME_INVOCATIONS_TARGET = Target(">= 10x lower at the same invocations", 10.0, "min", on="gain")
 SAME_LATENCY_TARGET = Target(">= 5x fewer at the same notice latency", 5.0, "min", on="gain")

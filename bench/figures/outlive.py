@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
+from agentcore_async.client.api import WaitTimeout
+from agentcore_async.client.session_table import fetch_session_table, microvms
 from bench.config import BenchConfig
 from bench.environment import OURS, SEED, AgentKind, Environment, emulator
 from bench.figures.emulated import counting_client
 from bench.processes import Server
 from bench.results import FigureResult, Row
 from bench.sessions import new_session_id
-from client.api import WaitTimeout
-from client.session_table import fetch_session_table, microvms
 
 SEED_POLL_FRACTION = 0.1
 CAUSE = "the seed keeps the work in a thread of one microVM: when the microVM ends, so does the task."

@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.dynamodb import DynamoStore
+from agentcore_async.contract import EnvVar, TableSchema
 from bench.config import BenchConfig
 from bench.dynalite import dynalite
 from bench.environment import AWS_ENV, OURS, TABLE_NAME, Environment
@@ -26,7 +27,6 @@ from bench.processes import Server
 from bench.results import FigureResult, Row
 from bench.sessions import new_session_id
 from bench.stats import Summary
-from contract import EnvVar, TableSchema
 
 TITLE = "First invocation of a new microVM in a long session, DynamoDB (dynalite)"
 BASELINE_WRAPPER = "bench.baselines.full_partition_store"

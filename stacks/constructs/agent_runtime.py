@@ -14,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from contract import Lifecycle
+from agentcore_async.contract import Lifecycle
 from stacks.constructs.runtime_log_retention import RuntimeLogRetention
 from stacks.constructs.runtime_role import RUNTIME_LOG_PREFIX
 from stacks.nag import attribute_ref

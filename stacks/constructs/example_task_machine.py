@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from contract import STACK_PREFIX
+from agentcore_async.contract import STACK_PREFIX
 from stacks.nag import acknowledge, attribute_ref
 
 TASK_TIMEOUT: Final = Duration.days(1)

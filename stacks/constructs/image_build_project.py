@@ -15,14 +15,17 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, arn_prefix, logical_ref, region_and_account
 
-IMAGE_DIRS: Final = ("agent", "contract")
-"""What the image is built from: the agent package and the contract it shares with the stacks."""
+IMAGE_DIRS: Final = ("agent", "agentcore_async")
+"""What the image is built from: the agent package and the installable package's contract."""
+NOT_IN_IMAGE: Final = ("agentcore_async/client", "agentcore_async/cdk")
+"""Parts of ``agentcore_async`` the agent never imports."""
 # The repository root is the build context, narrowed to IMAGE_DIRS; caches, tests and local state
 # inside them are never part of the image.
 SOURCE_EXCLUDES: Final = [
     "*",
     ".*",
     *(pattern for name in IMAGE_DIRS for pattern in (f"!{name}", f"!{name}/**")),
+    *NOT_IN_IMAGE,
     "__pycache__",
     "*.pyc",
     "tests",
@@ -33,7 +36,7 @@ SOURCE_EXCLUDES: Final = [
     "*.egg-info",
 ]
 
-# The asset holds agent/ and contract/, the Dockerfile's build context (agent/Dockerfile).
+# The asset holds agent/ and agentcore_async/ (its contract), the build context of agent/Dockerfile.
 # Tags are immutable, so a retried build of a source hash that is already pushed is a no-op.
 BUILD_SPEC: Final[dict[str, Any]] = {
     "version": "0.2",
@@ -60,7 +63,8 @@ BUILD_SPEC: Final[dict[str, Any]] = {
 
 
 class ImageBuildProject(Construct):
-    """Uploads ``agent/`` and ``contract/`` as an S3 asset and defines the arm64 build of the image."""
+    """Uploads ``agent/`` and ``agentcore_async/`` (its contract) as an S3 asset and defines the arm64
+    build of the image."""
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from contract import RESULTS_PREFIX
+from agentcore_async.contract import RESULTS_PREFIX
 
 
 class ResultsBucket(Construct):

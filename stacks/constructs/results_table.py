@@ -6,7 +6,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from contract import TableSchema
+from agentcore_async.contract import TableSchema
 
 
 class ResultsTable(Construct):

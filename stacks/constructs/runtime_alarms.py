@@ -20,7 +20,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from contract import Metric
+from agentcore_async.contract import Metric
 from stacks.task_metrics import PERIOD, runtime_metric
 
 ALARMED_METRICS: Final = {

@@ -1,8 +1,8 @@
 """A CloudWatch dashboard per stage: the runtime's own metrics beside the agent's task metrics.
 
 The runtime's come from the ``Runtime`` L2's ``metric_*`` methods (``AWS/Bedrock-AgentCore``);
-the tasks' from the agent's EMF lines (``contract.Metric``, see ``stacks/task_metrics.py``): each
-over the whole runtime, and broken down by kind, store or operation.
+the tasks' from the agent's EMF lines (``agentcore_async.contract.Metric``, see
+``stacks/task_metrics.py``): each over the whole runtime, and broken down by kind, store or operation.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from contract import TASK_COUNTERS, Metric
+from agentcore_async.contract import TASK_COUNTERS, Metric
 from stacks.task_metrics import PERIOD, broken_down, runtime_metric
 
 WIDTH: Final = 24

@@ -9,7 +9,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUTS_PREFIX, RESULTS_PREFIX
+from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUTS_PREFIX, RESULTS_PREFIX
 from stacks.nag import acknowledge, arn_prefix, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_events as events
 from constructs import Construct
 
-from contract import STACK_PREFIX
+from agentcore_async.contract import STACK_PREFIX
 
 
 def task_events_bus_name(stage: str) -> str:

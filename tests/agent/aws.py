@@ -15,7 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from agent.records import TaskRecord
 from agent.store.dynamodb import task_table_definition
-from contract import SQLITE_RECORD_QUERY, TableSchema
+from agentcore_async.contract import SQLITE_RECORD_QUERY, TableSchema
 from tests.support.servers import MotoServer
 
 

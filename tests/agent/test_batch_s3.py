@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from contract import INPUTS_PREFIX
+from agentcore_async.contract import INPUTS_PREFIX
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import get_task, new_session
 from tests.agent.scripted_model import recorded_calls

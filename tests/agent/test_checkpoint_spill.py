@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pytest
 
-from contract import RESULTS_PREFIX
+from agentcore_async.contract import RESULTS_PREFIX
 from tests.agent.aws import AwsResources, Records, create_resources
 from tests.agent.conftest import StartAgent
 from tests.agent.helpers import eventually, get_task, new_session, start_kind

@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from agent.store.redis_store import RedisStore
-from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from nemesis.proxy import proxied
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session

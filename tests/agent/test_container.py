@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 AGENT_DIR = REPO / "agent"
-FIRST_PARTY = {"agent", "contract", "__future__"}
+FIRST_PARTY = {"agent", "agentcore_async", "__future__"}
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -61,16 +61,16 @@ def test_dockerfile_copies_work_with_the_repository_root_as_context() -> None:
     for *sources, _ in copies:
         for source in sources:
             assert (REPO / source).exists(), f"COPY source {source} is not in the build context"
-            assert source.split("/")[0] in {"agent", "contract"}, "the image stack uploads only these"
+            assert source.split("/")[0] in {"agent", "agentcore_async"}, "the image stack uploads only these"
     assert ["agent", "/app/agent/"] in copies  # the package lands in a directory named `agent`
-    assert ["contract", "/app/contract/"] in copies
+    assert ["agentcore_async", "/app/agentcore_async/"] in copies
     workdir = [arg for kind, arg in _instructions() if kind == "WORKDIR"]
     assert workdir == ["/app"]  # so `python -m agent` finds /app/agent
 
 
 def _third_party_imports() -> set[str]:
     modules: set[str] = set()
-    for path in [*AGENT_DIR.rglob("*.py"), *(REPO / "contract").rglob("*.py")]:
+    for path in [*AGENT_DIR.rglob("*.py"), *(REPO / "agentcore_async" / "contract").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract import RESULTS_PREFIX, TableSchema
+from agentcore_async.contract import RESULTS_PREFIX, TableSchema
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, AgentProcess, running_agent

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 from tests.agent.aws import create_resources
 from tests.agent.helpers import get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, REPO_ROOT, AgentProcess, agent_env

@@ -13,7 +13,7 @@ import pytest
 
 from agent.records import TaskRecord, TaskStatus
 from agent.store.dynamodb import DynamoStore
-from contract import TableSchema
+from agentcore_async.contract import TableSchema
 from tests.agent.aws import AwsResources, create_resources
 from tests.agent.helpers import eventually, get_task, new_session, start_task
 from tests.support.agent_process import FAST_TIMERS, running_agent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.settings import SettingsError, load_settings
-from contract import EnvVar, TableSchema
+from agentcore_async.contract import EnvVar, TableSchema
 from tests.support.agent_process import agent_env
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import pytest
 from agent.records import TaskRecord, TaskStatus
 from agent.store.base import Beat
 from agent.store.sqlite import SqliteStore
-from contract import SQLITE_RECORD_QUERY
+from agentcore_async.contract import SQLITE_RECORD_QUERY
 from tests.support.waiting import eventually
 
 SESSION = "session-group-commit-000000000000000001"

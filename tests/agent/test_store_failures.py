@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from agent.store.failures import is_transient
 from agent.store.redis_store import CREATE_SCRIPT
 from agent.store.retries import REDIS_BACKOFF_CAP_SECONDS
-from contract import Metric
+from agentcore_async.contract import Metric
 from tests.agent.helpers import new_session
 from tests.support.agent_process import FAST_TIMERS, running_agent
 from tests.support.emf import counts, emf_points

@@ -12,11 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from agentcore_async.contract import EnvVar, TableSchema
 from bench.environment import AWS_ENV, create_task_table
 from bench.http import SESSION_HEADER, HttpConnection, Response
 from bench.load import ping_samples, run_to_completion, timed_sequential
 from bench.processes import Server, python_module, running
-from contract import EnvVar, TableSchema
 from tests.support.servers import MotoServer
 
 SESSION = "bench-test-session-000000000000000000000001"

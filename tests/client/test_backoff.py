@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from client.backoff import Backoff
+from agentcore_async.client.backoff import Backoff
 
 pytestmark = pytest.mark.unit
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from client import AgentClient, Throttled, Unauthorized
-from client.cli import main
-from client.exit_codes import ExitCode
+from agentcore_async.client import AgentClient, Throttled, Unauthorized
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
 from tests.emulator.harness import RunningEmulator, running_emulator
 from tests.support.jwt_issuer import AUDIENCE, LocalIssuer
 
@@ -163,7 +163,7 @@ def test_throttling_is_retried_like_the_boto3_path_then_raised() -> None:
 
 
 def test_the_token_never_shows_in_the_target() -> None:
-    from client.target import resolve_target  # noqa: PLC0415
+    from agentcore_async.client.target import resolve_target  # noqa: PLC0415
 
     target = resolve_target(
         runtime_arn="arn:aws:bedrock-agentcore:us-east-1:1:runtime/a-b", bearer_token="s3cr3t"

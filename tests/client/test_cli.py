@@ -1,4 +1,4 @@
-"""``python -m client`` against the emulator: output, saved sessions and exit codes."""
+"""``python -m agentcore_async.client`` against the emulator: output, saved sessions and exit codes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import main
-from client.exit_codes import ExitCode
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
 from tests.emulator.harness import REPO_ROOT, RunningEmulator
 
 
@@ -186,7 +186,7 @@ def test_module_entry_point_from_env_without_aws_credentials(
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "client", *args],
+            [sys.executable, "-m", "agentcore_async.client", *args],
             cwd=tmp_path,
             env=env,
             capture_output=True,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import main
-from client.exit_codes import ExitCode
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
 from tests.client.fake_runtime import FakeRuntime, running_fake_runtime
 from tests.emulator.harness import REPO_ROOT
 
@@ -117,7 +117,7 @@ def test_ctrl_c_during_wait_prints_where_the_task_stands(runtime: FakeRuntime, t
     argv = ["wait", task_id, "--endpoint-url", runtime.url, "--runtime-arn", runtime.arn]
     argv += ["--session-id", session_id, "--long-poll", "1"]
     with subprocess.Popen(
-        [sys.executable, "-m", "client", *argv],
+        [sys.executable, "-m", "agentcore_async.client", *argv],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -135,4 +135,4 @@ def test_ctrl_c_during_wait_prints_where_the_task_stands(runtime: FakeRuntime, t
     last = json.loads(stdout)
     assert (last["task_id"], last["status"]) == (task_id, "RUNNING")
     assert f"task {task_id} was last seen RUNNING" in stderr
-    assert f"python -m client wait {task_id}" in stderr
+    assert f"python -m agentcore_async.client wait {task_id}" in stderr

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from client import errors
-from client.api import AgentClient, boto_client
-from client.backoff import Backoff
-from client.cli import main
-from client.exit_codes import ExitCode
-from client.models import TaskStatus
-from client.target import Target
+from agentcore_async.client import errors
+from agentcore_async.client.api import AgentClient, boto_client
+from agentcore_async.client.backoff import Backoff
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
+from agentcore_async.client.models import TaskStatus
+from agentcore_async.client.target import Target
 from tests.client.fake_runtime import FakeRuntime, Fault, Refusal, Scripted, running_fake_runtime
 
 AGENT_500 = "Received error (500) from runtime. Please check your CloudWatch logs for more information."

@@ -27,7 +27,7 @@ from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
 CLIENT: Final = "agentcore-async-client"
 CLIENT_REQUIRES: Final = frozenset({"boto3", "rich"})
 """The client's only dependencies (``pyproject.toml``)."""
-CLIENT_PACKAGES: Final = frozenset({"client", "contract"})
+CLIENT_PACKAGES: Final = frozenset({"agentcore_async"})
 """The top-level packages the client's distribution installs (not the agent, the emulator, the stacks)."""
 DISTRIBUTIONS_PROBE: Final = """
 import importlib.metadata, json

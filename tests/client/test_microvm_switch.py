@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from client.api import AgentClient, boto_client
-from client.backoff import Backoff
-from client.cli import main
-from client.exit_codes import ExitCode
-from client.models import TaskStatus
-from client.target import Target
+from agentcore_async.client.api import AgentClient, boto_client
+from agentcore_async.client.backoff import Backoff
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
+from agentcore_async.client.models import TaskStatus
+from agentcore_async.client.target import Target
 from tests.client.fake_runtime import FakeRuntime, Fault, Reset, Scripted, running_fake_runtime
 from tests.emulator.harness import RunningEmulator
 

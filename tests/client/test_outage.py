@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from client.api import AgentClient
-from client.backoff import Backoff
-from client.models import TaskStatus
+from agentcore_async.client.api import AgentClient
+from agentcore_async.client.backoff import Backoff
+from agentcore_async.client.models import TaskStatus
 from tests.agent.aws import create_resources
 from tests.emulator.harness import running_emulator
 from tests.support.servers import MotoServer, running_moto

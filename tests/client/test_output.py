@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from client.cli import main, parser
-from client.exit_codes import ExitCode
+from agentcore_async.client.cli import main, parser
+from agentcore_async.client.exit_codes import ExitCode
 from emulator.process import SQLITE_FILE
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
 from tests.support.bad_records import plant_sqlite_copy
@@ -32,7 +32,8 @@ ZONE = "Asia/Kolkata"
 
 
 class Terminal:
-    """Runs ``python -m client`` with stdout on a pseudo-terminal (stderr piped), as a person would."""
+    """Runs ``python -m agentcore_async.client`` with stdout on a pseudo-terminal (stderr piped), as a
+    person would."""
 
     def __init__(self, emulator: RunningEmulator, state_file: Path) -> None:
         self.env = {
@@ -53,7 +54,7 @@ class Terminal:
 
     def run(self, *argv: str, tty: bool) -> tuple[int, str, str]:
         """One command; stdout on a pty (``tty``) or a pipe. Returns code, stdout, stderr."""
-        command = [sys.executable, "-m", "client", argv[0], *self.target, *argv[1:]]
+        command = [sys.executable, "-m", "agentcore_async.client", argv[0], *self.target, *argv[1:]]
         if not tty:
             done = subprocess.run(
                 command, env=self.env, capture_output=True, text=True, timeout=90, check=False

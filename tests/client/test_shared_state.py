@@ -9,8 +9,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from client.session_ids import new_session_id
-from client.state import SessionState
+from agentcore_async.client.session_ids import new_session_id
+from agentcore_async.client.state import SessionState
 from tests.emulator.harness import REPO_ROOT, RunningEmulator
 
 ARN = "arn:aws:bedrock-agentcore:eu-west-1:123456789012:runtime/async_agent-AbCdEfGh12"
@@ -28,7 +28,7 @@ def test_concurrent_starts_share_one_session(emulator: RunningEmulator, tmp_path
     }
 
     def client(*args: str) -> subprocess.Popen[str]:
-        command = [sys.executable, "-m", "client", *args]
+        command = [sys.executable, "-m", "agentcore_async.client", *args]
         return subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

@@ -1,4 +1,4 @@
-"""``python -m client smoke``: the post-deploy check, run here against the emulator.
+"""``python -m agentcore_async.client smoke``: the post-deploy check, run here against the emulator.
 
 The same command runs unchanged against a deployed stage; only the target differs.
 """
@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from client.cli import main
-from client.exit_codes import ExitCode
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
 from tests.client.fake_runtime import running_fake_runtime
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
 from tests.support.jwt_issuer import AUDIENCE, LocalIssuer
@@ -75,7 +75,16 @@ def test_smoke_reads_the_target_from_the_outputs_file_like_every_command(tmp_pat
         env = {key: value for key, value in os.environ.items() if not key.startswith("AGENTCORE_")}
         env.update({"PYTHONPATH": str(REPO_ROOT), "AGENTCORE_ENDPOINT_URL": runtime.url})
         finished = subprocess.run(
-            [sys.executable, "-m", "client", "smoke", "--stage", "dev", "--task-seconds", "0.5"],
+            [
+                sys.executable,
+                "-m",
+                "agentcore_async.client",
+                "smoke",
+                "--stage",
+                "dev",
+                "--task-seconds",
+                "0.5",
+            ],
             cwd=tmp_path,
             env=env,
             capture_output=True,

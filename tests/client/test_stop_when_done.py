@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
-from client.exit_codes import ExitCode
+from agentcore_async.client.exit_codes import ExitCode
 from tests.emulator.harness import REPO_ROOT, RunningEmulator
 
 STOP_SLACK_SECONDS = 4.0
@@ -25,7 +25,7 @@ def _cli(emulator: RunningEmulator, session_id: str, *args: str) -> subprocess.C
     command = [
         sys.executable,
         "-m",
-        "client",
+        "agentcore_async.client",
         *args,
         "--endpoint-url",
         emulator.url,

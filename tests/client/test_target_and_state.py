@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from client.session_ids import check_session_id, new_session_id
-from client.state import SessionState
-from client.target import TargetError, arn_from_outputs, resolve_target
+from agentcore_async.client.session_ids import check_session_id, new_session_id
+from agentcore_async.client.state import SessionState
+from agentcore_async.client.target import TargetError, arn_from_outputs, resolve_target
 
 pytestmark = pytest.mark.unit
 

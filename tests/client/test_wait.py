@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from client.api import AgentClient, WaitTimeout
-from client.backoff import Backoff
-from client.errors import AgentError, TaskNotFound
-from client.models import TaskResult, TaskStatus
+from agentcore_async.client.api import AgentClient, WaitTimeout
+from agentcore_async.client.backoff import Backoff
+from agentcore_async.client.errors import AgentError, TaskNotFound
+from agentcore_async.client.models import TaskResult, TaskStatus
 from tests.emulator.harness import RunningEmulator
 
 

@@ -6,8 +6,8 @@ import io
 import re
 import uuid
 
-from client.cli import main
-from client.exit_codes import ExitCode
+from agentcore_async.client.cli import main
+from agentcore_async.client.exit_codes import ExitCode
 from tests.support.servers import free_port
 
 ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/async_agent-AbCdEfGh12"

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from client.api import AgentClient
-from client.session_table import fetch_session_table, microvms
+from agentcore_async.client.api import AgentClient
+from agentcore_async.client.session_table import fetch_session_table, microvms
 from emulator.config import DEFAULT_RUNTIME_ARN
 from emulator.demo import stored_task
 from tests.support.agent_process import TEST_KINDS

@@ -30,7 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from agent.store.redis_store import RedisStore
-from contract import SESSION_HEADER
+from agentcore_async.contract import SESSION_HEADER
 from tests.agent.aws import AwsResources, create_resources
 from tests.emulator.conftest import STANDARD_FLAGS
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, emulator_env, running_emulator

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from client.api import AgentError
-from client.models import TaskStatus
+from agentcore_async.client.api import AgentError
+from agentcore_async.client.models import TaskStatus
 from tests.emulator.harness import (
     REPO_ROOT,
     RunningEmulator,

@@ -12,7 +12,7 @@ from typing import Final
 
 import pytest
 
-from client.models import TaskStatus
+from agentcore_async.client.models import TaskStatus
 from tests.emulator.harness import running_emulator
 from tests.hardening.tasks import new_session
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agent.settings import load_settings
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 from emulator.config import EmulatorConfig, Lifecycle
 from emulator.process import agent_environment
 from emulator.session_ids import generated_session_id

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from client.api import decode_response
+from agentcore_async.client.api import decode_response
 from tests.emulator import sse_agent
 from tests.emulator.harness import RunningEmulator, running_emulator
 

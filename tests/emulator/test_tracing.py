@@ -32,9 +32,9 @@ from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 
-from client.api import AgentClient
-from client.bearer import BearerClient
-from client.tracing import ENVIRONMENT_CARRIERS
+from agentcore_async.client.api import AgentClient
+from agentcore_async.client.bearer import BearerClient
+from agentcore_async.client.tracing import ENVIRONMENT_CARRIERS
 from tests.emulator import scripted_agent
 from tests.emulator.conftest import STANDARD_FLAGS
 from tests.emulator.harness import REPO_ROOT, RunningEmulator, running_emulator
@@ -194,7 +194,7 @@ def test_the_cli_sends_the_trace_context_of_its_environment(
         "BAGGAGE": TRACE_HEADERS["baggage"],
     }
     command = [
-        *(sys.executable, "-m", "client", "list", "--json", "--endpoint-url", emulator.url),
+        *(sys.executable, "-m", "agentcore_async.client", "list", "--json", "--endpoint-url", emulator.url),
         *("--runtime-arn", emulator.arn, "--session-id", session),
         *("--state-file", str(tmp_path / "state.json")),
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from contract import stack_name
+from agentcore_async.contract import stack_name
 
 if TYPE_CHECKING:
     from tests.infra.synth import AllSynths, VariantSynths

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
+from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 from tests.hardening.iam import (
     MIN_REASON_CHARS,
     Allowance,

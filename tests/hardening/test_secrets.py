@@ -18,7 +18,8 @@ def _image_contexts(templates: list[Template]) -> list[Path]:
         asset
         for root in roots
         for asset in root.glob("asset.*")
-        if (asset / "agent" / "__main__.py").is_file() and (asset / "contract" / "__init__.py").is_file()
+        if (asset / "agent" / "__main__.py").is_file()
+        and (asset / "agentcore_async" / "contract" / "__init__.py").is_file()
     ]
     return sorted(contexts)
 

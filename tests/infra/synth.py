@@ -18,7 +18,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from contract import PRESET_NAMES, PresetName
+from agentcore_async.contract import PRESET_NAMES, PresetName
 from stacks.assembly import build
 from stacks.stages import STAGE_NAMES, StageName
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from contract import PRESET_NAMES
+from agentcore_async.contract import PRESET_NAMES
 from tests.infra import aws_rules
 from tests.infra.aws_rules import StageTemplates
 from tests.infra.synth import AllSynths, VariantSynths

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contract import PRESETS, PresetName
+from agentcore_async.contract import PRESETS, PresetName
 from stacks.availability_zones import SUPPORTED_AZ_IDS
 from stacks.context import DEFAULT_MODEL_ID, AppConfig, ConfigError, EndpointConfig, JwtConfig, load_config
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import contract
+from agentcore_async import contract
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,9 @@ def _modules_loaded_by(module: str) -> set[str]:
     # -S: without site-packages' start-up hooks, only what the import itself loads.
     code = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
-        [sys.executable, "-S", "-c", code] if module == "contract" else [sys.executable, "-c", code],
+        [sys.executable, "-S", "-c", code]
+        if module == "agentcore_async.contract"
+        else [sys.executable, "-c", code],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -26,8 +28,8 @@ def _modules_loaded_by(module: str) -> set[str]:
 
 
 def test_the_contract_uses_the_standard_library_only() -> None:
-    loaded = _modules_loaded_by("contract")
-    allowed = set(sys.stdlib_module_names) | {"contract", "__main__"}
+    loaded = _modules_loaded_by("agentcore_async.contract")
+    allowed = set(sys.stdlib_module_names) | {"agentcore_async", "__main__"}
     assert loaded <= allowed, loaded - allowed
 
 

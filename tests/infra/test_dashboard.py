@@ -1,7 +1,7 @@
 """The stage's dashboard charts every metric the agent emits, and only those, beside the runtime's.
 
 The agent's side is ``tests/unit/test_metrics.py``: every EMF line it writes names a metric of
-``contract.METRIC_BREAKDOWN`` under the dimension sets the contract gives. Here every stage's
+``agentcore_async.contract.METRIC_BREAKDOWN`` under the dimension sets the contract gives. Here every stage's
 dashboard charts exactly those names, for its own runtime, broken down by the same dimension.
 """
 
@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from contract import METRIC_BREAKDOWN, EnvVar, Metric
+from agentcore_async.contract import METRIC_BREAKDOWN, EnvVar, Metric
 from tests.infra.synth import AllSynths, Synthesized, only, resources
 
 RUNTIME_NAMESPACE = "AWS/Bedrock-AgentCore"

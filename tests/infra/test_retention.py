@@ -10,7 +10,7 @@ import math
 from typing import Any, Final
 
 from agent.settings import Settings
-from contract import EnvVar
+from agentcore_async.contract import EnvVar
 from tests.infra.synth import AllSynths, Template, only, resources
 
 DAY: Final = 86400

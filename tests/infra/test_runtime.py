@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk.assertions import Match, Template
 
-from contract import (
+from agentcore_async.contract import (
     DEFAULT_MODEL_ID,
     PRESETS,
     TIMER_MAX_SECONDS,

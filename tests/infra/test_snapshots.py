@@ -10,7 +10,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from contract import PresetName
+from agentcore_async.contract import PresetName
 from stacks.stages import StageName
 from tests.infra.synth import COMBINATIONS, PARTS, VARIANTS, AllSynths, VariantSynths, normalise
 

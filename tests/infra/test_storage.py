@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.store.dynamodb import task_table_definition
-from contract import RESULTS_PREFIX, TableSchema
+from agentcore_async.contract import RESULTS_PREFIX, TableSchema
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, only, resources
 

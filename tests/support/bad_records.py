@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from contract import SQLITE_RECORD_QUERY
+from agentcore_async.contract import SQLITE_RECORD_QUERY
 
 
 def plant_sqlite_copy(path: Path, session: str, template: str, task_id: str, changes: dict[str, Any]) -> None:

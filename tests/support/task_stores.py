@@ -26,7 +26,7 @@ from agent.store.dynamodb import DynamoStore
 from agent.store.memory import MemoryStore
 from agent.store.redis_store import RedisStore, index_key, task_key
 from agent.store.sqlite import SqliteStore
-from contract import TableSchema
+from agentcore_async.contract import TableSchema
 from tests.agent.aws import create_resources
 from tests.support.servers import MotoServer, RedisServer
 

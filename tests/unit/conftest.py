@@ -15,7 +15,7 @@ from agent.service import create_app
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
-from contract import SESSION_HEADER
+from agentcore_async.contract import SESSION_HEADER
 
 UNIT_ENV = {
     "AGENT_STORE_BACKEND": "memory",

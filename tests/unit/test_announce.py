@@ -21,7 +21,7 @@ from agent.announce.detail import (
 from agent.announce.eventbridge import EventBridgePublisher
 from agent.announce.stepfunctions import TaskTokenCallbacks
 from agent.records import TaskRecord, TaskStatus
-from contract import SESSION_ID_MAX_LENGTH
+from agentcore_async.contract import SESSION_ID_MAX_LENGTH
 
 pytestmark = pytest.mark.unit
 

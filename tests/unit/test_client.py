@@ -13,8 +13,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from client import AgentClient, AgentFailed, InvalidInput, StorageUnavailable, TaskNotFound
-from client.models import TaskStatus
+from agentcore_async.client import AgentClient, AgentFailed, InvalidInput, StorageUnavailable, TaskNotFound
+from agentcore_async.client.models import TaskStatus
 
 pytestmark = pytest.mark.unit
 ARN = "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/unit_agent-abc123"

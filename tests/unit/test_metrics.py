@@ -1,7 +1,7 @@
 """Task and store metrics: valid EMF lines on stdout, one count per outcome, by kind.
 
 Each line must be embedded metric format CloudWatch accepts (``tests/support/emf.py`` checks the
-specification); its names are the ones the stacks chart and alarm on (``contract.Metric``).
+specification); its names are the ones the stacks chart and alarm on (``agentcore_async.contract.Metric``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
 from agent.store.retries import redis_retry
-from contract import METRIC_BREAKDOWN, Metric
+from agentcore_async.contract import METRIC_BREAKDOWN, Metric
 from tests.support.emf import Point, counts, emf_points, emf_problems
 from tests.unit.conftest import UNIT_ENV, Agent
 
@@ -52,8 +52,8 @@ def stale(kind: str, task_id: str, input_json: str) -> TaskRecord:
 
 
 def assert_as_the_contract_says(points: list[Point], runtime: str | None = RUNTIME) -> None:
-    """Each point is a metric the stacks chart (``contract.METRIC_BREAKDOWN``), in the namespace
-    and under the dimension sets they chart it by, for this runtime."""
+    """Each point is a metric the stacks chart (``agentcore_async.contract.METRIC_BREAKDOWN``), in the
+    namespace and under the dimension sets they chart it by, for this runtime."""
     for point in points:
         assert (point.namespace, point.name in METRIC_BREAKDOWN) == (Metric.NAMESPACE, True), point
         breakdown = METRIC_BREAKDOWN[point.name]

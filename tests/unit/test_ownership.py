@@ -19,7 +19,7 @@ from agent.service import create_app
 from agent.settings import load_settings
 from agent.store.s3 import result_key
 from agent.work import task_id_for_token
-from contract import SESSION_HEADER
+from agentcore_async.contract import SESSION_HEADER
 from tests.unit.conftest import UNIT_ENV
 
 pytestmark = pytest.mark.unit

@@ -24,7 +24,7 @@ from agent.ping import PingState
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
-from contract import Metric
+from agentcore_async.contract import Metric
 from tests.support.emf import emf_points
 from tests.unit.conftest import UNIT_ENV
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from contract import DEFAULT_QUALIFIER, stack_name
+from agentcore_async.contract import DEFAULT_QUALIFIER, stack_name
 
 ENV_RUNTIME_ARN: Final = "AGENTCORE_RUNTIME_ARN"
 ENV_ENDPOINT_URL: Final = "AGENTCORE_ENDPOINT_URL"

@@ -1,10 +1,10 @@
-"""``python -m client``."""
+"""``python -m agentcore_async.client``."""
 
 from __future__ import annotations
 
 import sys
 
-from client.cli import main
+from agentcore_async.client.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,7 +27,7 @@ from botocore.awsrequest import AWSRequest, AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.httpsession import URLLib3Session
 
-from contract import BEARER_PREFIX, SESSION_HEADER
+from agentcore_async.contract import BEARER_PREFIX, SESSION_HEADER
 
 ATTEMPTS: Final = 3
 """Like the boto3 path's standard retry mode: throttling, AWS's transient failures and connections

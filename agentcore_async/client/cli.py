@@ -1,5 +1,5 @@
-"""``agentcore-async`` (or ``python -m client``): start, poll, wait for and cancel tasks on AWS or
-the emulator."""
+"""``agentcore-async`` (or ``python -m agentcore_async.client``): start, poll, wait for and cancel
+tasks on AWS or the emulator."""
 
 from __future__ import annotations
 
@@ -19,20 +19,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from client.advice import advice, emulator_down
-from client.api import MAX_WAIT_SECONDS, AgentClient, WaitTimeout, runtime_client
-from client.errors import AgentError
-from client.exit_codes import ExitCode
-from client.models import TaskResult, TaskStatus
-from client.progress import wait_reporter
-from client.session_ids import check_session_id, new_session_id
-from client.session_table import fetch_session_table
-from client.smoke import SmokeRun, run_checks, stop_sessions, summary
-from client.state import SessionState, StateFileError, default_state_file
-from client.target import ENV_ENDPOINT_URL, Target, TargetError, resolve_target
-from client.tracing import environment_trace_context
-from client.version import __version__
-from client.views import list_view, task_view
+from agentcore_async.client.advice import advice, emulator_down
+from agentcore_async.client.api import MAX_WAIT_SECONDS, AgentClient, WaitTimeout, runtime_client
+from agentcore_async.client.errors import AgentError
+from agentcore_async.client.exit_codes import ExitCode
+from agentcore_async.client.models import TaskResult, TaskStatus
+from agentcore_async.client.progress import wait_reporter
+from agentcore_async.client.session_ids import check_session_id, new_session_id
+from agentcore_async.client.session_table import fetch_session_table
+from agentcore_async.client.smoke import SmokeRun, run_checks, stop_sessions, summary
+from agentcore_async.client.state import SessionState, StateFileError, default_state_file
+from agentcore_async.client.target import ENV_ENDPOINT_URL, Target, TargetError, resolve_target
+from agentcore_async.client.tracing import environment_trace_context
+from agentcore_async.client.version import __version__
+from agentcore_async.client.views import list_view, task_view
 
 PROG: Final = "agentcore-async"
 HELP_WIDTH: Final = 78
@@ -81,11 +81,11 @@ EXIT_CODES: Final[dict[str, str]] = {
 
 def invoked_as(argv0: str | None = None) -> str:
     """How the user ran the CLI, for commands it suggests: ``agentcore-async`` when that is on
-    PATH, the script's path as typed otherwise, or ``python -m client``."""
+    PATH, the script's path as typed otherwise, or ``python -m agentcore_async.client``."""
     argv0 = sys.argv[0] if argv0 is None else argv0
     name = Path(argv0).name
     if name != PROG:
-        return "python -m client"
+        return "python -m agentcore_async.client"
     found = shutil.which(PROG)
     return PROG if found and Path(found).resolve() == Path(argv0).resolve() else argv0
 

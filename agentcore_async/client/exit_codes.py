@@ -1,4 +1,4 @@
-"""Exit codes of ``python -m client``."""
+"""Exit codes of ``python -m agentcore_async.client``."""
 
 from __future__ import annotations
 

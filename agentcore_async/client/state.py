@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from client.session_ids import check_session_id, new_session_id
+from agentcore_async.client.session_ids import check_session_id, new_session_id
 
 ENV_STATE_FILE: Final = "AGENTCORE_STATE_FILE"
 DEFAULT_STATE_FILE: Final = Path(".agentcore-session.json")

@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from client.models import TaskResult, TaskStatus
+from agentcore_async.client.models import TaskResult, TaskStatus
 
 PREVIEW_CHARS: Final = 60
 STATUS_STYLES: Final = {

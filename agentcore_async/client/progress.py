@@ -13,8 +13,8 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from client.errors import AgentError
-from client.models import TaskResult
+from agentcore_async.client.errors import AgentError
+from agentcore_async.client.models import TaskResult
 
 
 class BarWithStatus(Progress):

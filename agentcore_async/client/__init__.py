@@ -6,8 +6,8 @@ HTTPS with ``Authorization: Bearer`` instead of SigV4. Failed calls raise :class
 subclasses carrying the agent's or AWS's code and message.
 """
 
-from client.api import AgentClient, WaitTimeout
-from client.errors import (
+from agentcore_async.client.api import AgentClient, WaitTimeout
+from agentcore_async.client.errors import (
     AccessDenied,
     AgentError,
     AgentFailed,
@@ -27,9 +27,9 @@ from client.errors import (
     Throttled,
     Unauthorized,
 )
-from client.models import TaskResult, TaskStatus
-from client.target import TargetError
-from client.version import __version__
+from agentcore_async.client.models import TaskResult, TaskStatus
+from agentcore_async.client.target import TargetError
+from agentcore_async.client.version import __version__
 
 __all__ = [
     "AccessDenied",

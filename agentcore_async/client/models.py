@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from contract import UNREADABLE_STATUS
+from agentcore_async.contract import UNREADABLE_STATUS
 
 
 class TaskStatus(StrEnum):

@@ -1,4 +1,4 @@
-"""``python -m client smoke``: a short end-to-end check of a runtime after a deploy.
+"""``python -m agentcore_async.client smoke``: a short end-to-end check of a runtime after a deploy.
 
 The same checks run against the emulator and a deployed stage. They use two fresh sessions of
 their own (never the saved one) and stop both at the end.
@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
-from client.api import AgentClient, WaitTimeout
-from client.errors import AgentError, TaskNotFound
-from client.models import TaskStatus
-from client.session_ids import new_session_id
+from agentcore_async.client.api import AgentClient, WaitTimeout
+from agentcore_async.client.errors import AgentError, TaskNotFound
+from agentcore_async.client.models import TaskStatus
+from agentcore_async.client.session_ids import new_session_id
 
 CANCELLED_TASK_SECONDS: Final = 60.0
 """Long enough that the second task is still running when it is cancelled."""

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError, ProfileNotFound
 
-from client.errors import AccessDenied, AgentError, AgentFailed, ConnectionFailed, Unauthorized
-from client.target import Target
+from agentcore_async.client.errors import (
+    AccessDenied,
+    AgentError,
+    AgentFailed,
+    ConnectionFailed,
+    Unauthorized,
+)
+from agentcore_async.client.target import Target
 
 CREDENTIALS = (
     "set AWS_PROFILE to a profile of ~/.aws/config (after `aws configure` or `aws sso login`), or "

@@ -14,14 +14,21 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from client.backoff import Backoff
-from client.bearer import BearerClient, service_url
-from client.errors import AgentError, BadAnswer, InvalidInput, agent_error, service_error, transport_error
-from client.models import TaskResult, TaskStatus
-from client.session_ids import check_session_id, new_session_id
-from client.target import Target, TargetError, resolve_target
-from client.tracing import TraceContext, current_trace_context, invoke_parameters
-from contract import DEFAULT_QUALIFIER
+from agentcore_async.client.backoff import Backoff
+from agentcore_async.client.bearer import BearerClient, service_url
+from agentcore_async.client.errors import (
+    AgentError,
+    BadAnswer,
+    InvalidInput,
+    agent_error,
+    service_error,
+    transport_error,
+)
+from agentcore_async.client.models import TaskResult, TaskStatus
+from agentcore_async.client.session_ids import check_session_id, new_session_id
+from agentcore_async.client.target import Target, TargetError, resolve_target
+from agentcore_async.client.tracing import TraceContext, current_trace_context, invoke_parameters
+from agentcore_async.contract import DEFAULT_QUALIFIER
 
 __all__ = ["AgentClient", "AgentError", "WaitTimeout", "boto_client", "decode_response", "runtime_client"]
 
