@@ -18,7 +18,6 @@ from agent.clock import Clock
 from agent.cpu import CpuWorkers
 from agent.errors import StoreUnavailableError
 from agent.gateway import StoreGateway, if_missing
-from agent.kinds.base import TaskError
 from agent.kinds.registry import Kinds
 from agent.lifecycle import Actor
 from agent.logs import bind
@@ -28,6 +27,7 @@ from agent.settings import Settings
 from agent.store.base import Beat
 from agent.store.failures import refused_object
 from agent.transitions import Transitions
+from agentcore_async.kinds import TaskError
 
 log = logging.getLogger("agent.engine")
 Key = tuple[str, str]

@@ -21,8 +21,8 @@ from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any, Final
 
-from agent.kinds.base import TaskError, TaskKind
 from agent.run_context import RunHost, Running
+from agentcore_async.kinds import TaskError, TaskKind
 
 log = logging.getLogger("agent.cpu")
 POLL_SECONDS: Final = 0.1
@@ -90,7 +90,7 @@ class CpuWorkers:
 
     def __init__(self, workers: int) -> None:
         self._context: ForkServerContext = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["agent.kinds.base", "pydantic"])
+        self._context.set_forkserver_preload(["agentcore_async.kinds", "pydantic"])
         self._slots = asyncio.Semaphore(workers)
         # Waiting for events blocks a thread; these threads do nothing else.
         self._readers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agent-cpu-events")

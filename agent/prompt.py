@@ -19,10 +19,10 @@ from strands.types.tools import ToolResult, ToolUse
 
 from agent.engine import TaskEngine
 from agent.errors import ApiError
-from agent.kinds.base import TaskKind
 from agent.model import load_model
 from agent.payloads import StartTask
 from agent.settings import Settings
+from agentcore_async.kinds import TaskKind
 
 log = logging.getLogger("agent.prompt")
 SYSTEM_PROMPT = (

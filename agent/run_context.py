@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from agent.kinds.base import TaskKind
 from agent.records import TaskRecord
+from agentcore_async.kinds import TaskKind
 
 log = logging.getLogger("agent.task")
 
@@ -71,7 +71,7 @@ class RunHost(Protocol):
 
 
 class RunContext:
-    """The :class:`agent.kinds.base.TaskContext` of one attempt."""
+    """The :class:`agentcore_async.kinds.TaskContext` of one attempt."""
 
     def __init__(
         self, running: Running, host: RunHost, *, resume_state: Any, checkpoint_interval: float

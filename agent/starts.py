@@ -8,11 +8,11 @@ from typing import Any
 
 from agent import lifecycle
 from agent.errors import invalid_field
-from agent.kinds.base import InputProblem, StartLimits, TaskKind
 from agent.payloads import StartTask
 from agent.records import TaskRecord, TaskStatus
 from agent.settings import Settings
 from agent.work import task_id_for_token
+from agentcore_async.kinds import InputProblem, StartLimits, TaskKind
 
 
 def check_start(

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import TaskKind
+from agentcore_async.kinds import TaskKind
 
 
 class SpinInput(BaseModel):

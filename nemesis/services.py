@@ -12,6 +12,7 @@ from pathlib import Path
 
 import redis
 
+from agent.store.sqlite import SqliteStore
 from agentcore_async.contract import EnvVar
 from bench.environment import AWS_ENV, create_task_table, local_client
 from bench.processes import free_port, python_module, running
@@ -61,6 +62,9 @@ def store_services(store: str, workdir: Path) -> Iterator[StoreHandles]:
         sqlite_path = workdir / "tasks.sqlite3"
         env = {EnvVar.STORE_BACKEND: "sqlite", EnvVar.SQLITE_PATH: str(sqlite_path)}
         handles = StoreHandles(store, env, sqlite_path=sqlite_path)
+        # The schema exists before the first fault, as a deployed table does: a record can be
+        # poisoned before the first agent process has started.
+        SqliteStore(sqlite_path).close()
         if store == "dynamodb":
             command = python_module("moto.server", "-H", "127.0.0.1", "-p", "{port}")
             moto = stack.enter_context(

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import TaskContext, TaskError, TaskKind
+from agentcore_async.kinds import TaskContext, TaskError, TaskKind
 
 SYSTEM_PROMPT = (
     "You work on the user's instructions on your own, in the background, with the tools you have. "

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from agent.kinds.base import TaskContext, TaskError, TaskKind
 from agentcore_async.contract import INPUTS_PREFIX
+from agentcore_async.kinds import TaskContext, TaskError, TaskKind
 
 
 class ObjectItem(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.errors import ApiError, invalid_field
-from agent.kinds.base import TaskKind
+from agentcore_async.kinds import TaskKind
 
 
 class Kinds:

@@ -7,8 +7,8 @@ import asyncio
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import InputProblem, StartLimits, TaskContext, TaskKind
 from agent.work import result_text
+from agentcore_async.kinds import InputProblem, StartLimits, TaskContext, TaskKind
 
 
 class SleepInput(BaseModel):

@@ -16,7 +16,7 @@ from constructs import Construct
 from stacks.nag import acknowledge, arn_prefix, logical_ref, region_and_account
 
 IMAGE_DIRS: Final = ("agent", "agentcore_async")
-"""What the image is built from: the agent package and the installable package's contract."""
+"""What the image is built from: the agent package and the installable package's contract and kind SDK."""
 NOT_IN_IMAGE: Final = ("agentcore_async/client", "agentcore_async/cdk")
 """Parts of ``agentcore_async`` the agent never imports."""
 # The repository root is the build context, narrowed to IMAGE_DIRS; caches, tests and local state

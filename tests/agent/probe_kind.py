@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import TaskContext, TaskKind
+from agentcore_async.kinds import TaskContext, TaskKind
 
 
 class ProbeInput(BaseModel):

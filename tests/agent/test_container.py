@@ -70,7 +70,11 @@ def test_dockerfile_copies_work_with_the_repository_root_as_context() -> None:
 
 def _third_party_imports() -> set[str]:
     modules: set[str] = set()
-    for path in [*AGENT_DIR.rglob("*.py"), *(REPO / "agentcore_async" / "contract").rglob("*.py")]:
+    for path in [
+        *AGENT_DIR.rglob("*.py"),
+        *(REPO / "agentcore_async" / "contract").rglob("*.py"),
+        *(REPO / "agentcore_async" / "kinds").rglob("*.py"),
+    ]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 modules |= {alias.name.split(".")[0] for alias in node.names}

@@ -44,7 +44,11 @@ def test_source_asset_is_the_agent_and_contract_without_caches_or_tests(synthesi
     tag = only(synth.template("Image"), "Custom::AgentImageBuild")["Properties"]["SourceHash"]
     staged = synth.outdir / f"asset.{tag}"
     assert {path.name for path in staged.iterdir()} == {"agent", "agentcore_async"}
-    assert {path.name for path in (staged / "agentcore_async").iterdir()} == {"__init__.py", "contract"}
+    assert {path.name for path in (staged / "agentcore_async").iterdir()} == {
+        "__init__.py",
+        "contract",
+        "kinds",
+    }
     assert (staged / "agent" / "Dockerfile").is_file()
     assert (staged / "agent" / "settings.py").is_file()
     assert (staged / "agentcore_async" / "contract" / "__init__.py").is_file()

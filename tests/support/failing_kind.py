@@ -9,7 +9,7 @@ import asyncio
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import TaskContext, TaskError, TaskKind
+from agentcore_async.kinds import TaskContext, TaskError, TaskKind
 
 ERROR_CODE = "InputRejected"
 

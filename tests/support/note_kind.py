@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from agent.kinds.base import TaskContext, TaskKind
+from agentcore_async.kinds import TaskContext, TaskKind
 
 
 class NoteInput(BaseModel):

@@ -10,7 +10,7 @@ import asyncio
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.kinds.base import InputProblem, StartLimits, TaskContext, TaskKind
+from agentcore_async.kinds import InputProblem, StartLimits, TaskContext, TaskKind
 
 
 class OnceInput(BaseModel):

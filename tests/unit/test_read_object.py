@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from agent.engine import TaskEngine
 from agent.errors import StoreUnavailableError
 from agent.kinds import KIND_MODULES
-from agent.kinds.base import TaskError
+from agentcore_async.kinds import TaskError
 from agent.kinds.registry import Kinds
 from agent.ping import PingState
 from agent.settings import load_settings

@@ -1,7 +1,9 @@
 """What a task kind is, and what its work sees while it runs.
 
 A kind is one module defining a pydantic input model and ``async def run(ctx, input)``; it exposes
-``KIND = TaskKind(...)`` and is registered with one line in :data:`agent.kinds.KIND_MODULES`.
+``KIND = TaskKind(...)``. The agent loads it from ``agent/kinds/`` (one line in
+``agent.kinds.KIND_MODULES``) or from a directory named at deploy time (``kinds_dirs``). pydantic
+is the kind's own import: this module needs only the standard library.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-Input = TypeVar("Input", bound=BaseModel)
+Input = TypeVar("Input", bound="BaseModel")
 
 
 class TaskError(Exception):
