@@ -18,13 +18,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from agent.engine import TaskEngine
 from agent.errors import StoreUnavailableError
 from agent.kinds import KIND_MODULES
-from agentcore_async.kinds import TaskError
 from agent.kinds.registry import Kinds
 from agent.ping import PingState
 from agent.settings import load_settings
 from agent.store.base import Stores
 from agent.store.memory import MemoryStore
 from agentcore_async.contract import Metric
+from agentcore_async.kinds import TaskError
 from tests.support.emf import emf_points
 from tests.unit.conftest import UNIT_ENV
 

@@ -26,9 +26,9 @@ def test_the_readme_kind_tests_pass_against_the_readme_kind(monkeypatch: pytest.
     kind_source, tests_source = _python_blocks()[:2]
     assert "run_kind" in tests_source
     module = types.ModuleType("agent.kinds.word_count")
-    exec(compile(kind_source, "README word_count", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(kind_source, "README word_count", "exec"), module.__dict__)
     monkeypatch.setitem(sys.modules, "agent.kinds.word_count", module)
     tests: dict[str, object] = {"__name__": "readme_kind_tests"}
-    exec(compile(tests_source, "README kind tests", "exec"), tests)  # noqa: S102
+    exec(compile(tests_source, "README kind tests", "exec"), tests)
     ran = [name for name, test in tests.items() if name.startswith("test_") and callable(test) and not test()]
     assert len(ran) == 3
