@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from agentcore_async.cdk.image_source import KindsDirError
 from agentcore_async.contract import stack_name
-from stacks.context import AppConfig, load_config
+from stacks.context import AppConfig, ConfigError, load_config
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack
 from stacks.runtime_stack import RuntimeStack
@@ -41,7 +43,7 @@ def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:
     config = load_config(app.node.try_get_context, environ)
     stage = config.stage.name
     env = Environment(account=config.account, region=config.region) if config.account else None
-    common = {"env": env, "analytics_reporting": False}
+    common: dict[str, Any] = {"env": env, "analytics_reporting": False}
 
     network = None
     if config.stage.vpc_mode:
@@ -61,13 +63,17 @@ def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:
         description="AgentCore async agents: task table, results bucket, result cache",
         **common,
     )
-    image = ImageStack(
-        app,
-        stack_name(stage, "Image"),
-        stage=config.stage,
-        description="AgentCore async agents: ECR repository and the arm64 image build",
-        **common,
-    )
+    try:
+        image = ImageStack(
+            app,
+            stack_name(stage, "Image"),
+            stage=config.stage,
+            kinds_dirs=config.kinds_dirs,
+            description="AgentCore async agents: ECR repository and the arm64 image build",
+            **common,
+        )
+    except KindsDirError as error:
+        raise ConfigError(str(error)) from None
     runtime = RuntimeStack(
         app,
         stack_name(stage, "Runtime"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from agentcore_async.contract import (
@@ -91,6 +92,8 @@ class AppConfig:
     endpoint: EndpointConfig | None = None
     example_state_machine: bool = False
     """Deploy the example state machine that starts a task and waits for its task token."""
+    kinds_dirs: tuple[Path, ...] = ()
+    """Directories of the user's own kind modules, copied into the image (``-c kinds_dir=``)."""
 
 
 def _text(key: str, value: object) -> str | None:
@@ -316,6 +319,18 @@ def parse_flag(key: str, value: object) -> bool:
     raise ConfigError(f"invalid context {key}={text!r}: allowed values are true, false")
 
 
+def parse_kinds_dirs(value: object) -> tuple[Path, ...]:
+    """``-c kinds_dir=PATH`` (comma-separated for several): directories of kind modules."""
+    text = _text("kinds_dir", value)
+    if text is None:
+        return ()
+    paths = tuple(Path(part.strip()) for part in text.split(","))
+    for path in paths:
+        if not path.is_dir():
+            raise ConfigError(f"invalid context kinds_dir={text!r}: {path} is not a directory")
+    return paths
+
+
 def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate every context key the app understands.
 
@@ -355,4 +370,5 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         jwt=parse_jwt(auth, get),
         endpoint=parse_endpoint(get("endpoint"), get("endpoint_version")),
         example_state_machine=example,
+        kinds_dirs=parse_kinds_dirs(get("kinds_dir")),
     )

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
+from agentcore_async.cdk.image_source import stage_image_source, staging_dir
 from stacks.constructs.image_build_project import ImageBuildProject
 from stacks.constructs.image_build_trigger import ImageBuildTrigger
 from stacks.constructs.image_repository import ImageRepository
 from stacks.stages import StageConfig
 
-PROJECT_DIR: Final = Path(__file__).resolve().parent.parent
-"""The image's build context (narrowed to agent/ and contract/ by the build project)."""
-
 
 class ImageStack(Stack):
-    """Builds the agent image from ``agent/`` and ``contract/`` on every deploy where they changed."""
+    """Builds the agent image (the engine and the kinds of ``kinds_dirs``) on every deploy where it
+    changed."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        kinds_dirs: Sequence[Path] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        source = stage_image_source(staging_dir(), kinds_dirs)
+        self.extra_kinds: tuple[str, ...] = source.extra_kinds
+        """The module paths the runtime names in ``AGENT_EXTRA_KINDS``."""
         self.repository = ImageRepository(
             self, "Images", keep_images=stage.max_images, removal_policy=stage.removal_policy
         ).repository
@@ -29,7 +40,7 @@ class ImageStack(Stack):
         build = ImageBuildProject(
             self,
             "Build",
-            source_dir=PROJECT_DIR,
+            source_dir=source.directory,
             repository=self.repository,
             timeout=timeout,
             log_retention=stage.log_retention,

@@ -66,6 +66,8 @@ class RuntimeStack(Stack):
             EnvVar.EVENT_BUS_NAME: task_events.bus.event_bus_name,
             # The Runtime dimension of the agent's metrics, so the stages' metrics never mix.
             EnvVar.RUNTIME_NAME: runtime_name,
+            # The kinds of -c kinds_dir, which the image holds (none: the variable is left out).
+            **({EnvVar.EXTRA_KINDS: ",".join(image.extra_kinds)} if image.extra_kinds else {}),
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url

@@ -212,3 +212,18 @@ StackPart = Literal["Network", "Storage", "Image", "Runtime"]
 def stack_name(stage: str, part: StackPart) -> str:
     """The CloudFormation stack name of one part of a stage, e.g. ``AgentCoreAsync-dev-Runtime``."""
     return f"{STACK_PREFIX}-{stage}-{part}"
+
+
+class ImageLayout:
+    """How the agent image's build context is laid out, for the stacks that stage it and the
+    emulator that runs it from ``cdk.out``."""
+
+    USER_KINDS: Final = "user_kinds"
+    """The directory of the user's kind directories; its content lands in ``/app``, beside ``agent/``."""
+    KINDS_LIST: Final = "KINDS.txt"
+    """In ``USER_KINDS``: the module path of each user kind, one a line (``AGENT_EXTRA_KINDS``)."""
+
+    @staticmethod
+    def import_roots(context: str) -> tuple[str, str]:
+        """What ``/app`` is in the image: the build context and its ``USER_KINDS`` directory."""
+        return (context, f"{context}/{ImageLayout.USER_KINDS}")

@@ -15,28 +15,7 @@ from constructs import Construct
 
 from stacks.nag import acknowledge, arn_prefix, logical_ref, region_and_account
 
-IMAGE_DIRS: Final = ("agent", "agentcore_async")
-"""What the image is built from: the agent package and the installable package's contract and kind SDK."""
-NOT_IN_IMAGE: Final = ("agentcore_async/client", "agentcore_async/cdk")
-"""Parts of ``agentcore_async`` the agent never imports."""
-# The repository root is the build context, narrowed to IMAGE_DIRS; caches, tests and local state
-# inside them are never part of the image.
-SOURCE_EXCLUDES: Final = [
-    "*",
-    ".*",
-    *(pattern for name in IMAGE_DIRS for pattern in (f"!{name}", f"!{name}/**")),
-    *NOT_IN_IMAGE,
-    "__pycache__",
-    "*.pyc",
-    "tests",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".local",
-    "*.egg-info",
-]
-
-# The asset holds agent/ and agentcore_async/ (its contract), the build context of agent/Dockerfile.
+# The asset is the staged build context of agent/Dockerfile (agentcore_async.cdk.image_source).
 # Tags are immutable, so a retried build of a source hash that is already pushed is a no-op.
 BUILD_SPEC: Final[dict[str, Any]] = {
     "version": "0.2",
@@ -63,8 +42,7 @@ BUILD_SPEC: Final[dict[str, Any]] = {
 
 
 class ImageBuildProject(Construct):
-    """Uploads ``agent/`` and ``agentcore_async/`` (its contract) as an S3 asset and defines the arm64
-    build of the image."""
+    """Uploads the staged build context as an S3 asset and defines the arm64 build of the image."""
 
     def __init__(
         self,
@@ -78,7 +56,7 @@ class ImageBuildProject(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.source = s3_assets.Asset(self, "Source", path=str(source_dir), exclude=SOURCE_EXCLUDES)
+        self.source = s3_assets.Asset(self, "Source", path=str(source_dir))
         key = kms.Key(
             self,
             "Key",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agentcore_async.cdk.image_source import stage_image_source
+
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,14 +58,16 @@ def test_the_container_starts_under_the_aws_distro_for_opentelemetry() -> None:
     assert "aws-opentelemetry-distro" in _pins()
 
 
-def test_dockerfile_copies_work_with_the_repository_root_as_context() -> None:
+def test_dockerfile_copies_work_with_the_staged_build_context(tmp_path: Path) -> None:
+    staged = stage_image_source(tmp_path / "context", []).directory
+    assert {path.name for path in staged.iterdir()} == {"agent", "agentcore_async", "user_kinds"}
     copies = [arg.split() for kind, arg in _instructions() if kind == "COPY"]
     for *sources, _ in copies:
         for source in sources:
-            assert (REPO / source).exists(), f"COPY source {source} is not in the build context"
-            assert source.split("/")[0] in {"agent", "agentcore_async"}, "the image stack uploads only these"
+            assert (staged / source).exists(), f"COPY source {source} is not in the build context"
     assert ["agent", "/app/agent/"] in copies  # the package lands in a directory named `agent`
     assert ["agentcore_async", "/app/agentcore_async/"] in copies
+    assert ["user_kinds/", "/app/"] in copies  # each kind directory beside agent/, as in the project
     workdir = [arg for kind, arg in _instructions() if kind == "WORKDIR"]
     assert workdir == ["/app"]  # so `python -m agent` finds /app/agent
 

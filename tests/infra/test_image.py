@@ -43,7 +43,8 @@ def test_source_asset_is_the_agent_and_contract_without_caches_or_tests(synthesi
     synth = synthesized["prod", "long-running"]
     tag = only(synth.template("Image"), "Custom::AgentImageBuild")["Properties"]["SourceHash"]
     staged = synth.outdir / f"asset.{tag}"
-    assert {path.name for path in staged.iterdir()} == {"agent", "agentcore_async"}
+    assert {path.name for path in staged.iterdir()} == {"agent", "agentcore_async", "user_kinds"}
+    assert (staged / "user_kinds" / "KINDS.txt").read_text() == ""  # no kinds_dir: no extra kind
     assert {path.name for path in (staged / "agentcore_async").iterdir()} == {
         "__init__.py",
         "contract",

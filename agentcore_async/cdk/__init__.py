@@ -1,0 +1,1 @@
+"""The CDK side of agentcore-async: ``AsyncAgentRuntime`` and the agent image it builds."""
