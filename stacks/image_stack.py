@@ -9,10 +9,10 @@ from typing import Any
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
+from agentcore_async.cdk.image_build_project import ImageBuildProject
+from agentcore_async.cdk.image_build_trigger import ImageBuildTrigger
+from agentcore_async.cdk.image_repository import ImageRepository
 from agentcore_async.cdk.image_source import stage_image_source, staging_dir
-from stacks.constructs.image_build_project import ImageBuildProject
-from stacks.constructs.image_build_trigger import ImageBuildTrigger
-from stacks.constructs.image_repository import ImageRepository
 from stacks.stages import StageConfig
 
 

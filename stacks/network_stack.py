@@ -9,9 +9,9 @@ from aws_cdk import CfnMapping, Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from agentcore_async.cdk.agent_security_groups import AgentSecurityGroups
+from agentcore_async.cdk.private_network import PrivateNetwork
 from stacks.availability_zones import SUBNET_ZONES
-from stacks.constructs.agent_security_groups import AgentSecurityGroups
-from stacks.constructs.private_network import PrivateNetwork
 from stacks.stages import StageConfig
 
 VPC_CIDR = "10.40.0.0/16"

@@ -9,14 +9,14 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from agentcore_async.cdk.agent_runtime import AgentRuntime, RuntimeVpc
+from agentcore_async.cdk.caller_pool import CallerPool
+from agentcore_async.cdk.example_task_machine import ExampleTaskMachine
+from agentcore_async.cdk.runtime_alarms import RuntimeAlarms
+from agentcore_async.cdk.runtime_dashboard import RuntimeDashboard
+from agentcore_async.cdk.runtime_role import RuntimeRole
+from agentcore_async.cdk.task_events_bus import TaskEventsBus
 from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
-from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
-from stacks.constructs.caller_pool import CallerPool
-from stacks.constructs.example_task_machine import ExampleTaskMachine
-from stacks.constructs.runtime_alarms import RuntimeAlarms
-from stacks.constructs.runtime_dashboard import RuntimeDashboard
-from stacks.constructs.runtime_role import RuntimeRole
-from stacks.constructs.task_events_bus import TaskEventsBus
 from stacks.context import AppConfig
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack

@@ -9,9 +9,9 @@ from typing import Any
 from aws_cdk import CfnOutput, Fn, Stack
 from constructs import Construct
 
-from stacks.constructs.result_cache import ResultCache
-from stacks.constructs.results_bucket import ResultsBucket
-from stacks.constructs.results_table import ResultsTable
+from agentcore_async.cdk.result_cache import ResultCache
+from agentcore_async.cdk.results_bucket import ResultsBucket
+from agentcore_async.cdk.results_table import ResultsTable
 from stacks.network_stack import NetworkStack
 from stacks.stages import StageConfig
 

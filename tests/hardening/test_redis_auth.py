@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from agent.store.redis_auth import TOKEN_SECONDS, ElastiCacheIamAuth
-from stacks.constructs.result_cache import AGENT_ACCESS_STRING
+from agentcore_async.cdk.result_cache import AGENT_ACCESS_STRING
 from tests.hardening.sigv4 import EMPTY_PAYLOAD, presigned_params, signature_valid
 from tests.hardening.tasks import finished, new_session, start
 from tests.hardening.templates import STAGES, Template

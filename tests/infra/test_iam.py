@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentcore_async.cdk.runtime_role import MODEL_ACTIONS, TABLE_ACTIONS
 from agentcore_async.contract import DEFAULT_MODEL_ID
-from stacks.constructs.runtime_role import MODEL_ACTIONS, TABLE_ACTIONS
 from stacks.stages import STAGES
 from tests.infra.synth import AllSynths, Synthesized, as_list, only, resources, statements
 

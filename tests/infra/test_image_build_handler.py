@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from stacks.image_build.handler import BuildFailedError, check_complete, handle_event
+from agentcore_async.cdk.image_build.handler import BuildFailedError, check_complete, handle_event
 
 pytestmark = pytest.mark.unit
 

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk.assertions import Match, Template
 
+from agentcore_async.cdk.runtime_alarms import RuntimeAlarms, alarmed_metrics
 from agentcore_async.contract import (
     DEFAULT_MODEL_ID,
     PRESETS,
@@ -20,7 +21,6 @@ from agentcore_async.contract import (
     Metric,
     PresetName,
 )
-from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
 from stacks.stages import STAGES
 from tests.infra.synth import (
     EXTERNAL_DISCOVERY_URL,

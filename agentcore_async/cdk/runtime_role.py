@@ -9,8 +9,8 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from agentcore_async.cdk.nag import acknowledge, arn_prefix, region_and_account
 from agentcore_async.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE, INPUTS_PREFIX, RESULTS_PREFIX
-from stacks.nag import acknowledge, arn_prefix, region_and_account
 
 RUNTIME_LOG_PREFIX: Final = "/aws/bedrock-agentcore/runtimes/"
 # Cross-region inference profiles start with a geography; plain ids name a foundation model.

@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.nag import acknowledge, arn_prefix, region_and_account
+from agentcore_async.cdk.nag import acknowledge, arn_prefix, region_and_account
 
 SERVICE = "CloudWatchLogs"
 ALREADY_EXISTS = "ResourceAlreadyExistsException"

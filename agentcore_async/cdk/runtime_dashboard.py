@@ -2,7 +2,8 @@
 
 The runtime's come from the ``Runtime`` L2's ``metric_*`` methods (``AWS/Bedrock-AgentCore``);
 the tasks' from the agent's EMF lines (``agentcore_async.contract.Metric``, see
-``stacks/task_metrics.py``): each over the whole runtime, and broken down by kind, store or operation.
+``agentcore_async/cdk/task_metrics.py``): each over the whole runtime, and broken down by kind,
+store or operation.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from agentcore_async.cdk.task_metrics import PERIOD, broken_down, runtime_metric
 from agentcore_async.contract import TASK_COUNTERS, Metric
-from stacks.task_metrics import PERIOD, broken_down, runtime_metric
 
 WIDTH: Final = 24
 """The dashboard grid's width."""

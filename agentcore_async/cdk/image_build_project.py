@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from stacks.nag import acknowledge, arn_prefix, logical_ref, region_and_account
+from agentcore_async.cdk.nag import acknowledge, arn_prefix, logical_ref, region_and_account
 
 # The asset is the staged build context of agent/Dockerfile (agentcore_async.cdk.image_source).
 # Tags are immutable, so a retried build of a source hash that is already pushed is a no-op.

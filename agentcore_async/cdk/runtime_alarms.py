@@ -3,7 +3,7 @@ sent to an SNS topic.
 
 The runtime's metrics come from the ``Runtime`` L2's ``metric_*`` methods, which carry the
 namespace and dimensions AgentCore publishes for a runtime's DEFAULT endpoint; the task metrics
-are the agent's own (``stacks/task_metrics.py``), for the whole runtime.
+are the agent's own (``agentcore_async/cdk/task_metrics.py``), for the whole runtime.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from agentcore_async.cdk.task_metrics import PERIOD, runtime_metric
 from agentcore_async.contract import Metric
-from stacks.task_metrics import PERIOD, runtime_metric
 
 ALARMED_METRICS: Final = {
     "SystemErrors": "AgentCore returned server errors (5xx) for the runtime",

@@ -14,7 +14,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from agentcore_async.cdk.nag import acknowledge
 
 ACCESS_TOKEN_HOURS: Final = 1
 

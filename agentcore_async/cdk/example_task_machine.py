@@ -17,8 +17,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from agentcore_async.cdk.nag import acknowledge, attribute_ref
 from agentcore_async.contract import STACK_PREFIX
-from stacks.nag import acknowledge, attribute_ref
 
 TASK_TIMEOUT: Final = Duration.days(1)
 """How long an execution waits for its token: a refused start never calls back."""

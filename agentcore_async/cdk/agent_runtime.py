@@ -14,10 +14,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from agentcore_async.cdk.nag import attribute_ref
+from agentcore_async.cdk.runtime_log_retention import RuntimeLogRetention
+from agentcore_async.cdk.runtime_role import RUNTIME_LOG_PREFIX
 from agentcore_async.contract import Lifecycle
-from stacks.constructs.runtime_log_retention import RuntimeLogRetention
-from stacks.constructs.runtime_role import RUNTIME_LOG_PREFIX
-from stacks.nag import attribute_ref
 
 IMAGE_TAG_UNRESOLVED: Final = "aws-cdk-lib.aws-bedrockagentcore:containerUriValidationSkipped"
 """The L2's note that it cannot check a container URI made of tokens at synth time."""

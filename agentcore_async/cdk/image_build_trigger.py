@@ -14,9 +14,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.nag import acknowledge, attribute_ref
+from agentcore_async.cdk.nag import acknowledge, attribute_ref
 
-HANDLER_DIR: Final = Path(__file__).resolve().parent.parent / "image_build"
+HANDLER_DIR: Final = Path(__file__).resolve().parent / "image_build"
 POLL_INTERVAL: Final = Duration.seconds(30)
 # Time a build may wait in CodeBuild's queue on top of its own build timeout.
 QUEUE_ALLOWANCE: Final = Duration.minutes(10)

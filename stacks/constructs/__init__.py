@@ -1,1 +1,0 @@
-"""One construct per file; the stacks under ``stacks/`` assemble them."""
