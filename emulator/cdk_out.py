@@ -1,11 +1,15 @@
-"""Read a runtime's lifecycle timers from a synthesized cloud assembly (``cdk.out``)."""
+"""Read a runtime from a synthesized cloud assembly (``cdk.out``): its lifecycle timers and the image
+source it deploys, so the emulator runs what AWS will."""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from agentcore_async.contract import ImageLayout
 from emulator.config import ConfigError, Lifecycle
 
 RUNTIME_TYPE: Final = "AWS::BedrockAgentCore::Runtime"
@@ -26,12 +30,34 @@ def _runtimes(cdk_out: Path) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def lifecycle_from_cdk_out(cdk_out: Path, *, stack: str | None = None) -> Lifecycle:
-    """Return the ``LifecycleConfiguration`` of the one AgentCore runtime in ``cdk_out``.
+@dataclass(frozen=True)
+class ImageSource:
+    """The build context of a runtime's image, as the cloud assembly staged it."""
 
-    ``stack`` narrows the search when several stages are synthesized. Missing timers take
-    AgentCore's defaults (idle 900 s, max lifetime 28800 s).
-    """
+    directory: Path
+    extra_kinds: tuple[str, ...]
+
+    @property
+    def import_roots(self) -> tuple[str, ...]:
+        """The ``PYTHONPATH`` that makes it what ``/app`` is in the image."""
+        return ImageLayout.import_roots(str(self.directory))
+
+
+def image_from_cdk_out(cdk_out: Path, *, stack: str | None = None) -> ImageSource:
+    """The staged image source of the one runtime in ``cdk_out``: ``asset.<tag>``, where the tag
+    closes the runtime's container URI (the build pushes the source hash as the tag)."""
+    name, properties = _one_runtime(cdk_out, stack)
+    uri = json.dumps(properties.get("AgentRuntimeArtifact", {}))
+    tags = re.findall(r":([0-9a-f]{64})\"", uri)
+    directory = cdk_out / f"asset.{tags[-1]}" if tags else None
+    if directory is None or not (directory / "agent" / "__main__.py").is_file():
+        raise ConfigError(f"{name}: its image source is not in {cdk_out} (synthesize it again)")
+    listing = directory / ImageLayout.USER_KINDS / ImageLayout.KINDS_LIST
+    kinds = listing.read_text(encoding="utf-8").split() if listing.is_file() else []
+    return ImageSource(directory=directory, extra_kinds=tuple(kinds))
+
+
+def _one_runtime(cdk_out: Path, stack: str | None) -> tuple[str, dict[str, Any]]:
     if not cdk_out.is_dir():
         raise ConfigError(f"{cdk_out} is not a directory; run `make synth` first")
     runtimes = _runtimes(cdk_out)
@@ -43,7 +69,17 @@ def lifecycle_from_cdk_out(cdk_out: Path, *, stack: str | None = None) -> Lifecy
     if len(runtimes) > 1:
         names = ", ".join(name for name, _ in runtimes)
         raise ConfigError(f"several runtimes in {cdk_out} ({names}); choose one with --stack")
-    lifecycle = runtimes[0][1].get("LifecycleConfiguration", {}) or {}
+    return runtimes[0]
+
+
+def lifecycle_from_cdk_out(cdk_out: Path, *, stack: str | None = None) -> Lifecycle:
+    """Return the ``LifecycleConfiguration`` of the one AgentCore runtime in ``cdk_out``.
+
+    ``stack`` narrows the search when several stages are synthesized. Missing timers take
+    AgentCore's defaults (idle 900 s, max lifetime 28800 s).
+    """
+    name, properties = _one_runtime(cdk_out, stack)
+    lifecycle = properties.get("LifecycleConfiguration", {}) or {}
     defaults = Lifecycle()
     try:
         return Lifecycle(
@@ -51,4 +87,4 @@ def lifecycle_from_cdk_out(cdk_out: Path, *, stack: str | None = None) -> Lifecy
             max_lifetime=float(lifecycle.get("MaxLifetime", defaults.max_lifetime)),
         )
     except (TypeError, ValueError):
-        raise ConfigError(f"{runtimes[0][0]} has a LifecycleConfiguration that is not numeric") from None
+        raise ConfigError(f"{name} has a LifecycleConfiguration that is not numeric") from None

@@ -11,7 +11,7 @@ from typing import Final
 
 from agentcore_async.contract import DEFAULT_QUALIFIER, stack_name
 from agentcore_async.contract import PRESETS as CONTRACT_PRESETS
-from emulator.cdk_out import lifecycle_from_cdk_out
+from emulator.cdk_out import ImageSource, image_from_cdk_out, lifecycle_from_cdk_out
 from emulator.config import (
     AWS_STOP_GRACE,
     DEFAULT_BOOT_QUEUE_TIMEOUT,
@@ -187,9 +187,18 @@ def _timers(args: argparse.Namespace) -> tuple[Lifecycle, str]:
     return lifecycle, source
 
 
+def _image(args: argparse.Namespace) -> ImageSource | None:
+    """With ``--from-cdk-out``: the image source its runtime deploys, which the agents then run."""
+    if args.from_cdk_out is None:
+        return None
+    stack = args.stack or (stack_name(args.stage, "Runtime") if args.stage else None)
+    return image_from_cdk_out(args.from_cdk_out, stack=stack)
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     """Build and validate the config; raises :class:`ConfigError`."""
     lifecycle, timers_from = _timers(args)
+    image = _image(args)
     command = tuple(shlex.split(args.agent_command))
     store_dir: Path | None = args.store_dir
     if store_dir is not None:
@@ -214,6 +223,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         store_dir=store_dir.resolve() if store_dir is not None else None,
         agent_output="quiet" if args.quiet_agent else "inherit",
         agent_error_detail=args.agent_error_detail,
+        agent_path=image.import_roots if image else (),
+        extra_kinds=image.extra_kinds if image else (),
     ).validate()
 
 
@@ -233,12 +244,14 @@ def banner(config: EmulatorConfig) -> str:
     url = f"http://{config.host}:{config.port}"
     arn = config.runtime_arns[0]
     store = str(config.store_dir) if config.store_dir else "each microVM's own disk (lost with it)"
-    lines = [
+    lines: list[str] = [
         f"AgentCore Runtime emulator on {url}",
         f"  runtime ARN   {arn}",
         f"  timers        idle {config.lifecycle.idle_timeout:g}s, max lifetime"
         f" {config.lifecycle.max_lifetime:g}s ({config.timers_from}), ping every {config.ping_interval:g}s",
         f"  agent         {shlex.join(config.agent_command)}",
+        *([f"  agent source  {config.agent_path[0]} (the image's)"] if config.agent_path else []),
+        *([f"  extra kinds   {', '.join(config.extra_kinds)}"] if config.extra_kinds else []),
         f"  task store    {store}",
         f"  endpoints     {', '.join(config.qualifiers)}",
         f"  caller auth   {_auth_line(config)}",

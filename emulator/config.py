@@ -90,6 +90,11 @@ class EmulatorConfig:
     boot_queue_timeout: float = DEFAULT_BOOT_QUEUE_TIMEOUT
     """How long a new session may queue for a start-up slot before its calls get ThrottlingException."""
     store_dir: Path | None = None
+    agent_path: tuple[str, ...] = ()
+    """The agents' ``PYTHONPATH``: a synthesized image's source (``--from-cdk-out``), or, empty,
+    this checkout."""
+    extra_kinds: tuple[str, ...] = ()
+    """``AGENT_EXTRA_KINDS`` as the synthesized runtime sets it (the image's kind directories)."""
     agent_output: AgentOutput = "inherit"
     agent_error_detail: bool = False
     history_size: int = 200

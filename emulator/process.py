@@ -58,8 +58,14 @@ def agent_environment(
         store = config.store_dir if config.store_dir is not None else disk
         env[EnvVar.SQLITE_PATH] = str((store / SQLITE_FILE).resolve())
     env["TMPDIR"] = str(disk)
-    # The agent runs inside its empty disk directory; keep the project importable.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), base.get("PYTHONPATH", "")) if p)
+    # The agent runs inside its empty disk directory: from exactly what a synthesized image holds,
+    # or from this checkout.
+    if config.agent_path:
+        env["PYTHONPATH"] = os.pathsep.join(config.agent_path)
+    else:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), base.get("PYTHONPATH", "")) if p)
+    if config.agent_path:  # as the synthesized runtime sets it, whatever this environment says
+        env[EnvVar.EXTRA_KINDS] = ",".join(config.extra_kinds)
     return env
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnElement, Stack, Token, Validations
+import jsii
+from aws_cdk import (
+    Acknowledgment,
+    CfnElement,
+    IPolicyValidationContext,
+    IPolicyValidationPlugin,
+    PolicyValidationPluginReport,
+    Stack,
+    Token,
+    Validations,
+)
+from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 
@@ -37,3 +48,33 @@ def region_and_account(stack: Stack) -> str:
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
     account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
     return f"{region}:{account}"
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class ScopedNagChecks:
+    """The AwsSolutions checks over one construct's tree only. A plugin is registered with the app
+    (where CDK runs plugins), but a team's other stacks are theirs to check, not ours."""
+
+    def __init__(self, scope: IConstruct) -> None:
+        self._scope = scope
+        self._checks = AwsSolutionsChecks(write_suppressions_to_cloud_formation=True)
+
+    @property
+    def name(self) -> str:
+        """How the validation report names these checks."""
+        return f"AwsSolutions ({self._scope.node.path})"
+
+    @property
+    def version(self) -> str | None:
+        """No version of their own."""
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        """All of the pack's rules."""
+        return None
+
+    def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
+        """The pack's report for this scope alone."""
+        report: PolicyValidationPluginReport = self._checks.validate_scope(self._scope)
+        return report

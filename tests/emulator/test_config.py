@@ -7,15 +7,36 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cdk_out import lifecycle_from_cdk_out
+from emulator.cdk_out import image_from_cdk_out, lifecycle_from_cdk_out
 from emulator.cli import banner, parse
 from emulator.config import DEFAULT_RUNTIME_ARN, ConfigError, EmulatorConfig, Lifecycle, default_max_booting
 
 pytestmark = pytest.mark.unit
 
 
-def write_template(directory: Path, stack: str, lifecycle: dict[str, int] | None) -> None:
-    properties: dict[str, object] = {"AgentRuntimeName": "async_agent"}
+SOURCE_HASH = "ab" * 32
+
+
+def write_template(
+    directory: Path, stack: str, lifecycle: dict[str, int] | None, *, kinds: str = "", staged: bool = True
+) -> None:
+    """A runtime's template as synth writes it, and (``staged``) the image source asset it names."""
+    uri = {
+        "Fn::Join": [
+            "",
+            ["123456789012.dkr.ecr.us-east-1.", {"Ref": "AWS::URLSuffix"}, f"/repo:{SOURCE_HASH}"],
+        ]
+    }
+    properties: dict[str, object] = {
+        "AgentRuntimeName": "async_agent",
+        "AgentRuntimeArtifact": {"ContainerConfiguration": {"ContainerUri": uri}},
+    }
+    if staged:
+        asset = directory / f"asset.{SOURCE_HASH}"
+        (asset / "agent").mkdir(parents=True, exist_ok=True)
+        (asset / "agent" / "__main__.py").write_text("")
+        (asset / "user_kinds").mkdir(exist_ok=True)
+        (asset / "user_kinds" / "KINDS.txt").write_text(kinds)
     if lifecycle is not None:
         properties["LifecycleConfiguration"] = lifecycle
     template = {
@@ -154,3 +175,21 @@ def test_agent_error_detail_is_off_unless_asked_for() -> None:
     assert default.agent_error_detail is False
     detailed, _ = parse(["--agent-error-detail"])
     assert detailed.agent_error_detail is True
+
+
+def test_from_cdk_out_the_agents_run_the_image_source_it_deploys(tmp_path: Path) -> None:
+    write_template(tmp_path, "Tasks", None, kinds="kinds.word_count\nkinds.paced\n")
+    image = image_from_cdk_out(tmp_path)
+    assert image.directory == tmp_path / f"asset.{SOURCE_HASH}"
+    assert image.extra_kinds == ("kinds.word_count", "kinds.paced")
+    config, _ = parse(["--from-cdk-out", str(tmp_path)])
+    assert config.agent_path == (str(image.directory), str(image.directory / "user_kinds"))
+    assert config.extra_kinds == ("kinds.word_count", "kinds.paced")
+    assert f"agent source  {image.directory} (the image's)" in banner(config)
+    assert "extra kinds   kinds.word_count, kinds.paced" in banner(config)
+
+
+def test_a_cdk_out_without_its_image_source_is_an_error(tmp_path: Path) -> None:
+    write_template(tmp_path, "Tasks", None, staged=False)
+    with pytest.raises(ConfigError, match="its image source is not in"):
+        image_from_cdk_out(tmp_path)
