@@ -90,9 +90,13 @@ class Outbox:
         """Mark ``record``'s announcements sent, only while the record is still that state of that
         attempt. A final or suspended record changes in nothing else, and a writer only ever drops
         what it sent itself, so a concurrent clear can at worst leave something owed (sent again:
-        at least once), never drop what nobody sent."""
+        at least once), never drop what nobody sent.
+
+        The mark writes that one field, never ``record`` itself: a resume claims a SUSPENDED record
+        under the same fence, and where a store checks and writes in separate steps (moto) both can
+        pass; a whole image landing last would put attempt N back over the acknowledged N+1."""
         try:
-            store.transition(record.replace(announce_pending=()), record.status, record.attempt)
+            store.clear_announced(record.session_id, record.task_id, record.status, record.attempt)
         except Exception as exc:
             log.warning(
                 "announcement sent but not marked",

@@ -160,6 +160,15 @@ class TaskStore(Protocol):
         out never overwrites a checkpoint the (slow, not dead) attempt wrote since it read."""
         ...
 
+    def clear_announced(self, session_id: str, task_id: str, status: TaskStatus, attempt: int) -> bool:
+        """Drop what the record owes (``announce_pending``) and change nothing else, only while it
+        is still ``status`` at ``attempt``; False otherwise.
+
+        Never a write of a whole record read earlier: a stale image must not replace a change
+        fenced on the same (status, attempt), as a resume claiming a SUSPENDED record is, where a
+        store checks a condition and writes in separate steps (moto's DynamoDB does)."""
+        ...
+
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """Every unexpired RUNNING or SUSPENDED record of the session (what a new microVM may resume)."""
         ...

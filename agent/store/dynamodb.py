@@ -217,6 +217,24 @@ class DynamoStore:
                 return False
             raise
 
+    def clear_announced(self, session_id: str, task_id: str, status: TaskStatus, attempt: int) -> bool:
+        """An ``UpdateItem`` removing ``announce_pending`` (and, from a finished record, the open
+        index attribute) only while the item is ``status`` at ``attempt``: never a put of a record
+        image, which would undo a claim that passed the same condition alongside it on a store
+        that checks and writes in separate steps (moto)."""
+        names = {"#s": "status", "#a": "attempt", "#p": "announce_pending"}
+        removed = "#p"
+        if status.value not in UNFINISHED_STATUSES:  # nothing else keeps a finished record open
+            names["#o"] = TableSchema.OPEN_ATTRIBUTE
+            removed += ", #o"
+        return self._update(
+            self._key(session_id, task_id),
+            f"REMOVE {removed}",
+            "#s = :s AND #a = :a",
+            names,
+            {":s": {"S": status.value}, ":a": {"N": str(attempt)}},
+        )
+
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """Live RUNNING and SUSPENDED records of the session, read through the sparse open index."""
         items = self._open_items(session_id)

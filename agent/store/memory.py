@@ -60,6 +60,16 @@ class MemoryStore:
             self._records[key] = record
             return True
 
+    def clear_announced(self, session_id: str, task_id: str, status: TaskStatus, attempt: int) -> bool:
+        """Drop what the record owes while it is ``status`` at ``attempt``."""
+        key = (session_id, task_id)
+        with self._lock:
+            current = self._records.get(key)
+            if current is None or not accepts(current, status, attempt):
+                return False
+            self._records[key] = current.replace(announce_pending=())
+            return True
+
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """Unexpired RUNNING and SUSPENDED records of the session."""
         return self._live_of(session_id, lambda r: not r.status.finished)

@@ -58,13 +58,29 @@ if ARGV[7] ~= '' then
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'attempt', ARGV[4], 'record', ARGV[5])
 redis.call('HDEL', KEYS[1], 'progress', 'message', 'heartbeat_at', 'updated_at', 'expires_at',
-    'checkpoint', 'checkpoint_key')
+    'checkpoint', 'checkpoint_key', 'announce_pending')
 redis.call('EXPIREAT', KEYS[1], ARGV[6])
 redis.call('EXPIREAT', KEYS[2], ARGV[6], 'GT')
 return 1
 """
-OVERLAY = ("progress", "message", "heartbeat_at", "updated_at", "expires_at", "checkpoint", "checkpoint_key")
-"""Fields a beat writes next to the record (as JSON values); a transition folds them back in."""
+_CLEAR_ANNOUNCED = """
+if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2]
+then return 0 end
+redis.call('HSET', KEYS[1], 'announce_pending', '[]')
+return 1
+"""
+OVERLAY = (
+    "progress",
+    "message",
+    "heartbeat_at",
+    "updated_at",
+    "expires_at",
+    "checkpoint",
+    "checkpoint_key",
+    "announce_pending",
+)
+"""Fields written next to the record (as JSON values), by a beat and by clearing what a record
+owes; a transition replaces them with its record."""
 
 LIST_SLACK = 16
 """Extra index entries read per batch, to cover records sharing the cursor's timestamp."""
@@ -126,6 +142,7 @@ class RedisStore:
         self._create = self._redis.register_script(CREATE_SCRIPT)
         self._beat = self._redis.register_script(_BEAT)
         self._transition = self._redis.register_script(_TRANSITION)
+        self._clear_announced = self._redis.register_script(_CLEAR_ANNOUNCED)
 
     def create(self, record: TaskRecord) -> TaskRecord:
         """Insert unless present (atomically), indexing it for listing; returns the stored record."""
@@ -196,6 +213,10 @@ class RedisStore:
                 ],
             )
         )
+
+    def clear_announced(self, session_id: str, task_id: str, status: TaskStatus, attempt: int) -> bool:
+        """Mark nothing owed beside the record (an overlay field), atomically with the status check."""
+        return bool(self._clear_announced(keys=[task_key(session_id, task_id)], args=[status.value, attempt]))
 
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """RUNNING and SUSPENDED records of the session, from its index. Chosen by the stored status,

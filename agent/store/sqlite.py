@@ -226,6 +226,21 @@ class SqliteStore:
 
         return self._write(write)
 
+    def clear_announced(self, session_id: str, task_id: str, status: TaskStatus, attempt: int) -> bool:
+        """Conditional update of the one field: an empty ``announce_pending`` in the stored JSON,
+        only while the row is ``status`` at ``attempt``."""
+
+        def write(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE tasks SET record = json_set(record, '$.announce_pending', json('[]'))"
+                " WHERE session_id = ? AND task_id = ? AND status = ?"
+                " AND json_extract(record, '$.attempt') = ?",
+                (session_id, task_id, status.value, attempt),
+            )
+            return cursor.rowcount == 1
+
+        return self._write(write)
+
     def unfinished(self, session_id: str) -> list[TaskRecord]:
         """RUNNING and SUSPENDED records of the session."""
         rows = (

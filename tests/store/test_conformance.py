@@ -8,6 +8,7 @@ The rules, as the engine relies on them:
   by nobody: not ``get``, ``list``, ``unfinished`` nor ``announcing``.
 - A beat applies only to the RUNNING record of its attempt, and never moves the expiry earlier.
 - A transition replaces the whole record, only from the expected status and attempt.
+- Clearing what a record owes changes that field only, only at the expected status and attempt.
 - ``list`` is newest first by (created_at, task_id), keyset-paginated, per owner.
 - A record this version cannot read is an ``UNREADABLE`` stand-in, never an error.
 """
@@ -213,6 +214,50 @@ def test_a_transition_fenced_on_a_heartbeat_needs_that_heartbeat(store: TaskStor
     assert not store.transition(lost, TaskStatus.RUNNING, 1, beat_at=record.heartbeat_at + 1)
     assert store.transition(lost, TaskStatus.RUNNING, 1, beat_at=record.heartbeat_at)
     assert store.get(record.session_id, record.task_id) == lost
+
+
+# ---- clearing what a record owes -------------------------------------------------------------
+
+
+def test_clearing_what_a_record_owes_changes_that_field_only_and_only_at_its_status_and_attempt(
+    store: TaskStore,
+) -> None:
+    session = f"session-{uuid.uuid4()}"
+    record = store.create(
+        _record(
+            session,
+            status=TaskStatus.SUSPENDED,
+            announce_pending=("event",),
+            heartbeat_at=time.time() - 12.345678,
+            progress=0.123456789,
+            checkpoint='{"done":3}',
+        )
+    )
+    assert not store.clear_announced(session, record.task_id, TaskStatus.RUNNING, 1)
+    assert not store.clear_announced(session, record.task_id, TaskStatus.SUSPENDED, 2)
+    assert not store.clear_announced(session, str(uuid.uuid4()), TaskStatus.SUSPENDED, 1)
+    assert store.get(session, record.task_id) == record
+    assert store.clear_announced(session, record.task_id, TaskStatus.SUSPENDED, 1)
+    assert store.get(session, record.task_id) == record.replace(announce_pending=())
+    assert store.announcing(session) == []
+    assert _ids(store.unfinished(session)) == [record.task_id]
+
+
+def test_a_cleared_record_moves_on_and_owes_what_its_next_state_owes(store: TaskStore) -> None:
+    session = f"session-{uuid.uuid4()}"
+    record = store.create(_record(session, status=TaskStatus.SUSPENDED, announce_pending=("event",)))
+    assert store.clear_announced(session, record.task_id, TaskStatus.SUSPENDED, 1)
+    resumed = record.replace(status=TaskStatus.RUNNING, attempt=2, announce_pending=())
+    assert store.transition(resumed, TaskStatus.SUSPENDED, 1)
+    assert not store.clear_announced(session, record.task_id, TaskStatus.SUSPENDED, 1)  # moved on
+    assert store.get(session, record.task_id) == resumed
+    done = resumed.replace(status=TaskStatus.COMPLETED, result="ok", announce_pending=("event", "callback"))
+    assert store.transition(done, TaskStatus.RUNNING, 2)
+    assert store.get(session, record.task_id) == done
+    assert _ids(store.open_records(session)) == [record.task_id]
+    assert store.clear_announced(session, record.task_id, TaskStatus.COMPLETED, 2)
+    assert store.get(session, record.task_id) == done.replace(announce_pending=())
+    assert store.open_records(session) == []
 
 
 # ---- listing ---------------------------------------------------------------------------------
