@@ -66,7 +66,7 @@ def store_services(store: str, workdir: Path) -> Iterator[StoreHandles]:
         # poisoned before the first agent process has started.
         SqliteStore(sqlite_path).close()
         if store == "dynamodb":
-            command = python_module("moto.server", "-H", "127.0.0.1", "-p", "{port}")
+            command = python_module("bench.atomic_moto", "-H", "127.0.0.1", "-p", "{port}")
             moto = stack.enter_context(
                 running("moto", command, env=AWS_ENV, workdir=workdir, ready_path="/moto-api/")
             )
