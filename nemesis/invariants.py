@@ -16,6 +16,9 @@ from nemesis.kind import expected_value
 
 STOP_GRACE_SECONDS = 10.0
 """The agent's default AGENT_STOP_GRACE_SECONDS: under AgentCore's 15 s between SIGTERM and SIGKILL."""
+EXIT_SLACK_SECONDS = 1.0
+"""An agent whose grace runs out exits from a timer at the grace itself; on a loaded machine the
+timer and the exit take a little longer. Still far from the 15 s kill, where final writes are lost."""
 EVIDENCE_LINES = 8
 HEAL_GRACE_SECONDS = 5.0
 """After the faults end: time for hung connections and retries to clear."""
@@ -283,7 +286,7 @@ def serves_after_heal(history: History) -> Iterator[Violation]:
 def bounded_shutdown(history: History) -> Iterator[Violation]:
     """A SIGTERMed agent exits within its stop grace, whatever the store does."""
     for stop in history.shutdowns:
-        if stop.exited_after is None or stop.exited_after > STOP_GRACE_SECONDS:
+        if stop.exited_after is None or stop.exited_after > STOP_GRACE_SECONDS + EXIT_SLACK_SECONDS:
             took = "never exited" if stop.exited_after is None else f"took {stop.exited_after:.1f}s"
             message = f"vm{stop.vm} {took} after SIGTERM at {stop.signalled_at:.2f}s"
             yield Violation("bounded-shutdown", None, message)
