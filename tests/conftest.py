@@ -96,21 +96,27 @@ def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Deal the slow tests out, one worker at a time, to the head of each worker's share.
+    """Deal the slow tests out to the head of each worker's share, a module's together.
 
     ``make test`` runs ``--dist worksteal``, which first splits the items into one run of
     consecutive items per worker, in order, and later moves work from the tail of the longest queue.
-    So the long tests start side by side at once instead of queuing on one worker at the end."""
+    So the long tests start side by side at once instead of queuing on one worker at the end; a
+    module's slow tests stay on one worker, so its module-scoped fixture is built once."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if workers < 2 or not slow:
         return
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in slow:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for group in sorted(modules.values(), key=len, reverse=True):
+        min(heads, key=len).extend(group)
     fast = iter([item for item in items if item.get_closest_marker("slow") is None])
     ordered: list[pytest.Item] = []
     left = len(items)
-    for worker in range(workers):
+    for worker, head in enumerate(heads):
         share = left // (workers - worker)  # the size worksteal sends this worker
-        head = slow[worker::workers]
         ordered += head + [next(fast) for _ in range(share - len(head))]
         left -= share
     items[:] = ordered
