@@ -100,7 +100,7 @@ class AgentRuntime(Construct):
         Annotations.of(self.runtime).acknowledge_info(
             IMAGE_TAG_UNRESOLVED, "the Image stack pushes this tag before the Runtime stack deploys"
         )
-        # AgentCore pulls the image with the role: its policy must exist first.
+        # AgentCore validates and pulls the image with the role: the role and its policies come first.
         self.runtime.node.add_dependency(role)
         self.log_group = self.runtime.application_log_group
         self.logs = RuntimeLogRetention(

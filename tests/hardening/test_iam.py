@@ -138,8 +138,8 @@ def _runtime_role_statements(stage_templates: list[Template]) -> tuple[Template,
         if {"Ref": role} in as_list(policy["Properties"].get("Roles", []))
     }
     assert "ManagedPolicyArns" not in runtime.body["Resources"][role]["Properties"]
-    assert not runtime.body["Resources"][role]["Properties"].get("Policies")
-    found = [s for s in statements([runtime]) if s.policy in policies]
+    # The role's inline policy (image pull and logs, in effect at creation) and its attached ones.
+    found = [s for s in statements([runtime]) if s.policy in {*policies, role}]
     assert found
     return runtime, found
 

@@ -690,3 +690,69 @@ def xray_policies_fit_one_account(stages: Mapping[str, StageTemplates]) -> list[
         if document is None or len(document.encode()) > MAX_XRAY_POLICY_BYTES:
             findings.append(f"{where}: policy document over {MAX_XRAY_POLICY_BYTES} bytes or unreadable")
     return findings
+
+
+# ---- 11. the execution role can pull the image when the runtime is created -------------------
+
+IMAGE_PULL_SOURCE: Final = (
+    'AgentCore Developer Guide, "IAM Permissions for AgentCore Runtime", execution role: '
+    "ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository, ecr:GetAuthorizationToken, "
+    "and the CloudWatch Logs actions for /aws/bedrock-agentcore/runtimes/* - "
+    "https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/runtime-permissions.html. "
+    'CreateAgentRuntime validates the image with that role and fails with "Access denied while '
+    'validating ECR URI" when the permissions arrive in a separately attached policy (IAM User Guide, '
+    '"Troubleshoot IAM", "Changes that I make are not always immediately visible" - '
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html; "
+    "reported in awslabs/amazon-bedrock-agentcore-samples issue 154 and aws/aws-cdk issue 35120, "
+    "whose fix is the role's inline policies)."
+)
+IMAGE_PULL_ACTIONS: Final = (
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetAuthorizationToken",
+    "logs:CreateLogGroup",
+    "logs:DescribeLogStreams",
+    "logs:DescribeLogGroups",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+)
+
+
+def _allowed_actions(document: Any) -> set[str]:
+    """Actions an Allow statement of a policy document grants."""
+    found: set[str] = set()
+    for statement in document.get("Statement", []) if isinstance(document, dict) else []:
+        if statement.get("Effect") == "Allow":
+            actions = statement.get("Action", [])
+            found |= set(actions if isinstance(actions, list) else [actions])
+    return found
+
+
+def runtime_role_pulls_the_image_inline(stage: StageTemplates) -> list[str]:
+    """The runtime's role holds the image-pull and log permissions in its own ``Policies`` (they
+    exist the moment the role does), no separately attached policy grants them, and the runtime is
+    created after the role (a direct reference or ``DependsOn``)."""
+    findings = []
+    template = stage.get("Runtime", {})
+    for runtime_id, runtime in resources(template, RUNTIME):
+        role_arn = runtime.get("RoleArn")
+        target = referenced(Located(template, role_arn))
+        if target is None or target[0] != "AWS::IAM::Role":
+            findings.append(f"{runtime_id}: RoleArn {role_arn} is no role of this template")
+            continue
+        role_id = role_arn.get("Ref") or role_arn["Fn::GetAtt"][0]
+        inline: set[str] = set()
+        for policy in target[1].get("Properties", {}).get("Policies", []):
+            inline |= _allowed_actions(policy.get("PolicyDocument"))
+        missing = [action for action in IMAGE_PULL_ACTIONS if action not in inline]
+        if missing:
+            findings.append(f"{runtime_id}: role {role_id} lacks inline {', '.join(missing)}")
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            for policy_id, policy in resources(template, kind):
+                attached = [*policy.get("Roles", []), policy.get("RoleName")]
+                if {"Ref": role_id} not in attached:
+                    continue
+                late = sorted(_allowed_actions(policy.get("PolicyDocument")) & set(IMAGE_PULL_ACTIONS))
+                if late:
+                    findings.append(f"{runtime_id}: {policy_id} attaches {', '.join(late)} after the role")
+    return findings

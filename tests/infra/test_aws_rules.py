@@ -36,6 +36,7 @@ CHECKERS: list[Checker] = [
     aws_rules.runtime_environment_within_limits,
     aws_rules.execution_role_trusts_only_agentcore,
     aws_rules.template_within_quotas,
+    aws_rules.runtime_role_pulls_the_image_inline,
 ]
 
 
@@ -373,6 +374,7 @@ STAGE_CHECKERS: list[Checker] = [
     aws_rules.execution_role_trusts_only_agentcore,
     aws_rules.template_within_quotas,
     aws_rules.request_headers_allowed,
+    aws_rules.runtime_role_pulls_the_image_inline,
 ]
 
 
@@ -409,3 +411,51 @@ def test_control_too_many_or_too_large_xray_policies_are_reported() -> None:
     findings = aws_rules.xray_policies_fit_one_account(stages)
     assert any("6 X-Ray resource policies" in f for f in findings)
     assert any(f.startswith("s0 Runtime/Policy") for f in findings)
+
+
+# ---- 11. the execution role can pull the image when the runtime is created -------------------
+
+
+def test_the_runtime_role_pulls_the_image_with_inline_permissions(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.IMAGE_PULL_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.runtime_role_pulls_the_image_inline) == []
+
+
+def test_control_an_image_pull_statement_added_to_the_role_later_is_reported() -> None:
+    """The ECR pull moved from the role's inline policy to ``add_to_policy`` (its DefaultPolicy)."""
+    import aws_cdk as cdk  # noqa: PLC0415 - jsii only for this control
+    from aws_cdk import aws_bedrockagentcore as agentcore  # noqa: PLC0415
+    from aws_cdk import aws_iam as iam  # noqa: PLC0415
+
+    stack = cdk.Stack(cdk.App(), "Runtime")
+    others = [
+        a
+        for a in aws_rules.IMAGE_PULL_ACTIONS
+        if a not in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+    ]
+    role = iam.Role(
+        stack,
+        "Role",
+        assumed_by=iam.ServicePrincipal(aws_rules.AGENTCORE_PRINCIPAL),
+        inline_policies={
+            "Pull": iam.PolicyDocument(statements=[iam.PolicyStatement(actions=others, resources=["*"])])
+        },
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=["*"])
+    )
+    agentcore.CfnRuntime(
+        stack,
+        "Agent",
+        agent_runtime_name="agent",
+        role_arn=role.role_arn,
+        network_configuration=agentcore.CfnRuntime.NetworkConfigurationProperty(network_mode="PUBLIC"),
+        agent_runtime_artifact=agentcore.CfnRuntime.AgentRuntimeArtifactProperty(
+            container_configuration=agentcore.CfnRuntime.ContainerConfigurationProperty(container_uri="x")
+        ),
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    findings = aws_rules.runtime_role_pulls_the_image_inline({"Runtime": template})
+    assert len(findings) == 2
+    assert "lacks inline ecr:BatchGetImage, ecr:GetDownloadUrlForLayer" in findings[0]
+    assert "attaches ecr:BatchGetImage, ecr:GetDownloadUrlForLayer after the role" in findings[1]
