@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
-from stacks.constructs.agent_runtime import AgentRuntime, RuntimeVpc
+from stacks.constructs.agent_runtime import DEFAULT_ENDPOINT, AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.example_task_machine import ExampleTaskMachine
 from stacks.constructs.runtime_alarms import RuntimeAlarms
@@ -113,17 +113,24 @@ class RuntimeStack(Stack):
         self.add_stack_dependency(image, "the runtime's image is built by the image stack's custom resource")
         self.add_stack_dependency(storage, "the runtime imports the storage stack's exports")
         self.runtime = agent.runtime
+        endpoints = [DEFAULT_ENDPOINT, *([config.endpoint.name] if config.endpoint is not None else [])]
         self.alarms = RuntimeAlarms(
             self,
             "Alarms",
             runtime=agent.runtime,
             alarm_email=config.alarm_email,
             removal_policy=stage.removal_policy,
+            endpoints=endpoints,
         )
         # Dashboards are global to the account: the name carries the region too.
         dashboard_name = f"{STACK_PREFIX}-{stage.name}-{self.region}"
         RuntimeDashboard(
-            self, "Dashboard", dashboard_name=dashboard_name, runtime=agent.runtime, alarms=self.alarms.alarms
+            self,
+            "Dashboard",
+            dashboard_name=dashboard_name,
+            runtime=agent.runtime,
+            alarms=self.alarms.alarms,
+            endpoints=endpoints,
         )
 
         if config.example_state_machine:

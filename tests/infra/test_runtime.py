@@ -21,6 +21,7 @@ from agentcore_async.contract import (
     PresetName,
 )
 from stacks.constructs.runtime_alarms import RuntimeAlarms, alarmed_metrics
+from stacks.constructs.runtime_dashboard import RuntimeDashboard
 from stacks.stages import STAGES
 from tests.infra.synth import (
     EXTERNAL_DISCOVERY_URL,
@@ -256,6 +257,78 @@ def test_alarms_use_the_metrics_the_runtime_l2_defines() -> None:
     }
     assert found == expected
     assert expected["SystemErrors"]["Dimensions"][0] == {"Name": "Name", "Value": "agent::DEFAULT"}
+
+
+ENDPOINT_ALARMED = ("SystemErrors", "Throttles")
+ENDPOINT_CHARTED = ("Invocations", "SessionCount", "SystemErrors", "UserErrors", "Throttles", "Latency")
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flat(part) for part in parts)
+    return value if isinstance(value, str) else "<reference>"
+
+
+def uncovered_endpoints(template: dict[str, Any], runtime_name: str) -> list[str]:
+    """Each endpoint (DEFAULT and every ``RuntimeEndpoint``) whose ``Name=<runtime>::<endpoint>``
+    metrics lack an alarm or a dashboard line, as ``<endpoint>: <what>``."""
+    endpoints = ["DEFAULT"] + [
+        e["Properties"]["Name"]
+        for e in resources(template, "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+    ]
+    alarmed = {
+        (a["Properties"]["MetricName"], d["Value"])
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/Bedrock-AgentCore"
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "Name"
+    }
+    [board] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads(_flat(board["Properties"]["DashboardBody"]))
+    charted = {
+        (line[1], dict(zip(line[2:-1:2], line[3:-1:2], strict=True)).get("Name"))
+        for widget in body["widgets"]
+        for line in widget.get("properties", {}).get("metrics", [])
+        if line[0] == "AWS/Bedrock-AgentCore"
+    }
+    missing = []
+    for endpoint in endpoints:
+        name = f"{runtime_name}::{endpoint}"
+        missing += [f"{endpoint}: no {m} alarm" for m in ENDPOINT_ALARMED if (m, name) not in alarmed]
+        missing += [f"{endpoint}: no {m} chart" for m in ENDPOINT_CHARTED if (m, name) not in charted]
+    return missing
+
+
+def test_alarms_and_dashboard_cover_every_endpoint(
+    synthesized: AllSynths, synthesized_variants: VariantSynths
+) -> None:
+    """AgentCore publishes a runtime's metrics per endpoint, ``Name=<runtime name>::<endpoint>``
+    (the ``Runtime`` L2's ``metric_*`` fill in ``::DEFAULT``): a named endpoint's errors and
+    throttles are alarmed and charted too."""
+    for synth in [*synthesized.values(), *synthesized_variants.values()]:
+        name = runtime_of(synth)["AgentRuntimeName"]
+        assert uncovered_endpoints(synth.template("Runtime"), name) == [], (synth.stage, synth.preset)
+    live = synthesized_variants["endpoint-live"].template("Runtime")
+    assert resources(live, "AWS::BedrockAgentCore::RuntimeEndpoint")
+    assert len(resources(live, "AWS::CloudWatch::Alarm")) == 6
+
+
+def test_control_alarms_and_dashboard_of_default_only_miss_a_named_endpoint() -> None:
+    """What the stack had before: alarms and dashboard from the L2's DEFAULT-only metrics."""
+    stack = cdk.Stack(cdk.App(), "Alarms")
+    runtime = imported_runtime(stack)
+    alarms = RuntimeAlarms(
+        stack, "Alarms", runtime=runtime, alarm_email=None, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    RuntimeDashboard(stack, "Dashboard", dashboard_name="d", runtime=runtime, alarms=alarms.alarms)
+    agentcore.CfnRuntimeEndpoint(stack, "Live", agent_runtime_id="agent-abc1234567", name="live")
+    missing = uncovered_endpoints(Template.from_stack(stack).to_json(), "agent")
+    assert missing == [
+        "live: no SystemErrors alarm",
+        "live: no Throttles alarm",
+        *(f"live: no {m} chart" for m in ENDPOINT_CHARTED),
+    ]
 
 
 def test_alarm_email_subscribes_to_the_encrypted_topic_only_when_given() -> None:
