@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
-from stacks.constructs.agent_runtime import DEFAULT_ENDPOINT, AgentRuntime, RuntimeVpc
+from stacks.constructs.agent_runtime import DEFAULT_ENDPOINT, RUNTIME_NAME_PREFIX, AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.example_task_machine import ExampleTaskMachine
 from stacks.constructs.runtime_alarms import RuntimeAlarms
@@ -39,7 +39,7 @@ class RuntimeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         stage = config.stage
-        runtime_name = f"agentcore_async_{stage.name}"
+        runtime_name = f"{RUNTIME_NAME_PREFIX}{stage.name}"
         role = RuntimeRole(self, "ExecutionRole", runtime_name=runtime_name, repository=image.repository)
         refs = storage.refs
         role.grant_table(refs.table_arn, nag_name=storage.export_name("TableArn"))

@@ -422,3 +422,6 @@ def test_the_runtimes_traces_are_delivered_to_xray(synthesized: AllSynths) -> No
         assert destination["Properties"]["DeliveryDestinationType"] == "XRAY"
         assert delivery["Properties"]["DeliverySourceName"] == {"Ref": source_id}
         assert delivery["Properties"]["DeliveryDestinationArn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
+        # X-Ray accepts the spans once its resource policy (shared by the stages) is in place.
+        [policy_id] = resources(template, "Custom::XRayResourcePolicy")
+        assert policy_id in destination["DependsOn"]
