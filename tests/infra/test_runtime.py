@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
+from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
 from agentcore_async.contract import (
@@ -366,6 +367,55 @@ def test_jwt_with_a_created_pool_accepts_its_app_client(synthesized_variants: Va
     client = resources(template, "AWS::Cognito::UserPoolClient")[client_id]["Properties"]
     assert "GenerateSecret" not in client or client["GenerateSecret"] is False
     assert set(template["Outputs"]) >= {"UserPoolId", "UserPoolClientId", "JwtDiscoveryUrl"}
+
+
+USED_AUTH_FLOWS = {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+"""What callers do with the created client: sign in with a password (``initiate-auth``) or SRP, and
+refresh the tokens."""
+OAUTH_SETTINGS = (
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+)
+
+
+def unused_client_settings(client: dict[str, Any]) -> list[str]:
+    """Settings of an app client that callers never use: any hosted-UI OAuth flow, scope or
+    redirect URL, and auth flows beyond :data:`USED_AUTH_FLOWS`."""
+    found = [f"{key}={client[key]}" for key in OAUTH_SETTINGS if client.get(key)]
+    if client.get("AllowedOAuthFlowsUserPoolClient"):
+        found.append("AllowedOAuthFlowsUserPoolClient=True")
+    extra = sorted(set(client.get("ExplicitAuthFlows", [])) - USED_AUTH_FLOWS)
+    return found + ([f"ExplicitAuthFlows+{extra}"] if extra else [])
+
+
+def test_the_created_app_client_allows_only_the_sign_ins_callers_use(
+    synthesized_variants: VariantSynths,
+) -> None:
+    """No OAuth grant (an implicit grant to CDK's placeholder ``https://example.com`` callback would
+    hand tokens to whoever owns that URL), scope or redirect: callers sign in with
+    ``USER_PASSWORD_AUTH`` or SRP through the API, as the README shows."""
+    [client] = resources(
+        synthesized_variants["jwt-cognito"].template("Runtime"), "AWS::Cognito::UserPoolClient"
+    ).values()
+    assert unused_client_settings(client["Properties"]) == []
+    assert set(client["Properties"]["ExplicitAuthFlows"]) == USED_AUTH_FLOWS
+
+
+def test_control_an_app_client_with_cdks_oauth_defaults_is_reported() -> None:
+    stack = cdk.Stack(cdk.App(), "Pool")
+    pool = cognito.UserPool(stack, "Pool")
+    pool.add_client("Cli", auth_flows=cognito.AuthFlow(user_password=True, user_srp=True, custom=True))
+    [client] = Template.from_stack(stack).find_resources("AWS::Cognito::UserPoolClient").values()
+    assert unused_client_settings(client["Properties"]) == [
+        "AllowedOAuthFlows=['implicit', 'code']",
+        "AllowedOAuthScopes=['profile', 'phone', 'email', 'openid', 'aws.cognito.signin.user.admin']",
+        "CallbackURLs=['https://example.com']",
+        "AllowedOAuthFlowsUserPoolClient=True",
+        "ExplicitAuthFlows+['ALLOW_CUSTOM_AUTH']",
+    ]
 
 
 def test_jwt_with_an_external_issuer_names_it(synthesized_variants: VariantSynths) -> None:
