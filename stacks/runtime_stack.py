@@ -9,7 +9,7 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
+from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar, Metric
 from stacks.constructs.agent_runtime import DEFAULT_ENDPOINT, RUNTIME_NAME_PREFIX, AgentRuntime, RuntimeVpc
 from stacks.constructs.caller_pool import CallerPool
 from stacks.constructs.example_task_machine import ExampleTaskMachine
@@ -66,6 +66,7 @@ class RuntimeStack(Stack):
             EnvVar.EVENT_BUS_NAME: task_events.bus.event_bus_name,
             # The Runtime dimension of the agent's metrics, so the stages' metrics never mix.
             EnvVar.RUNTIME_NAME: runtime_name,
+            **self._metrics(config, role),
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
@@ -174,6 +175,15 @@ class RuntimeStack(Stack):
                 value=agent.runtime.agent_runtime_version or "",
                 description="the version this deploy created; DEFAULT follows it",
             )
+
+    @staticmethod
+    def _metrics(config: AppConfig, role: RuntimeRole) -> dict[str, str]:
+        """``-c metrics=put_metric_data``: let the agent put into our namespace only, and tell it
+        (the variables it adds to the runtime's environment)."""
+        if config.metrics == "emf":
+            return {}
+        role.grant_task_metrics(Metric.NAMESPACE)
+        return {EnvVar.METRICS: config.metrics}
 
     def _authorizer(self, config: AppConfig) -> agentcore.RuntimeAuthorizerConfiguration | None:
         """The inbound JWT authorizer of ``auth=jwt`` (a created Cognito pool, or the configured

@@ -114,8 +114,9 @@ class RuntimeRole(Construct):
         )
         self._accept(
             "Resource::*",
-            "the X-Ray APIs have no resource-level permissions; cloudwatch:PutMetricData is limited to "
-            "the bedrock-agentcore namespace by condition",
+            "the X-Ray APIs have no resource-level permissions; cloudwatch:PutMetricData is limited by "
+            "condition to the bedrock-agentcore namespace (with -c metrics=put_metric_data, also to the "
+            "agent's own)",
         )
         nag_logs = f"{arn_prefix(stack)}:logs:{region_and_account(stack)}:log-group:"
         for finding, reason in (
@@ -217,3 +218,14 @@ class RuntimeRole(Construct):
         granted (no heartbeat, no execution control).
         """
         self._allow("TaskResults", TASK_RESULT_ACTIONS, ["*"])
+
+    def grant_task_metrics(self, namespace: str) -> None:
+        """PutMetricData into ``namespace`` only (``-c metrics=put_metric_data``). The action has no
+        resource type; the ``cloudwatch:namespace`` condition key limits it (Service Authorization
+        Reference, Amazon CloudWatch)."""
+        self._allow(
+            "TaskMetrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+        )
