@@ -10,6 +10,9 @@ permission and no network: offline they are only printed. One JSON object per li
 
 Specification: "Specification: Embedded metric format", Amazon CloudWatch User Guide,
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+
+With ``AGENT_METRICS=put_metric_data`` the same data points go to CloudWatch with PutMetricData
+(``agent/metric_sender.py``) instead, and no line is printed, so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import threading
 import time
 from typing import Any, Literal
 
+from agent.metric_sender import MetricSender, data_points
 from agent.records import TaskStatus
 from agentcore_async.contract import TASK_STATE_METRICS, Metric
 
@@ -27,12 +31,19 @@ Unit = Literal["Count", "Seconds"]
 
 _lock = threading.Lock()
 _runtime = "local"
+_sender: MetricSender | None = None
 
 
 def bind_runtime(name: str) -> None:
     """Name the runtime every metric is recorded for (the ``Runtime`` dimension)."""
     global _runtime  # noqa: PLW0603 - one process, one runtime, like the logging configuration
     _runtime = name
+
+
+def send_with(sender: MetricSender | None) -> None:
+    """Send every metric with ``sender`` (PutMetricData) instead of printing it; None: print again."""
+    global _sender  # noqa: PLW0603 - one process, one way of publishing
+    _sender = sender
 
 
 def emf_line(
@@ -64,7 +75,12 @@ def _emit(metrics: dict[str, tuple[float, Unit]], **dimensions: str) -> None:
     """Write one line; with a second dimension, also under ``[Runtime]`` alone (for alarms)."""
     named = {Metric.RUNTIME: _runtime, **dimensions}
     sets = [list(named), [Metric.RUNTIME]] if dimensions else [[Metric.RUNTIME]]
-    line = emf_line(metrics, named, sets, timestamp_ms=int(time.time() * 1000))
+    timestamp_ms = int(time.time() * 1000)
+    sender = _sender
+    if sender is not None:
+        sender.send(data_points(dict(metrics), named, sets, timestamp_ms))
+        return
+    line = emf_line(metrics, named, sets, timestamp_ms=timestamp_ms)
     with _lock:  # store retries are counted in the I/O threads
         # sys.stdout is looked up at each call, so a test's captured stdout sees the lines too.
         sys.stdout.write(line + "\n")

@@ -15,6 +15,7 @@ from agent.app import AgentApp
 from agent.engine import TaskEngine
 from agent.kinds import KIND_MODULES
 from agent.kinds.registry import Kinds
+from agent.metric_sender import MetricSender, cloudwatch_client
 from agent.model import load_model
 from agent.payloads import (
     CancelTask,
@@ -91,6 +92,8 @@ def create_app(settings: Settings, stores: Stores | None = None) -> AgentApp:
     except (ImportError, ValueError) as exc:
         raise SettingsError(f"cannot load the task kinds: {exc}") from None
     metrics.bind_runtime(settings.runtime_name)
+    if settings.metrics == "put_metric_data":
+        metrics.send_with(MetricSender(cloudwatch_client()))
     ping_state = PingState()
     engine = TaskEngine(
         settings,

@@ -20,6 +20,7 @@ from agentcore_async.contract import (
     TIMER_MAX_SECONDS,
     AuthMode,
     EnvVar,
+    MetricsMode,
 )
 
 StoreBackend = Literal["sqlite", "dynamodb", "memory"]
@@ -128,6 +129,8 @@ class Settings(BaseSettings):
         None, pattern=r"^[/.\-_A-Za-z0-9]{1,256}$", validation_alias=_env(EnvVar.EVENT_BUS_NAME)
     )
     """The EventBridge bus that hears of every final (and suspended) task; unset: no events."""
+    metrics: MetricsMode = Field("emf", validation_alias=_env(EnvVar.METRICS))
+    """``put_metric_data``: metrics go to CloudWatch with PutMetricData instead of EMF lines."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -167,6 +170,7 @@ class Settings(BaseSettings):
             or self.bucket_name is not None
             or self.redis_iam_user is not None
             or self.event_bus_name is not None
+            or self.metrics == "put_metric_data"
         )
 
     @property

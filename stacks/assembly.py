@@ -52,6 +52,7 @@ def build(app: App, environ: Mapping[str, str] | None = None) -> AppStacks:
             stack_name(stage, "Network"),
             stage=config.stage,
             zone_ids=config.availability_zones,
+            put_metric_data=config.metrics == "put_metric_data",
             description="AgentCore async agents: private VPC, endpoints, security groups",
             **common,
         )

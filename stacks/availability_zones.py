@@ -4,7 +4,10 @@ Source: AgentCore Developer Guide, "Configure Amazon Bedrock AgentCore Runtime a
 section "Supported Availability Zones",
 https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/agentcore-vpc.html#agentcore-supported-azs
 ("If you specify subnets in unsupported Availability Zones, the configuration will fail during
-resource creation."), read on 2026-12-04: 20 regions, in the page's order.
+resource creation."), read on 2026-12-04: 20 regions, in the page's order. us-west-1 and
+ap-south-2, which AgentCore's "Supported AWS Regions" page lists too, were added on 2026-12-08
+with their IDs as the same section listed them in a copy read in 2026-09 (us-west-1 has two);
+check them against the page when it is next read.
 
 The table lists zone *IDs*, which name the same physical zone in every account; zone *names*
 (``us-east-1a``) map to different IDs in each account, so subnets are placed by ID. A region
@@ -24,9 +27,11 @@ SUPPORTED_AZ_IDS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         "us-east-1": ("use1-az1", "use1-az2", "use1-az4"),
         "us-east-2": ("use2-az1", "use2-az2", "use2-az3"),
+        "us-west-1": ("usw1-az1", "usw1-az3"),
         "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3"),
         "ap-southeast-5": ("apse5-az1", "apse5-az2", "apse5-az3"),
         "ap-south-1": ("aps1-az1", "aps1-az2", "aps1-az3"),
+        "ap-south-2": ("aps2-az1", "aps2-az2", "aps2-az3"),
         "ap-northeast-2": ("apne2-az1", "apne2-az2", "apne2-az3"),
         "ap-southeast-1": ("apse1-az1", "apse1-az2", "apse1-az3"),
         "ap-southeast-2": ("apse2-az1", "apse2-az2", "apse2-az3"),

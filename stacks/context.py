@@ -17,12 +17,14 @@ from agentcore_async.contract import (
     DEFAULT_MODEL_ID,
     DEFAULT_QUALIFIER,
     ENDPOINT_NAME,
+    METRICS_MODES,
     PRESET_NAMES,
     PRESETS,
     TIMER_MAX_SECONDS,
     TIMER_MIN_SECONDS,
     AuthMode,
     Lifecycle,
+    MetricsMode,
     PresetName,
 )
 from stacks.availability_zones import (
@@ -94,6 +96,8 @@ class AppConfig:
     """Deploy the example state machine that starts a task and waits for its task token."""
     kinds_dirs: tuple[Path, ...] = ()
     """Directories of the user's own kind modules, copied into the image (``-c kinds_dir=``)."""
+    metrics: MetricsMode = "emf"
+    """How the agent publishes its metrics (``-c metrics=put_metric_data``)."""
 
 
 def _text(key: str, value: object) -> str | None:
@@ -307,6 +311,16 @@ def parse_endpoint(name: object, version: object) -> EndpointConfig | None:
     return EndpointConfig(name=endpoint, version=pinned)
 
 
+def parse_metrics(value: object) -> MetricsMode:
+    """``-c metrics=emf`` (the default) or ``-c metrics=put_metric_data``."""
+    text = _text("metrics", value)
+    if text is None or text == "emf":
+        return "emf"
+    if text == "put_metric_data":
+        return "put_metric_data"
+    raise ConfigError(f"invalid context metrics={text!r}: allowed values are {', '.join(METRICS_MODES)}")
+
+
 def parse_flag(key: str, value: object) -> bool:
     """An on/off context key: ``true`` or ``false`` (``-c key=true``), default off."""
     if value is None or isinstance(value, bool):
@@ -352,8 +366,8 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
     auth = parse_auth(get("auth"))
     example = parse_flag("example_state_machine", get("example_state_machine"))
     if example and auth == "jwt":
-        # The state machine calls InvokeAgentRuntime through the SDK integration, signed with its
-        # role (SigV4); a JWT runtime refuses that as an authorization method mismatch.
+        # The example's function calls InvokeAgentRuntime signed with its role (SigV4); a JWT
+        # runtime refuses that as an authorization method mismatch.
         raise ConfigError(
             "invalid context example_state_machine='true': the example calls the runtime with IAM "
             "(SigV4) credentials, which a runtime with auth=jwt refuses"
@@ -371,4 +385,5 @@ def load_config(get: ContextGetter, environ: Mapping[str, str] | None = None) ->
         endpoint=parse_endpoint(get("endpoint"), get("endpoint_version")),
         example_state_machine=example,
         kinds_dirs=parse_kinds_dirs(get("kinds_dir")),
+        metrics=parse_metrics(get("metrics")),
     )

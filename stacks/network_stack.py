@@ -29,8 +29,10 @@ class NetworkStack(Stack):
         *,
         stage: StageConfig,
         zone_ids: Mapping[str, tuple[str, ...]],
+        put_metric_data: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``put_metric_data``: the agent sends its metrics with PutMetricData (an endpoint for it)."""
         super().__init__(scope, construct_id, **kwargs)
         if not zone_ids or any(len(ids) != SUBNET_ZONES for ids in zone_ids.values()):
             raise ValueError(f"stage {stage.name}: {SUBNET_ZONES} Availability Zone IDs per region needed")
@@ -50,6 +52,7 @@ class NetworkStack(Stack):
             max_azs=SUBNET_ZONES,
             flow_log_retention=stage.log_retention,
             removal_policy=stage.removal_policy,
+            put_metric_data=put_metric_data,
         )
         self.vpc = network.vpc
         self.subnets: list[ec2.ISubnet] = self.vpc.select_subnets(

@@ -9,14 +9,14 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agentcore_async.cdk.agent_runtime import AgentRuntime, RuntimeVpc
+from agentcore_async.cdk.agent_runtime import DEFAULT_ENDPOINT, RUNTIME_NAME_PREFIX, AgentRuntime, RuntimeVpc
 from agentcore_async.cdk.caller_pool import CallerPool
 from agentcore_async.cdk.example_task_machine import ExampleTaskMachine
 from agentcore_async.cdk.runtime_alarms import RuntimeAlarms
 from agentcore_async.cdk.runtime_dashboard import RuntimeDashboard
 from agentcore_async.cdk.runtime_role import RuntimeRole
 from agentcore_async.cdk.task_events_bus import TaskEventsBus
-from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar
+from agentcore_async.contract import AUTHORIZATION_HEADER, STACK_PREFIX, EnvVar, Metric
 from stacks.context import AppConfig
 from stacks.image_stack import ImageStack
 from stacks.network_stack import NetworkStack
@@ -39,7 +39,7 @@ class RuntimeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         stage = config.stage
-        runtime_name = f"agentcore_async_{stage.name}"
+        runtime_name = f"{RUNTIME_NAME_PREFIX}{stage.name}"
         role = RuntimeRole(self, "ExecutionRole", runtime_name=runtime_name, repository=image.repository)
         refs = storage.refs
         role.grant_table(refs.table_arn, nag_name=storage.export_name("TableArn"))
@@ -68,6 +68,7 @@ class RuntimeStack(Stack):
             EnvVar.RUNTIME_NAME: runtime_name,
             # The kinds of -c kinds_dir, which the image holds (none: the variable is left out).
             **({EnvVar.EXTRA_KINDS: ",".join(image.extra_kinds)} if image.extra_kinds else {}),
+            **self._metrics(config, role),
         }
         if refs.redis_url is not None:
             environment[EnvVar.REDIS_URL] = refs.redis_url
@@ -115,17 +116,24 @@ class RuntimeStack(Stack):
         self.add_stack_dependency(image, "the runtime's image is built by the image stack's custom resource")
         self.add_stack_dependency(storage, "the runtime imports the storage stack's exports")
         self.runtime = agent.runtime
+        endpoints = [DEFAULT_ENDPOINT, *([config.endpoint.name] if config.endpoint is not None else [])]
         self.alarms = RuntimeAlarms(
             self,
             "Alarms",
             runtime=agent.runtime,
             alarm_email=config.alarm_email,
             removal_policy=stage.removal_policy,
+            endpoints=endpoints,
         )
         # Dashboards are global to the account: the name carries the region too.
         dashboard_name = f"{STACK_PREFIX}-{stage.name}-{self.region}"
         RuntimeDashboard(
-            self, "Dashboard", dashboard_name=dashboard_name, runtime=agent.runtime, alarms=self.alarms.alarms
+            self,
+            "Dashboard",
+            dashboard_name=dashboard_name,
+            runtime=agent.runtime,
+            alarms=self.alarms.alarms,
+            endpoints=endpoints,
         )
 
         if config.example_state_machine:
@@ -169,6 +177,15 @@ class RuntimeStack(Stack):
                 value=agent.runtime.agent_runtime_version or "",
                 description="the version this deploy created; DEFAULT follows it",
             )
+
+    @staticmethod
+    def _metrics(config: AppConfig, role: RuntimeRole) -> dict[str, str]:
+        """``-c metrics=put_metric_data``: let the agent put into our namespace only, and tell it
+        (the variables it adds to the runtime's environment)."""
+        if config.metrics == "emf":
+            return {}
+        role.grant_task_metrics(Metric.NAMESPACE)
+        return {EnvVar.METRICS: config.metrics}
 
     def _authorizer(self, config: AppConfig) -> agentcore.RuntimeAuthorizerConfiguration | None:
         """The inbound JWT authorizer of ``auth=jwt`` (a created Cognito pool, or the configured

@@ -17,10 +17,13 @@ from constructs import Construct
 from agentcore_async.cdk.nag import attribute_ref
 from agentcore_async.cdk.runtime_log_retention import RuntimeLogRetention
 from agentcore_async.cdk.runtime_role import RUNTIME_LOG_PREFIX
+from agentcore_async.cdk.trace_delivery_policy import TraceDeliveryPolicy
 from agentcore_async.contract import Lifecycle
 
 IMAGE_TAG_UNRESOLVED: Final = "aws-cdk-lib.aws-bedrockagentcore:containerUriValidationSkipped"
 """The L2's note that it cannot check a container URI made of tokens at synth time."""
+RUNTIME_NAME_PREFIX: Final = "agentcore_async_"
+"""Every stage's runtime is named ``<prefix><stage>``."""
 DEFAULT_ENDPOINT: Final = "DEFAULT"
 """The endpoint AgentCore creates with every runtime; its output goes to ``<prefix><id>-DEFAULT``."""
 
@@ -94,13 +97,16 @@ class AgentRuntime(Construct):
             ),
             # AgentCore's own spans of the runtime go to X-Ray (CloudWatch Transaction Search).
             tracing_enabled=True,
+            # The L2 would add an X-Ray resource policy per stack; the account's quota is 5.
+            manage_delivery_resource_policy=False,
         )
+
         # The URI is the repository's token plus the content-hash tag; the Image stack builds and
         # pushes exactly that tag before this stack deploys, so the note adds nothing on every synth.
         Annotations.of(self.runtime).acknowledge_info(
             IMAGE_TAG_UNRESOLVED, "the Image stack pushes this tag before the Runtime stack deploys"
         )
-        # AgentCore pulls the image with the role: its policy must exist first.
+        # AgentCore validates and pulls the image with the role: the role and its policies come first.
         self.runtime.node.add_dependency(role)
         self.log_group = self.runtime.application_log_group
         self.logs = RuntimeLogRetention(
@@ -113,6 +119,10 @@ class AgentRuntime(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
+        traces_policy = TraceDeliveryPolicy(
+            self, "TracesPolicy", runtime_name_prefix=RUNTIME_NAME_PREFIX, handler_logs=self.logs.handler_logs
+        )
+        self.runtime.node.find_child("TracesDeliveryDest").node.add_dependency(traces_policy)
 
     def add_endpoint(self, name: str, *, version: str | None) -> agentcore.RuntimeEndpoint:
         """A named endpoint pinned to ``version`` (None: the version this deploy creates), and the

@@ -1,7 +1,8 @@
 """A Cognito user pool and app client whose access tokens may call the stage's runtime (``auth=jwt``).
 
 Users are created by an administrator (no self sign-up) and sign in with ``USER_PASSWORD_AUTH`` or
-SRP through the app client, which has no secret so the CLI and scripts can use it. Its access
+SRP through the app client, which has no secret so the CLI and scripts can use it, and no OAuth flow,
+scope or callback URL (nothing signs in through the hosted UI). Its access
 tokens carry ``client_id`` (checked by the runtime's ``allowedClients``) and ``sub`` (the identity
 the agent binds tasks to); they live one hour.
 """
@@ -55,6 +56,9 @@ class CallerPool(Construct):
             "Cli",
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             generate_secret=False,
+            # Sign-in goes through the API only; CDK's default would allow implicit and code grants
+            # to a placeholder callback (https://example.com) and the hosted UI's scopes.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(ACCESS_TOKEN_HOURS),
             id_token_validity=Duration.hours(ACCESS_TOKEN_HOURS),

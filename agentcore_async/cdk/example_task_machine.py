@@ -1,9 +1,11 @@
 """An example state machine: starts one agent task and waits for its task token.
 
-The Task state calls ``InvokeAgentRuntime`` through the AWS SDK integration with
-``.waitForTaskToken``: the agent answers the start at once, keeps the token in the task's record,
-and completes it with ``SendTaskSuccess`` or ``SendTaskFailure`` when the task ends, from
-whichever microVM finishes it.
+The Task state invokes a small Lambda function with ``.waitForTaskToken``, which calls
+``InvokeAgentRuntime``: its answer is a streaming body, and Step Functions' AWS SDK integrations
+are not for streaming operations (Step Functions Developer Guide, "Learning to use AWS service SDK
+integrations in Step Functions"). The agent answers the start at once, keeps the token in the
+task's record, and completes it with ``SendTaskSuccess`` or ``SendTaskFailure`` when the task ends,
+from whichever microVM finishes it; a start it refuses fails the state at once.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from agentcore_async.cdk.nag import acknowledge, attribute_ref
+from agentcore_async.cdk.task_starter_function import TaskStarterFunction
 from agentcore_async.contract import STACK_PREFIX
 
 TASK_TIMEOUT: Final = Duration.days(1)
-"""How long an execution waits for its token: a refused start never calls back."""
+"""How long an execution waits for its token (a task that outlives it is not waited for)."""
 PAYLOAD: Final = (
     "{% $string({'action': 'start_task', 'kind': $states.input.kind, 'input': $states.input.input, "
     "'callback': {'task_token': $states.context.Task.Token}}) %}"
@@ -50,24 +53,17 @@ class ExampleTaskMachine(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        start = tasks.CallAwsService.jsonata(
+        starter = TaskStarterFunction(
+            self, "Starter", runtime=runtime, log_retention=log_retention, removal_policy=removal_policy
+        )
+        start = tasks.LambdaInvoke.jsonata(
             self,
             "StartAgentTask",
-            service="bedrockagentcore",
-            action="invokeAgentRuntime",
-            # What runtime.grant_invoke_runtime() grants, written here because CallAwsService always
-            # adds its own statement from these two (iam_resources is required and may not be
-            # empty): a grant would only duplicate it. tests/infra/test_example_task_machine.py
-            # keeps this statement equal to the grant's.
-            iam_action="bedrock-agentcore:InvokeAgentRuntime",
-            iam_resources=[runtime.agent_runtime_arn, f"{runtime.agent_runtime_arn}/*"],
+            lambda_function=starter.function,
             integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            parameters={
-                "AgentRuntimeArn": runtime.agent_runtime_arn,
-                "RuntimeSessionId": SESSION_ID,
-                "ContentType": "application/json",
-                "Payload": PAYLOAD,
-            },
+            # A retried invoke may have started the task already: a second start would be another task.
+            retry_on_service_exceptions=False,
+            payload=sfn.TaskInput.from_object({"session_id": SESSION_ID, "payload": PAYLOAD}),
             task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
             comment="Start an agent task; the agent completes the token when the task ends",
         )
@@ -85,9 +81,8 @@ class ExampleTaskMachine(Construct):
         policy = self.machine.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,
-            f"AwsSolutions-IAM5[Resource::{attribute_ref(runtime, 'AgentRuntimeArn')}/*]",
-            "InvokeAgentRuntime is authorized on the runtime and its endpoints "
-            "(<runtime ARN>/runtime-endpoint/DEFAULT); the wildcard stays under this one runtime",
+            f"AwsSolutions-IAM5[Resource::{attribute_ref(starter.function, 'Arn')}:*]",
+            "invoke any version of this machine's own starter function only",
         )
         acknowledge(
             policy,

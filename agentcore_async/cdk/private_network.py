@@ -21,6 +21,8 @@ INTERFACE_SERVICES: Final = {
     "Events": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
     "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
 }
+METRICS_SERVICES: Final = {"Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING}
+"""With ``-c metrics=put_metric_data``: the agent calls PutMetricData (CloudWatch's monitoring API)."""
 GATEWAY_SERVICES: Final = {
     "S3": ec2.GatewayVpcEndpointAwsService.S3,
     "DynamoDb": ec2.GatewayVpcEndpointAwsService.DYNAMODB,
@@ -44,6 +46,7 @@ class PrivateNetwork(Construct):
         max_azs: int,
         flow_log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
+        put_metric_data: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
@@ -81,7 +84,8 @@ class PrivateNetwork(Construct):
             description="Interface endpoints: HTTPS from the agent runtime only",
             allow_all_outbound=False,
         )
-        for name, service in INTERFACE_SERVICES.items():
+        interfaces = {**INTERFACE_SERVICES, **(METRICS_SERVICES if put_metric_data else {})}
+        for name, service in interfaces.items():
             self.vpc.add_interface_endpoint(
                 name,
                 service=service,

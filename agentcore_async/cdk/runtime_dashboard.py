@@ -1,6 +1,7 @@
 """A CloudWatch dashboard per stage: the runtime's own metrics beside the agent's task metrics.
 
-The runtime's come from the ``Runtime`` L2's ``metric_*`` methods (``AWS/Bedrock-AgentCore``);
+The runtime's come from the ``Runtime`` L2's ``metric_*`` methods (``AWS/Bedrock-AgentCore``), one
+row per endpoint;
 the tasks' from the agent's EMF lines (``agentcore_async.contract.Metric``, see
 ``agentcore_async/cdk/task_metrics.py``): each over the whole runtime, and broken down by kind,
 store or operation.
@@ -16,6 +17,8 @@ from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from agentcore_async.cdk.agent_runtime import DEFAULT_ENDPOINT
+from agentcore_async.cdk.runtime_alarms import endpoint_dimensions
 from agentcore_async.cdk.task_metrics import PERIOD, broken_down, runtime_metric
 from agentcore_async.contract import TASK_COUNTERS, Metric
 
@@ -40,6 +43,7 @@ class RuntimeDashboard(Construct):
         dashboard_name: str,
         runtime: agentcore.IBedrockAgentRuntime,
         alarms: Sequence[cloudwatch.IAlarm],
+        endpoints: Sequence[str] = (DEFAULT_ENDPOINT,),
     ) -> None:
         super().__init__(scope, construct_id)
         name = runtime.agent_runtime_name
@@ -57,21 +61,8 @@ class RuntimeDashboard(Construct):
                 height=2,
             )
         )
-        self.dashboard.add_widgets(
-            _graph(
-                "Invocations and sessions", [runtime.metric_invocations(), runtime.metric_session_count()], 8
-            ),
-            _graph(
-                "Errors and throttles",
-                [runtime.metric_system_errors(), runtime.metric_user_errors(), runtime.metric_throttles()],
-                8,
-            ),
-            _graph(
-                "Latency (ms)",
-                [runtime.metric_latency(statistic="Average"), runtime.metric_latency(statistic="p99")],
-                8,
-            ),
-        )
+        for endpoint in endpoints:
+            self._endpoint_row(runtime, endpoint, f" ({endpoint})" if len(endpoints) > 1 else "")
         self.dashboard.add_widgets(
             _graph(
                 "Task outcomes", [runtime_metric(counter, runtime_name=name) for counter in TASK_COUNTERS], 16
@@ -100,6 +91,37 @@ class RuntimeDashboard(Construct):
             _graph(
                 "StorageUnavailable answers",
                 [runtime_metric(Metric.STORAGE_UNAVAILABLE, runtime_name=name)],
+                8,
+            ),
+        )
+
+    def _endpoint_row(self, runtime: agentcore.IBedrockAgentRuntime, endpoint: str, suffix: str) -> None:
+        """Invocations, errors and latency of one endpoint."""
+        dims = endpoint_dimensions(runtime, endpoint)
+        self.dashboard.add_widgets(
+            _graph(
+                f"Invocations and sessions{suffix}",
+                [
+                    runtime.metric_invocations(dimensions_map=dims),
+                    runtime.metric_session_count(dimensions_map=dims),
+                ],
+                8,
+            ),
+            _graph(
+                f"Errors and throttles{suffix}",
+                [
+                    runtime.metric_system_errors(dimensions_map=dims),
+                    runtime.metric_user_errors(dimensions_map=dims),
+                    runtime.metric_throttles(dimensions_map=dims),
+                ],
+                8,
+            ),
+            _graph(
+                f"Latency (ms){suffix}",
+                [
+                    runtime.metric_latency(statistic="Average", dimensions_map=dims),
+                    runtime.metric_latency(statistic="p99", dimensions_map=dims),
+                ],
                 8,
             ),
         )

@@ -59,6 +59,8 @@ class RuntimeLogRetention(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         handler_logs = logs.LogGroup(self, "HandlerLogs", retention=retention, removal_policy=removal_policy)
+        self.handler_logs = handler_logs
+        """Where the stack's one AwsCustomResource handler logs (each custom resource sets it)."""
         physical_id = cr.PhysicalResourceId.of(log_group_name)
         create = cr.AwsSdkCall(
             service=SERVICE,

@@ -36,6 +36,33 @@ def is_inference_profile(model_id: str) -> bool:
     return model_id.split(".", 1)[0] in INFERENCE_PROFILE_PREFIXES
 
 
+def image_and_log_statements(
+    repository_arn: str, runtime_logs: str, log_groups: str
+) -> list[iam.PolicyStatement]:
+    """What AgentCore needs to pull the image and write the runtime's logs."""
+    return [
+        iam.PolicyStatement(
+            sid="RuntimeLogGroups",
+            actions=["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+            resources=[runtime_logs],
+        ),
+        iam.PolicyStatement(
+            sid="RuntimeLogs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[f"{runtime_logs}:log-stream:*"],
+        ),
+        iam.PolicyStatement(
+            sid="DescribeLogGroups", actions=["logs:DescribeLogGroups"], resources=[f"{log_groups}*"]
+        ),
+        iam.PolicyStatement(
+            sid="PullImage",
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resources=[repository_arn],
+        ),
+        iam.PolicyStatement(sid="EcrToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+    ]
+
+
 class RuntimeRole(Construct):
     """Assumed only by AgentCore in this account; the stack adds data access with the ``grant_*`` methods."""
 
@@ -46,6 +73,10 @@ class RuntimeRole(Construct):
         stack = Stack.of(self)
         self._stack = stack
         agentcore_arns = f"arn:{stack.partition}:bedrock-agentcore:{stack.region}:{stack.account}:*"
+        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
+        # The runtime id is the runtime name plus a generated suffix, so name-prefix scoping
+        # covers this runtime's log groups and no one else's.
+        runtime_logs = f"{log_groups}{RUNTIME_LOG_PREFIX}{runtime_name}-*"
         self.role = iam.Role(
             self,
             "Role",
@@ -57,20 +88,14 @@ class RuntimeRole(Construct):
                     "ArnLike": {"aws:SourceArn": agentcore_arns},
                 },
             ),
+            # CreateAgentRuntime validates the image with this role: a separately attached policy
+            # may not be in effect yet ("Access denied while validating ECR URI"), inline ones are.
+            inline_policies={
+                "ImageAndLogs": iam.PolicyDocument(
+                    statements=image_and_log_statements(repository.repository_arn, runtime_logs, log_groups)
+                )
+            },
         )
-        log_groups = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:"
-        # The runtime id is the runtime name plus a generated suffix, so name-prefix scoping
-        # covers this runtime's log groups and no one else's.
-        runtime_logs = f"{log_groups}{RUNTIME_LOG_PREFIX}{runtime_name}-*"
-        self._allow("RuntimeLogGroups", ["logs:CreateLogGroup", "logs:DescribeLogStreams"], [runtime_logs])
-        self._allow(
-            "RuntimeLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{runtime_logs}:log-stream:*"]
-        )
-        self._allow("DescribeLogGroups", ["logs:DescribeLogGroups"], [f"{log_groups}*"])
-        self._allow(
-            "PullImage", ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [repository.repository_arn]
-        )
-        self._allow("EcrToken", ["ecr:GetAuthorizationToken"], ["*"])
         self._allow(
             "Traces",
             [
@@ -87,24 +112,26 @@ class RuntimeRole(Construct):
             ["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": "bedrock-agentcore"}},
         )
-        nag_logs = f"{arn_prefix(stack)}:logs:{region_and_account(stack)}:log-group:"
         self._accept(
             "Resource::*",
-            "ecr:GetAuthorizationToken and the X-Ray APIs have no resource-level permissions; "
-            "cloudwatch:PutMetricData is limited to the bedrock-agentcore namespace by condition",
+            "the X-Ray APIs have no resource-level permissions; cloudwatch:PutMetricData is limited by "
+            "condition to the bedrock-agentcore namespace (with -c metrics=put_metric_data, also to the "
+            "agent's own)",
         )
-        self._accept(
-            f"Resource::{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*",
-            "AgentCore names the runtime's log groups <runtime name>-<generated id>-<endpoint>",
-        )
-        self._accept(
-            f"Resource::{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*:log-stream:*",
-            "log streams inside this runtime's own log groups, named per microVM",
-        )
-        self._accept(
-            f"Resource::{nag_logs}*",
-            "logs:DescribeLogGroups only works on the account's log-group list",
-        )
+        nag_logs = f"{arn_prefix(stack)}:logs:{region_and_account(stack)}:log-group:"
+        for finding, reason in (
+            ("*", "ecr:GetAuthorizationToken has no resource-level permissions"),
+            (
+                f"{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*",
+                "AgentCore names the runtime's log groups <runtime name>-<generated id>-<endpoint>",
+            ),
+            (
+                f"{nag_logs}{RUNTIME_LOG_PREFIX}{runtime_name}-*:log-stream:*",
+                "log streams inside this runtime's own log groups, named per microVM",
+            ),
+            (f"{nag_logs}*", "logs:DescribeLogGroups only works on the account's log-group list"),
+        ):
+            acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{finding}]", reason)
 
     def _allow(
         self, sid: str, actions: list[str], resources: list[str], conditions: dict[str, object] | None = None
@@ -191,3 +218,14 @@ class RuntimeRole(Construct):
         granted (no heartbeat, no execution control).
         """
         self._allow("TaskResults", TASK_RESULT_ACTIONS, ["*"])
+
+    def grant_task_metrics(self, namespace: str) -> None:
+        """PutMetricData into ``namespace`` only (``-c metrics=put_metric_data``). The action has no
+        resource type; the ``cloudwatch:namespace`` condition key limits it (Service Authorization
+        Reference, Amazon CloudWatch)."""
+        self._allow(
+            "TaskMetrics",
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+        )

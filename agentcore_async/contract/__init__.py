@@ -56,6 +56,8 @@ class EnvVar:
     AWS_REGION: Final = "AWS_REGION"
     """The region of the AWS stores (every AWS SDK's variable; botocore itself reads only the next)."""
     AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
+    METRICS: Final = "AGENT_METRICS"
+    """How the agent publishes its metrics (see :data:`METRICS_MODES`; unset: ``emf``)."""
 
 
 class TableSchema:
@@ -171,6 +173,10 @@ ENDPOINT_NAME: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,47}")
 
 AuthMode = Literal["iam", "jwt"]
 AUTH_MODES: Final[tuple[AuthMode, ...]] = get_args(AuthMode)
+MetricsMode = Literal["emf", "put_metric_data"]
+"""``emf``: EMF lines on stdout, which CloudWatch Logs turns into metrics; ``put_metric_data``: the
+same metrics sent with CloudWatch ``PutMetricData`` (and no EMF lines, so nothing counts twice)."""
+METRICS_MODES: Final[tuple[MetricsMode, ...]] = get_args(MetricsMode)
 """How callers authenticate to a runtime: SigV4 (IAM, AgentCore's default) or an inbound JWT
 authorizer, where tasks also belong to the caller's identity."""
 AUTHORIZATION_HEADER: Final = "Authorization"

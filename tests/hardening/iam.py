@@ -83,6 +83,9 @@ def _documents(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
     elif kind == "AWS::XRay::ResourcePolicy":
         # A JSON string (CDK joins references into it): parsed with references as placeholders.
         yield json.loads(_flatten(props["PolicyDocument"]))
+    elif kind == "Custom::XRayResourcePolicy":
+        # An SDK call (AwsCustomResource) putting the document: JSON inside the call's JSON.
+        yield json.loads(json.loads(_flatten(props["Create"]))["parameters"]["PolicyDocument"])
     elif kind == "AWS::Logs::ResourcePolicy":
         raise AssertionError("log resource policies are JSON strings: extend the IAM walk to parse them")
 

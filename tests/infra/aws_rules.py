@@ -90,8 +90,8 @@ bedrock-agentcore-control create-agent-runtime-endpoint, --agent-runtime-id,
 https://docs.aws.amazon.com/cli/latest/reference/bedrock-agentcore-control/create-agent-runtime-endpoint.html)."""
 
 
-def render(value: Any, fallback: str | None = None) -> str | None:
-    """A string value with every reference replaced by its longest sample.
+def render(value: Any, fallback: str | None = None, samples: Mapping[str, str] = SAMPLES) -> str | None:
+    """A string value with every reference replaced by its sample (by default its longest).
 
     A reference without a sample becomes ``fallback`` (``None``: the value cannot be rendered).
     """
@@ -101,11 +101,11 @@ def render(value: Any, fallback: str | None = None) -> str | None:
         return fallback
     [(function, argument)] = value.items()
     if function in ("Ref", "Fn::GetAtt"):
-        return SAMPLES.get(argument if function == "Ref" else argument[1], fallback)
+        return samples.get(argument if function == "Ref" else argument[1], fallback)
     if function != "Fn::Join":
         return fallback
     separator, parts = argument
-    rendered = [render(part, fallback) for part in parts]
+    rendered = [render(part, fallback, samples) for part in parts]
     return None if None in rendered else separator.join(str(part) for part in rendered)
 
 
@@ -664,29 +664,128 @@ def request_headers_allowed(stage: StageTemplates) -> list[str]:
 
 XRAY_POLICY_SOURCE: Final = (
     "X-Ray API Reference, PutResourcePolicy: each account can have at most 5 resource policies, of "
-    "at most 5 KB each - https://docs.aws.amazon.com/xray/latest/api/API_PutResourcePolicy.html. "
-    "The Runtime L2's tracing creates one per Runtime stack (CdkXRayLogsDeliveryPolicy)."
+    "at most 5 KB each, and each policy name must be unique within the account; by default the "
+    "policy is created if it does not exist, or updated - "
+    "https://docs.aws.amazon.com/xray/latest/api/API_PutResourcePolicy.html. The quota is shared "
+    "with everything else in the account, so every stage deployed to an account and region shares "
+    "one policy (the Runtime L2's tracing would create one per Runtime stack)."
 )
-MAX_XRAY_POLICIES: Final = 5
+MAX_XRAY_POLICIES: Final = 1
+"""This project's share of the account's 5, in any one region, however many stages it holds."""
 MAX_XRAY_POLICY_BYTES: Final = 5 * 1024
+XRAY_PUT_TYPE: Final = "Custom::XRayResourcePolicy"
+"""An SDK call (AwsCustomResource) that puts a policy by name."""
 
 
-def xray_policies_fit_one_account(stages: Mapping[str, StageTemplates]) -> list[str]:
-    """All stages deployed side by side in one account hold at most 5 X-Ray resource policies
-    between them, none over 5 KB (references at their longest)."""
+def xray_policies(stage: StageTemplates, samples: Mapping[str, str]) -> Iterator[tuple[str, str, str | None]]:
+    """(where, policy name, document) of every X-Ray resource policy a stage creates or puts,
+    references rendered with ``samples`` (in a document, others at their longest)."""
+    for part, template in stage.items():
+        for logical_id, props in resources(template, "AWS::XRay::ResourcePolicy"):
+            name = render(props.get("PolicyName"), "<reference>", samples) or "<unreadable>"
+            document = render(props.get("PolicyDocument"), "x" * REFERENCE_BOUND, samples)
+            yield f"{part}/{logical_id}", name, document
+        for logical_id, props in resources(template, XRAY_PUT_TYPE):
+            call = render(props.get("Create"), None, samples)
+            parameters = json.loads(call).get("parameters", {}) if call else {}
+            yield (
+                f"{part}/{logical_id}",
+                parameters.get("PolicyName", "<unreadable>"),
+                parameters.get("PolicyDocument"),
+            )
+
+
+def xray_policies_fit_one_account(deployments: Mapping[tuple[str, str], StageTemplates]) -> list[str]:
+    """Stages deployed side by side in one account, by (stage, region): in each region they hold at
+    most :data:`MAX_XRAY_POLICIES` X-Ray resource policies between them, stages sharing a name put
+    the same document (else the last deploy cuts the others' traces off), none over 5 KB."""
     findings = []
-    policies = [
-        (f"{stage_name} {part}/{logical_id}", props)
-        for stage_name, stage in stages.items()
-        for part, template in stage.items()
-        for logical_id, props in resources(template, "AWS::XRay::ResourcePolicy")
-    ]
-    if len(policies) > MAX_XRAY_POLICIES:
-        findings.append(
-            f"{len(policies)} X-Ray resource policies in one account (at most {MAX_XRAY_POLICIES})"
-        )
-    for where, props in policies:
-        document = render(props.get("PolicyDocument"), "x" * REFERENCE_BOUND)
-        if document is None or len(document.encode()) > MAX_XRAY_POLICY_BYTES:
-            findings.append(f"{where}: policy document over {MAX_XRAY_POLICY_BYTES} bytes or unreadable")
+    by_region: dict[str, dict[str, dict[str | None, str]]] = {}
+    for (stage_name, region), stage in deployments.items():
+        samples = {**SAMPLES, "AWS::Region": region}
+        for where, name, document in xray_policies(stage, samples):
+            located = f"{stage_name}@{region} {where}"
+            by_region.setdefault(region, {}).setdefault(name, {}).setdefault(document, located)
+            if document is None or len(document.encode()) > MAX_XRAY_POLICY_BYTES:
+                findings.append(
+                    f"{located}: policy document over {MAX_XRAY_POLICY_BYTES} bytes or unreadable"
+                )
+            if not re.fullmatch(r"[\w+=,.@-]{1,128}", name):
+                findings.append(f"{located}: policy name {name!r} breaks [\\w+=,.@-]{{1,128}}")
+    for region, names in by_region.items():
+        if len(names) > MAX_XRAY_POLICIES:
+            findings.append(
+                f"{len(names)} X-Ray resource policies in {region} (the project's: {MAX_XRAY_POLICIES})"
+            )
+        for name, documents in names.items():
+            if len(documents) > 1:
+                findings.append(
+                    f"{region}: {', '.join(documents.values())} put different documents as {name}"
+                )
+    return findings
+
+
+# ---- 11. the execution role can pull the image when the runtime is created -------------------
+
+IMAGE_PULL_SOURCE: Final = (
+    'AgentCore Developer Guide, "IAM Permissions for AgentCore Runtime", execution role: '
+    "ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository, ecr:GetAuthorizationToken, "
+    "and the CloudWatch Logs actions for /aws/bedrock-agentcore/runtimes/* - "
+    "https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/runtime-permissions.html. "
+    'CreateAgentRuntime validates the image with that role and fails with "Access denied while '
+    'validating ECR URI" when the permissions arrive in a separately attached policy (IAM User Guide, '
+    '"Troubleshoot IAM", "Changes that I make are not always immediately visible" - '
+    "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html; "
+    "reported in awslabs/amazon-bedrock-agentcore-samples issue 154 and aws/aws-cdk issue 35120, "
+    "whose fix is the role's inline policies)."
+)
+IMAGE_PULL_ACTIONS: Final = (
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetAuthorizationToken",
+    "logs:CreateLogGroup",
+    "logs:DescribeLogStreams",
+    "logs:DescribeLogGroups",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+)
+
+
+def _allowed_actions(document: Any) -> set[str]:
+    """Actions an Allow statement of a policy document grants."""
+    found: set[str] = set()
+    for statement in document.get("Statement", []) if isinstance(document, dict) else []:
+        if statement.get("Effect") == "Allow":
+            actions = statement.get("Action", [])
+            found |= set(actions if isinstance(actions, list) else [actions])
+    return found
+
+
+def runtime_role_pulls_the_image_inline(stage: StageTemplates) -> list[str]:
+    """The runtime's role holds the image-pull and log permissions in its own ``Policies`` (they
+    exist the moment the role does), no separately attached policy grants them, and the runtime is
+    created after the role (a direct reference or ``DependsOn``)."""
+    findings = []
+    template = stage.get("Runtime", {})
+    for runtime_id, runtime in resources(template, RUNTIME):
+        role_arn = runtime.get("RoleArn")
+        target = referenced(Located(template, role_arn))
+        if target is None or target[0] != "AWS::IAM::Role":
+            findings.append(f"{runtime_id}: RoleArn {role_arn} is no role of this template")
+            continue
+        role_id = role_arn.get("Ref") or role_arn["Fn::GetAtt"][0]
+        inline: set[str] = set()
+        for policy in target[1].get("Properties", {}).get("Policies", []):
+            inline |= _allowed_actions(policy.get("PolicyDocument"))
+        missing = [action for action in IMAGE_PULL_ACTIONS if action not in inline]
+        if missing:
+            findings.append(f"{runtime_id}: role {role_id} lacks inline {', '.join(missing)}")
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"):
+            for policy_id, policy in resources(template, kind):
+                attached = [*policy.get("Roles", []), policy.get("RoleName")]
+                if {"Ref": role_id} not in attached:
+                    continue
+                late = sorted(_allowed_actions(policy.get("PolicyDocument")) & set(IMAGE_PULL_ACTIONS))
+                if late:
+                    findings.append(f"{runtime_id}: {policy_id} attaches {', '.join(late)} after the role")
     return findings

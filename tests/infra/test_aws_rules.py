@@ -36,6 +36,7 @@ CHECKERS: list[Checker] = [
     aws_rules.runtime_environment_within_limits,
     aws_rules.execution_role_trusts_only_agentcore,
     aws_rules.template_within_quotas,
+    aws_rules.runtime_role_pulls_the_image_inline,
 ]
 
 
@@ -161,7 +162,6 @@ def test_every_name_matches_its_aws_pattern_and_length(synthesized: AllSynths) -
         "AWS::Logs::LogGroup",
         "AWS::Events::EventBus",
         "AWS::CloudWatch::Dashboard",
-        "AWS::XRay::ResourcePolicy",
         "AWS::Logs::DeliverySource",
         "AWS::Logs::DeliveryDestination",
     } <= checked
@@ -373,6 +373,7 @@ STAGE_CHECKERS: list[Checker] = [
     aws_rules.execution_role_trusts_only_agentcore,
     aws_rules.template_within_quotas,
     aws_rules.request_headers_allowed,
+    aws_rules.runtime_role_pulls_the_image_inline,
 ]
 
 
@@ -390,22 +391,116 @@ def test_the_feature_variants_keep_every_rule(synthesized_variants: VariantSynth
 
 # ---- 10. X-Ray resource policies of all stages fit one account -------------------------------
 
+XRAY_REGIONS = ("us-east-1", "eu-central-1", "ap-southeast-2")
+"""Regions every stage is deployed to side by side in one account, for the count."""
+
 
 @pytest.mark.parametrize("preset", PRESET_NAMES)
 def test_xray_resource_policies_of_all_stages_fit_one_account(synthesized: AllSynths, preset: str) -> None:
     """Source: ``aws_rules.XRAY_POLICY_SOURCE``."""
-    stages = {stage: synth.templates for (stage, p), synth in synthesized.items() if p == preset}
-    assert aws_rules.xray_policies_fit_one_account(stages) == []
-    assert sum(
-        1 for t in stages.values() for _ in aws_rules.resources(t["Runtime"], "AWS::XRay::ResourcePolicy")
+    deployments = {
+        (stage, region): synth.templates
+        for (stage, p), synth in synthesized.items()
+        if p == preset
+        for region in XRAY_REGIONS
+    }
+    assert aws_rules.xray_policies_fit_one_account(deployments) == []
+    for stage in deployments.values():  # every stage puts it: any may be the first in its region
+        assert len(list(aws_rules.xray_policies(stage, aws_rules.SAMPLES))) == 1
+
+
+def test_the_feature_variants_share_the_xray_policy(
+    synthesized: AllSynths, synthesized_variants: VariantSynths
+) -> None:
+    deployments = {
+        (f"{stage}-{p}", "us-east-1"): synth.templates for (stage, p), synth in synthesized.items()
+    }
+    deployments |= {(name, "us-east-1"): synth.templates for name, synth in synthesized_variants.items()}
+    assert aws_rules.xray_policies_fit_one_account(deployments) == []
+
+
+def xray_stage(name: Any, document: Any) -> dict[str, Any]:
+    policy = {
+        "Type": "AWS::XRay::ResourcePolicy",
+        "Properties": {"PolicyName": name, "PolicyDocument": document},
+    }
+    return {"Runtime": {"Resources": {"Policy": policy}}}
+
+
+def test_control_a_policy_per_stage_is_reported() -> None:
+    """What the Runtime L2's tracing does: one policy per Runtime stack, named after the stack."""
+    deployments = {
+        (stage, region): xray_stage(f"AgentCoreAsync{stage}RuntimeCdkXRayLogsDeliveryPolicy", "{}")
+        for stage in ("dev", "staging", "prod")
+        for region in ("us-east-1", "eu-west-1")
+    }
+    findings = aws_rules.xray_policies_fit_one_account(deployments)
+    assert findings == [
+        "3 X-Ray resource policies in us-east-1 (the project's: 1)",
+        "3 X-Ray resource policies in eu-west-1 (the project's: 1)",
+    ]
+
+
+def test_control_a_shared_name_with_stage_specific_documents_or_too_large_is_reported() -> None:
+    arn = {"Fn::Join": ["", ["arn:aws:xray:", {"Ref": "AWS::Region"}, ":runtime/agent"]]}
+    per_stage = {
+        ("dev", "us-east-1"): xray_stage("shared", "dev"),
+        ("prod", "us-east-1"): xray_stage("shared", arn),
+    }
+    [finding] = aws_rules.xray_policies_fit_one_account(per_stage)
+    assert finding.startswith(
+        "us-east-1: dev@us-east-1 Runtime/Policy, prod@us-east-1 Runtime/Policy put different"
     )
+    large = {("dev", "us-east-1"): xray_stage("agent/dev", "x" * 5121)}
+    assert aws_rules.xray_policies_fit_one_account(large) == [
+        "dev@us-east-1 Runtime/Policy: policy document over 5120 bytes or unreadable",
+        "dev@us-east-1 Runtime/Policy: policy name 'agent/dev' breaks [\\w+=,.@-]{1,128}",
+    ]
 
 
-def test_control_too_many_or_too_large_xray_policies_are_reported() -> None:
-    policy = {"Type": "AWS::XRay::ResourcePolicy", "Properties": {"PolicyName": "p", "PolicyDocument": "{}"}}
-    large = {"Type": policy["Type"], "Properties": {"PolicyName": "p", "PolicyDocument": "x" * 5121}}
-    stages = {f"s{i}": {"Runtime": {"Resources": {"Policy": policy}}} for i in range(6)}
-    stages["s0"] = {"Runtime": {"Resources": {"Policy": large}}}
-    findings = aws_rules.xray_policies_fit_one_account(stages)
-    assert any("6 X-Ray resource policies" in f for f in findings)
-    assert any(f.startswith("s0 Runtime/Policy") for f in findings)
+# ---- 11. the execution role can pull the image when the runtime is created -------------------
+
+
+def test_the_runtime_role_pulls_the_image_with_inline_permissions(synthesized: AllSynths) -> None:
+    """Source: ``aws_rules.IMAGE_PULL_SOURCE``."""
+    assert findings_everywhere(synthesized, aws_rules.runtime_role_pulls_the_image_inline) == []
+
+
+def test_control_an_image_pull_statement_added_to_the_role_later_is_reported() -> None:
+    """The ECR pull moved from the role's inline policy to ``add_to_policy`` (its DefaultPolicy)."""
+    import aws_cdk as cdk  # noqa: PLC0415 - jsii only for this control
+    from aws_cdk import aws_bedrockagentcore as agentcore  # noqa: PLC0415
+    from aws_cdk import aws_iam as iam  # noqa: PLC0415
+
+    stack = cdk.Stack(cdk.App(), "Runtime")
+    others = [
+        a
+        for a in aws_rules.IMAGE_PULL_ACTIONS
+        if a not in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+    ]
+    role = iam.Role(
+        stack,
+        "Role",
+        assumed_by=iam.ServicePrincipal(aws_rules.AGENTCORE_PRINCIPAL),
+        inline_policies={
+            "Pull": iam.PolicyDocument(statements=[iam.PolicyStatement(actions=others, resources=["*"])])
+        },
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=["*"])
+    )
+    agentcore.CfnRuntime(
+        stack,
+        "Agent",
+        agent_runtime_name="agent",
+        role_arn=role.role_arn,
+        network_configuration=agentcore.CfnRuntime.NetworkConfigurationProperty(network_mode="PUBLIC"),
+        agent_runtime_artifact=agentcore.CfnRuntime.AgentRuntimeArtifactProperty(
+            container_configuration=agentcore.CfnRuntime.ContainerConfigurationProperty(container_uri="x")
+        ),
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    findings = aws_rules.runtime_role_pulls_the_image_inline({"Runtime": template})
+    assert len(findings) == 2
+    assert "lacks inline ecr:BatchGetImage, ecr:GetDownloadUrlForLayer" in findings[0]
+    assert "attaches ecr:BatchGetImage, ecr:GetDownloadUrlForLayer after the role" in findings[1]

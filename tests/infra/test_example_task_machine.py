@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import types
+import uuid
+from collections.abc import Iterator
 from typing import Any, Final
 
 import aws_cdk as cdk
+import botocore.session
 import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
 from aws_cdk import aws_ecr as ecr
@@ -15,15 +19,23 @@ from aws_cdk import aws_iam as iam
 
 from agent.errors import ApiError
 from agent.payloads import StartTask, parse_request
+from tests.emulator.harness import running_emulator
 from tests.infra.synth import Template, VariantSynths, as_list, only, resources
 
-INVOKE_WITH_TOKEN: Final = (
-    "arn:${AWS::Partition}:states:::aws-sdk:bedrockagentcore:invokeAgentRuntime.waitForTaskToken"
-)
-"""The AWS SDK integration of InvokeAgentRuntime with the callback pattern: Step Functions passes a
-task token and waits until ``SendTaskSuccess`` or ``SendTaskFailure`` returns it (Step Functions
-Developer Guide, "Service integration patterns",
+EMULATOR_FLAGS: Final = ("--idle-timeout", "60", "--max-lifetime", "600")
+
+INVOKE_WITH_TOKEN: Final = "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
+"""The Lambda integration with the callback pattern: Step Functions passes a task token and waits
+until ``SendTaskSuccess`` or ``SendTaskFailure`` returns it (Step Functions Developer Guide,
+"Service integration patterns",
 https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html)."""
+SDK_INTEGRATION_SOURCE: Final = (
+    'Step Functions Developer Guide, "Learning to use AWS service SDK integrations in Step '
+    'Functions": services or SDKs not available include those "not suitable for use in a workflow, '
+    'such as SDKs for streaming audio or video" - '
+    "https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html. No AWS "
+    "page says InvokeAgentRuntime, whose answer is a streaming body, works as one."
+)
 TOKEN: Final = "AQCEAAAAKgAAAAMAAAAAAAAAAeExampleTaskToken"
 EXECUTION_INPUT: Final = {"kind": "sleep", "input": {"duration": 30}}
 
@@ -61,6 +73,15 @@ def evaluate(expression: str, execution_input: dict[str, Any], token: str) -> An
     return json.loads(body.replace("'", '"'))
 
 
+def starter_function(template: Template) -> tuple[str, dict[str, Any]]:
+    """Logical id and properties of the function the machine invokes."""
+    [(function_id, function)] = [
+        (k, v) for k, v in resources(template, "AWS::Lambda::Function").items() if k.startswith("ExampleTask")
+    ]
+    properties: dict[str, Any] = function["Properties"]
+    return function_id, properties
+
+
 def test_the_machine_starts_a_task_on_this_stages_runtime_and_waits_for_its_token(
     synthesized_variants: VariantSynths,
 ) -> None:
@@ -71,19 +92,55 @@ def test_the_machine_starts_a_task_on_this_stages_runtime_and_waits_for_its_toke
     assert machine["QueryLanguage"] == "JSONata"
     state = machine["States"][machine["StartAt"]]
     assert (state["Type"], state["Resource"], state.get("End")) == ("Task", INVOKE_WITH_TOKEN, True)
+    assert "Retry" not in state  # a retried invoke could start a second task
     [(runtime_id, runtime)] = resources(template, "AWS::BedrockAgentCore::Runtime").items()
     assert runtime["Properties"]["AgentRuntimeName"] == f"agentcore_async_{synth.stage}"
-    arguments = state["Arguments"]
-    assert arguments["AgentRuntimeArn"] == f"${{{runtime_id}.AgentRuntimeArn}}"
-    assert arguments["ContentType"] == "application/json"
-    assert "$uuid()" in arguments["RuntimeSessionId"]
+    function_id, function = starter_function(template)
+    assert state["Arguments"]["FunctionName"] == f"${{{function_id}.Arn}}"
+    assert function["Environment"]["Variables"] == {
+        "AGENT_RUNTIME_ARN": {"Fn::GetAtt": [runtime_id, "AgentRuntimeArn"]}
+    }
+    arguments = state["Arguments"]["Payload"]
+    assert "$uuid()" in arguments["session_id"]
 
-    payload = evaluate(arguments["Payload"], EXECUTION_INPUT, TOKEN)
+    payload = evaluate(arguments["payload"], EXECUTION_INPUT, TOKEN)
     request = parse_request(payload)
     assert isinstance(request, StartTask)
     assert request.callback is not None
     assert request.callback.task_token == TOKEN
     assert (request.kind, request.input) == ("sleep", {"duration": 30})
+
+
+def streaming_sdk_calls(machine: dict[str, Any]) -> list[str]:
+    """States that call an operation with a streaming answer through an AWS SDK integration
+    (botocore's service models say which answers stream)."""
+    found = []
+    session = botocore.session.get_session()
+    for state_name, state in machine["States"].items():
+        match = re.fullmatch(r"arn:.+?:states:::aws-sdk:(\w+):(\w+)(\..+)?", state.get("Resource", ""))
+        if not match:
+            continue
+        service = {"bedrockagentcore": "bedrock-agentcore"}.get(match[1], match[1])
+        operation = match[2][0].upper() + match[2][1:]
+        if session.get_service_model(service).operation_model(operation).has_streaming_output:
+            found.append(f"{state_name}: {match[1]}:{match[2]}")
+    return found
+
+
+def test_no_state_reads_a_streaming_answer_through_an_sdk_integration(
+    synthesized_variants: VariantSynths,
+) -> None:
+    """Source: ``SDK_INTEGRATION_SOURCE``."""
+    _, machine = definition(synthesized_variants["example"].template("Runtime"))
+    assert streaming_sdk_calls(machine) == []
+
+
+def test_control_the_sdk_integration_of_invoke_agent_runtime_is_reported() -> None:
+    """The state the machine had before, as ``definition`` reads it (the partition a reference)."""
+    resource = "arn:${AWS::Partition}:states:::aws-sdk:bedrockagentcore:invokeAgentRuntime.waitForTaskToken"
+    listing = "arn:aws:states:::aws-sdk:bedrockagentcore:listSessions"
+    machine = {"States": {"Start": {"Resource": resource}, "List": {"Resource": listing}}}
+    assert streaming_sdk_calls(machine) == ["Start: bedrockagentcore:invokeAgentRuntime"]
 
 
 def test_control_a_payload_the_agent_refuses_or_without_the_token_is_caught() -> None:
@@ -134,17 +191,21 @@ def granted_by_the_runtime_l2() -> list[dict[str, Any]]:
     return with_runtime_as(agentcore_statements(template, role_id), runtime_id)
 
 
-def test_the_machine_may_invoke_this_runtime_only_as_the_l2_grant_allows(
+def role_of(template: Template, resource: dict[str, Any]) -> str:
+    role_id: str = resource["Role" if "Role" in resource else "RoleArn"]["Fn::GetAtt"][0]
+    return role_id
+
+
+def test_only_the_starter_may_invoke_this_runtime_and_only_as_the_l2_grant_allows(
     synthesized_variants: VariantSynths,
 ) -> None:
-    """CallAwsService always writes its own statement from ``iam_action``/``iam_resources`` (the
-    latter is required and may not be empty), so the example cannot call
-    ``grant_invoke_runtime`` without a duplicate statement; its statement must be the grant's."""
+    """The starter's role gets ``Runtime.grant_invoke_runtime``; the machine's role may invoke the
+    starter only, and nothing of AgentCore."""
     template = synthesized_variants["example"].template("Runtime")
-    machine = only(template, "AWS::StepFunctions::StateMachine")["Properties"]
-    role_id = machine["RoleArn"]["Fn::GetAtt"][0]
     [runtime_id] = resources(template, "AWS::BedrockAgentCore::Runtime")
-    granted = with_runtime_as(agentcore_statements(template, role_id), runtime_id)
+    function_id, function = starter_function(template)
+    starter_role = role_of(template, function)
+    granted = with_runtime_as(agentcore_statements(template, starter_role), runtime_id)
     assert granted == granted_by_the_runtime_l2()
     assert granted == [
         {
@@ -156,3 +217,59 @@ def test_the_machine_may_invoke_this_runtime_only_as_the_l2_grant_allows(
             ],
         }
     ]
+    machine_role = role_of(template, only(template, "AWS::StepFunctions::StateMachine")["Properties"])
+    assert agentcore_statements(template, machine_role) == []
+    invoke = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": machine_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(action.startswith("lambda:") for action in as_list(statement["Action"]))
+    ]
+    arn = {"Fn::GetAtt": [function_id, "Arn"]}
+    assert invoke == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": [arn, {"Fn::Join": ["", [arn, ":*"]]}],
+        }
+    ]
+
+
+# ---- the starter's inline code, run against the emulator's runtime ---------------------------
+
+
+@pytest.fixture(scope="module")
+def starter(synthesized_variants: VariantSynths) -> Iterator[tuple[Any, str]]:
+    """The inline handler of the synthesized template, loaded as a module pointed at an emulator
+    (botocore reads ``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE``), and the emulator's runtime ARN."""
+    _, function = starter_function(synthesized_variants["example"].template("Runtime"))
+    with running_emulator(*EMULATOR_FLAGS) as emulator, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url)
+        patch.setenv("AGENT_RUNTIME_ARN", emulator.arn)
+        module = types.ModuleType("index")
+        exec(compile(function["Code"]["ZipFile"], "index.py", "exec"), module.__dict__)
+        yield module, emulator.arn
+
+
+def start_event(kind: str) -> dict[str, Any]:
+    payload = {
+        "action": "start_task",
+        "kind": kind,
+        "input": {"duration": 120},
+        "callback": {"task_token": TOKEN},
+    }
+    return {"session_id": f"sfn-{uuid.uuid4()}", "payload": json.dumps(payload)}
+
+
+def test_the_starter_starts_the_task_and_returns_the_agents_answer(starter: tuple[Any, str]) -> None:
+    module, _ = starter
+    answer = module.handler(start_event("sleep"), None)
+    assert answer["task_id"] and answer["status"] in ("PENDING", "RUNNING")
+
+
+def test_a_start_the_agent_refuses_fails_the_starter(starter: tuple[Any, str]) -> None:
+    """The execution fails at once instead of waiting a day for a callback that never comes."""
+    module, _ = starter
+    with pytest.raises(module.StartRefused, match="UnknownKind"):
+        module.handler(start_event("no_such_kind"), None)

@@ -17,6 +17,7 @@ WILDCARD_RESOURCE_ALLOWED = {
     "xray:GetSamplingRules": "X-Ray has no resource-level permissions",
     "xray:GetSamplingTargets": "X-Ray has no resource-level permissions",
     "cloudwatch:PutMetricData": "no resource-level permissions; cloudwatch:namespace condition",
+    "xray:PutResourcePolicy": "X-Ray resource policies have no resource-level permissions",
     "states:SendTaskSuccess": "no resource type (Service Authorization Reference)",
     "states:SendTaskFailure": "no resource type (Service Authorization Reference)",
 }

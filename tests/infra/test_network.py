@@ -153,3 +153,55 @@ def test_an_override_puts_its_zones_in_its_region_only() -> None:
     stack = NetworkStack(app, "Net", stage=config.stage, zone_ids=config.availability_zones)
     template = Template.from_stack(stack).to_json()
     assert template["Mappings"]["SubnetZoneIds"] == {"us-east-1": {"Zone1": "use1-az4", "Zone2": "use1-az2"}}
+
+
+DOCUMENTED_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-south-1",
+        "eu-west-3",
+        "eu-south-2",
+        "eu-north-1",
+        "ap-southeast-5",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-7",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ca-central-1",
+        "sa-east-1",
+        "us-gov-west-1",
+    }
+)
+"""The 22 regions of AgentCore Developer Guide, "Supported AWS Regions" (AgentCore Runtime row),
+https://docs.aws.amazon.com/bedrock-agentcore/latest/devguide/agentcore-regions.html, read on
+2026-12-08: US East (N. Virginia, Ohio), US West (N. California, Oregon), Europe (Frankfurt,
+Ireland, London, Milan, Paris, Spain, Stockholm), Asia Pacific (Malaysia, Mumbai, Hyderabad,
+Singapore, Sydney, Thailand, Tokyo, Seoul), Canada (Central), South America (Sao Paulo) and
+AWS GovCloud (US-West)."""
+
+
+def table_gaps(table_regions: set[str]) -> list[str]:
+    """Documented regions the zone table misses, and table rows for regions not documented."""
+    return [f"missing {r}" for r in sorted(DOCUMENTED_REGIONS - table_regions)] + [
+        f"undocumented {r}" for r in sorted(table_regions - DOCUMENTED_REGIONS)
+    ]
+
+
+def test_the_zone_table_covers_exactly_the_documented_regions() -> None:
+    """A VPC stage can deploy wherever AgentCore Runtime runs, and only there."""
+    assert len(DOCUMENTED_REGIONS) == 22
+    assert table_gaps(set(SUPPORTED_AZ_IDS)) == []
+
+
+def test_control_a_table_without_two_documented_regions_is_reported() -> None:
+    table = set(SUPPORTED_AZ_IDS) - {"us-west-1", "ap-south-2"} | {"af-south-1"}
+    assert table_gaps(table) == ["missing ap-south-2", "missing us-west-1", "undocumented af-south-1"]

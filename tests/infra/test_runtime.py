@@ -9,9 +9,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_bedrockagentcore as agentcore
+from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
 from agentcore_async.cdk.runtime_alarms import RuntimeAlarms, alarmed_metrics
+from agentcore_async.cdk.runtime_dashboard import RuntimeDashboard
 from agentcore_async.contract import (
     DEFAULT_MODEL_ID,
     PRESETS,
@@ -258,6 +260,78 @@ def test_alarms_use_the_metrics_the_runtime_l2_defines() -> None:
     assert expected["SystemErrors"]["Dimensions"][0] == {"Name": "Name", "Value": "agent::DEFAULT"}
 
 
+ENDPOINT_ALARMED = ("SystemErrors", "Throttles")
+ENDPOINT_CHARTED = ("Invocations", "SessionCount", "SystemErrors", "UserErrors", "Throttles", "Latency")
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_flat(part) for part in parts)
+    return value if isinstance(value, str) else "<reference>"
+
+
+def uncovered_endpoints(template: dict[str, Any], runtime_name: str) -> list[str]:
+    """Each endpoint (DEFAULT and every ``RuntimeEndpoint``) whose ``Name=<runtime>::<endpoint>``
+    metrics lack an alarm or a dashboard line, as ``<endpoint>: <what>``."""
+    endpoints = ["DEFAULT"] + [
+        e["Properties"]["Name"]
+        for e in resources(template, "AWS::BedrockAgentCore::RuntimeEndpoint").values()
+    ]
+    alarmed = {
+        (a["Properties"]["MetricName"], d["Value"])
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/Bedrock-AgentCore"
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "Name"
+    }
+    [board] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads(_flat(board["Properties"]["DashboardBody"]))
+    charted = {
+        (line[1], dict(zip(line[2:-1:2], line[3:-1:2], strict=True)).get("Name"))
+        for widget in body["widgets"]
+        for line in widget.get("properties", {}).get("metrics", [])
+        if line[0] == "AWS/Bedrock-AgentCore"
+    }
+    missing = []
+    for endpoint in endpoints:
+        name = f"{runtime_name}::{endpoint}"
+        missing += [f"{endpoint}: no {m} alarm" for m in ENDPOINT_ALARMED if (m, name) not in alarmed]
+        missing += [f"{endpoint}: no {m} chart" for m in ENDPOINT_CHARTED if (m, name) not in charted]
+    return missing
+
+
+def test_alarms_and_dashboard_cover_every_endpoint(
+    synthesized: AllSynths, synthesized_variants: VariantSynths
+) -> None:
+    """AgentCore publishes a runtime's metrics per endpoint, ``Name=<runtime name>::<endpoint>``
+    (the ``Runtime`` L2's ``metric_*`` fill in ``::DEFAULT``): a named endpoint's errors and
+    throttles are alarmed and charted too."""
+    for synth in [*synthesized.values(), *synthesized_variants.values()]:
+        name = runtime_of(synth)["AgentRuntimeName"]
+        assert uncovered_endpoints(synth.template("Runtime"), name) == [], (synth.stage, synth.preset)
+    live = synthesized_variants["endpoint-live"].template("Runtime")
+    assert resources(live, "AWS::BedrockAgentCore::RuntimeEndpoint")
+    assert len(resources(live, "AWS::CloudWatch::Alarm")) == 6
+
+
+def test_control_alarms_and_dashboard_of_default_only_miss_a_named_endpoint() -> None:
+    """What the stack had before: alarms and dashboard from the L2's DEFAULT-only metrics."""
+    stack = cdk.Stack(cdk.App(), "Alarms")
+    runtime = imported_runtime(stack)
+    alarms = RuntimeAlarms(
+        stack, "Alarms", runtime=runtime, alarm_email=None, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    RuntimeDashboard(stack, "Dashboard", dashboard_name="d", runtime=runtime, alarms=alarms.alarms)
+    agentcore.CfnRuntimeEndpoint(stack, "Live", agent_runtime_id="agent-abc1234567", name="live")
+    missing = uncovered_endpoints(Template.from_stack(stack).to_json(), "agent")
+    assert missing == [
+        "live: no SystemErrors alarm",
+        "live: no Throttles alarm",
+        *(f"live: no {m} chart" for m in ENDPOINT_CHARTED),
+    ]
+
+
 def test_alarm_email_subscribes_to_the_encrypted_topic_only_when_given() -> None:
     with_email = alarm_template("ops@example.com")
     with_email.has_resource_properties(
@@ -293,6 +367,55 @@ def test_jwt_with_a_created_pool_accepts_its_app_client(synthesized_variants: Va
     client = resources(template, "AWS::Cognito::UserPoolClient")[client_id]["Properties"]
     assert "GenerateSecret" not in client or client["GenerateSecret"] is False
     assert set(template["Outputs"]) >= {"UserPoolId", "UserPoolClientId", "JwtDiscoveryUrl"}
+
+
+USED_AUTH_FLOWS = {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+"""What callers do with the created client: sign in with a password (``initiate-auth``) or SRP, and
+refresh the tokens."""
+OAUTH_SETTINGS = (
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+)
+
+
+def unused_client_settings(client: dict[str, Any]) -> list[str]:
+    """Settings of an app client that callers never use: any hosted-UI OAuth flow, scope or
+    redirect URL, and auth flows beyond :data:`USED_AUTH_FLOWS`."""
+    found = [f"{key}={client[key]}" for key in OAUTH_SETTINGS if client.get(key)]
+    if client.get("AllowedOAuthFlowsUserPoolClient"):
+        found.append("AllowedOAuthFlowsUserPoolClient=True")
+    extra = sorted(set(client.get("ExplicitAuthFlows", [])) - USED_AUTH_FLOWS)
+    return found + ([f"ExplicitAuthFlows+{extra}"] if extra else [])
+
+
+def test_the_created_app_client_allows_only_the_sign_ins_callers_use(
+    synthesized_variants: VariantSynths,
+) -> None:
+    """No OAuth grant (an implicit grant to CDK's placeholder ``https://example.com`` callback would
+    hand tokens to whoever owns that URL), scope or redirect: callers sign in with
+    ``USER_PASSWORD_AUTH`` or SRP through the API, as the README shows."""
+    [client] = resources(
+        synthesized_variants["jwt-cognito"].template("Runtime"), "AWS::Cognito::UserPoolClient"
+    ).values()
+    assert unused_client_settings(client["Properties"]) == []
+    assert set(client["Properties"]["ExplicitAuthFlows"]) == USED_AUTH_FLOWS
+
+
+def test_control_an_app_client_with_cdks_oauth_defaults_is_reported() -> None:
+    stack = cdk.Stack(cdk.App(), "Pool")
+    pool = cognito.UserPool(stack, "Pool")
+    pool.add_client("Cli", auth_flows=cognito.AuthFlow(user_password=True, user_srp=True, custom=True))
+    [client] = Template.from_stack(stack).find_resources("AWS::Cognito::UserPoolClient").values()
+    assert unused_client_settings(client["Properties"]) == [
+        "AllowedOAuthFlows=['implicit', 'code']",
+        "AllowedOAuthScopes=['profile', 'phone', 'email', 'openid', 'aws.cognito.signin.user.admin']",
+        "CallbackURLs=['https://example.com']",
+        "AllowedOAuthFlowsUserPoolClient=True",
+        "ExplicitAuthFlows+['ALLOW_CUSTOM_AUTH']",
+    ]
 
 
 def test_jwt_with_an_external_issuer_names_it(synthesized_variants: VariantSynths) -> None:
@@ -349,3 +472,6 @@ def test_the_runtimes_traces_are_delivered_to_xray(synthesized: AllSynths) -> No
         assert destination["Properties"]["DeliveryDestinationType"] == "XRAY"
         assert delivery["Properties"]["DeliverySourceName"] == {"Ref": source_id}
         assert delivery["Properties"]["DeliveryDestinationArn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
+        # X-Ray accepts the spans once its resource policy (shared by the stages) is in place.
+        [policy_id] = resources(template, "Custom::XRayResourcePolicy")
+        assert policy_id in destination["DependsOn"]

@@ -1,0 +1,1 @@
+"""The example state machine's Lambda handler, deployed inline (``index.py``)."""
