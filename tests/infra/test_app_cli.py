@@ -47,5 +47,5 @@ def test_a_vpc_stage_in_a_region_without_listed_zones_stops_synth_with_one_line(
     assert line.startswith(
         "error: invalid context region='af-south-1': stage staging runs the runtime in a VPC"
     )
-    assert "regions with supported IDs: us-east-1, us-east-2, us-west-2" in line
+    assert "regions with supported IDs: us-east-1, us-east-2, us-west-1, us-west-2" in line
     assert not list(tmp_path.glob("*.template.json"))
