@@ -12,11 +12,11 @@ import pytest
 from tests.support.agent_process import REPO_ROOT
 
 SHORT_RUNS = [
-    ("sqlite", 11, 12),
-    ("dynamodb", 11, 12),
-    ("redis", 11, 12),
+    ("sqlite", 11, 8),
+    ("dynamodb", 11, 8),
+    ("redis", 11, 8),
 ]
-"""(store, seed, seconds of faults): about 90 s in all, run side by side by the xdist workers."""
+"""(store, seed, seconds of faults): about a minute in all, on one xdist worker."""
 
 
 @pytest.mark.slow
