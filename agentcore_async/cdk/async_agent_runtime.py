@@ -20,11 +20,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from agentcore_async.cdk.agent_image import add_agent_image
 from agentcore_async.cdk.agent_runtime import AgentRuntime, RuntimeVpc
-from agentcore_async.cdk.image_build_project import ImageBuildProject
-from agentcore_async.cdk.image_build_trigger import ImageBuildTrigger
-from agentcore_async.cdk.image_repository import ImageRepository
-from agentcore_async.cdk.image_source import stage_image_source, staging_dir
 from agentcore_async.cdk.nag import ScopedNagChecks, attribute_ref
 from agentcore_async.cdk.results_bucket import ResultsBucket
 from agentcore_async.cdk.results_table import ResultsTable
@@ -92,30 +89,16 @@ class AsyncAgentRuntime(Construct):
         name = runtime_name or runtime_name_for(self.node.path)
         if ENDPOINT_NAME.fullmatch(name) is None:
             raise ValueError(f"runtime_name {name!r}: a letter, then up to 47 letters, digits or underscores")
-        self.repository: ecr.IRepository = ImageRepository(
-            self, "Images", keep_images=KEEP_IMAGES, removal_policy=removal_policy
-        ).repository
-        source = stage_image_source(staging_dir(), [Path(d) for d in kinds_dirs])
-        self.extra_kinds = source.extra_kinds
-        build = ImageBuildProject(
+        image = add_agent_image(
             self,
-            "ImageBuild",
-            source_dir=source.directory,
-            repository=self.repository,
-            timeout=BUILD_TIMEOUT,
-            log_retention=log_retention,
-            removal_policy=removal_policy,
-        )
-        built = ImageBuildTrigger(
-            self,
-            "BuildOnDeploy",
-            project=build.project,
-            repository_uri=self.repository.repository_uri,
-            source_hash=build.source_hash,
+            kinds_dirs=[Path(d) for d in kinds_dirs],
+            keep_images=KEEP_IMAGES,
             build_timeout=BUILD_TIMEOUT,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
+        self.repository: ecr.IRepository = image.repository
+        self.extra_kinds = image.extra_kinds
         self.table = (
             table
             or ResultsTable(self, "Tasks", removal_policy=removal_policy, deletion_protection=False).table
@@ -168,7 +151,7 @@ class AsyncAgentRuntime(Construct):
             "Agent",
             runtime_name=name,
             repository=self.repository,
-            image_tag=build.source_hash,
+            image_tag=image.tag,
             role=self.role,
             lifecycle=timers,
             environment=env,
@@ -178,7 +161,7 @@ class AsyncAgentRuntime(Construct):
             authorizer=authorizer,
             request_headers=(AUTHORIZATION_HEADER,) if authorizer is not None else (),
         )
-        agent.runtime.node.add_dependency(built)  # the image exists before AgentCore validates it
+        agent.runtime.node.add_dependency(image.build)  # the image exists before AgentCore validates it
         self.runtime: agentcore.Runtime = agent.runtime
         self.endpoint = agent.add_endpoint(endpoint, version=None) if endpoint else None
         self.alarms = RuntimeAlarms(
